@@ -1,0 +1,99 @@
+// The HTTP API (fastify). Built here and returned unlistened: tests call `app.inject`, the entry
+// point calls `listen`. Plugins in boot order: security (helmet, CORS, rate limit) -> docs ->
+// auth -> routes -> the built dashboard.
+import { existsSync } from 'node:fs'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import fastifyStatic from '@fastify/static'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Registry } from 'prom-client'
+import { redactUrl, type Logger } from '../core/log.ts'
+import type { Database } from '../storage/database.ts'
+import { errorHandler } from './errors.ts'
+import { createLocalFeed, type LiveFeed } from './live-feed.ts'
+import { authPlugin } from './plugins/auth.ts'
+import { ErrorBody } from './schemas/common.ts'
+import { deviceRoutes } from './routes/devices.ts'
+import { liveRoutes } from './routes/live.ts'
+import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
+
+export interface ApiOptions {
+  db: Database
+  logger: Logger
+  registry: Registry
+  adminKey: string
+  live?: LiveFeed
+  readiness?: Record<string, ReadinessCheck>
+  corsOrigins?: string[]
+  rateLimitPerMinute?: number
+  /** Folder of the built dashboard, served at / when it exists. */
+  dashboardDir?: string
+  https?: { cert: Buffer; key: Buffer }
+}
+
+export async function buildApi(opts: ApiOptions) {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    https: opts.https ?? null,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, code: 'KERBSIDE_ERR_NOT_FOUND', error: 'Not Found', message: `No route ${req.method} ${redactUrl(req.url)}. The API is described at /docs.` }))
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        workerSrc: ["'self'", 'blob:'],
+      },
+    },
+  })
+  const origins = opts.corsOrigins ?? []
+  await app.register(cors, { origin: origins.length > 0 ? origins : false })
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 600,
+    timeWindow: '1 minute',
+    allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+    keyGenerator: (req) => (req.headers.authorization ?? req.headers['x-api-key'] ?? req.ip) as string,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'KERBSIDE_ERR_RATE_LIMITED', error: 'Too Many Requests', message: `Rate limit of ${ctx.max} requests per minute reached; retry in ${Math.ceil(ctx.ttl / 1000)} s.` }),
+  })
+  await app.register(formbody)
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Kerbside API', version: '1', description: 'Smart-bin telemetry and refuse-service monitoring for councils.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer ks_…' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) ?? `def-${i}` },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.addSchema(ErrorBody)
+
+  await app.register(authPlugin, { db: opts.db, adminKey: opts.adminKey })
+  await app.register(opsRoutes, { registry: opts.registry, checks: { database: async () => (await opts.db.query('SELECT 1')).rowCount === 1, ...opts.readiness } })
+  await app.register(async (v1) => {
+    await v1.register(deviceRoutes, { db: opts.db })
+    await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
+  }, { prefix: '/api/v1' })
+
+  if (opts.dashboardDir && existsSync(opts.dashboardDir)) {
+    await app.register(fastifyStatic, { root: opts.dashboardDir, prefix: '/', wildcard: false, index: ['index.html'] })
+  }
+  return app
+}
+
+export type Api = Awaited<ReturnType<typeof buildApi>>

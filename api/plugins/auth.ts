@@ -1,0 +1,73 @@
+// Who is calling: an API key (header `Authorization: Bearer <key>` or `X-Api-Key`; Open311 clients
+// send `api_key` as the spec says), checked against the api_keys table or the bootstrap admin key.
+// Routes declare the roles they accept with `app.requireRole(...)`.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { safeEqual } from '../../core/secrets.ts'
+import type { Database } from '../../storage/database.ts'
+import { verifyApiKey, type Role } from '../../storage/api-keys.ts'
+
+export interface Caller {
+  keyId: string
+  name: string
+  role: Role
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null
+  }
+  interface FastifyInstance {
+    requireRole: (...roles: Role[]) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+}
+
+export interface AuthOptions {
+  db: Database
+  adminKey: string
+}
+
+export class AuthError extends Error {
+  constructor(public statusCode: 401 | 403, message: string, public code: string) {
+    super(message)
+  }
+}
+
+function presentedKey(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
+  const header = req.headers['x-api-key']
+  if (typeof header === 'string') return header
+  const fromBody = (req.body as { api_key?: unknown } | undefined)?.api_key
+  if (typeof fromBody === 'string') return fromBody
+  const fromQuery = (req.query as { api_key?: unknown } | undefined)?.api_key
+  if (typeof fromQuery === 'string') return fromQuery
+  return undefined
+}
+
+export const authPlugin = fp<AuthOptions>(async (app, opts) => {
+  app.decorateRequest('caller', null)
+  // Cache verified keys for a short time: one digest lookup per key per 30 s, not per request.
+  const cache = new Map<string, { caller: Caller | null; at: number }>()
+
+  async function identify(req: FastifyRequest): Promise<Caller | null> {
+    const key = presentedKey(req)
+    if (!key) return null
+    if (safeEqual(key, opts.adminKey)) return { keyId: 'bootstrap', name: 'bootstrap admin', role: 'admin' }
+    const hit = cache.get(key)
+    if (hit && Date.now() - hit.at < 30_000) return hit.caller
+    const info = await verifyApiKey(opts.db, key)
+    const caller = info ? { keyId: info.keyId, name: info.name, role: info.role } : null
+    if (cache.size > 10_000) cache.clear()
+    cache.set(key, { caller, at: Date.now() })
+    return caller
+  }
+
+  app.decorate('requireRole', (...roles: Role[]) => async (req: FastifyRequest) => {
+    req.caller = await identify(req)
+    if (!req.caller) throw new AuthError(401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".', 'KERBSIDE_ERR_UNAUTHENTICATED')
+    if (req.caller.role !== 'admin' && !roles.includes(req.caller.role)) {
+      throw new AuthError(403, `This needs one of the roles ${roles.join(', ')}; your key has the role ${req.caller.role}.`, 'KERBSIDE_ERR_FORBIDDEN')
+    }
+  })
+}, { name: 'kerbside-auth' })

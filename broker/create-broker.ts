@@ -1,0 +1,99 @@
+// The MQTT broker (aedes, MQTT 3.1.1). Built here, listened on by the caller (see listeners.ts):
+// nothing connects or listens at import time. Device authentication and the topic ACL are injected
+// as small functions (device-auth.ts, topic-acl.ts).
+import { Aedes, type Client } from 'aedes'
+import type { Registry } from 'prom-client'
+import type { Logger } from '../core/log.ts'
+import { parseTopic } from '../core/contract/topics.ts'
+import type { DeviceCredentials } from '../storage/devices.ts'
+import { createAuthenticator, principalOf } from './device-auth.ts'
+import { createBrokerMetrics, type BrokerMetrics } from './metrics.ts'
+import { createBackends, type PersistenceOptions } from './persistence.ts'
+import { createAcl } from './topic-acl.ts'
+
+export interface BrokerOptions {
+  logger: Logger
+  registry: Registry
+  lookupDevice: (deviceId: string) => Promise<DeviceCredentials | null>
+  serviceSecret: string
+  persistence: PersistenceOptions
+  /** Disconnect a subscriber whose socket does not drain within this time, so it cannot stall delivery. */
+  drainTimeoutMs: number
+  authFailuresPerMinute: number
+  /** Broker id; nodes of one cluster need distinct ids. */
+  id?: string
+}
+
+export interface Broker {
+  aedes: Aedes
+  metrics: BrokerMetrics
+  /** Feed a connection from any transport (TCP, TLS, WebSocket stream) to the broker. */
+  handle: (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => void
+  close(): Promise<void>
+}
+
+export async function createBroker(opts: BrokerOptions): Promise<Broker> {
+  const { logger } = opts
+  const metrics = createBrokerMetrics(opts.registry)
+  const backends = createBackends(opts.persistence)
+
+  const authenticate = createAuthenticator({
+    lookupDevice: opts.lookupDevice,
+    serviceSecret: opts.serviceSecret,
+    failuresPerMinute: opts.authFailuresPerMinute,
+    logger,
+    onReject: (reason) => metrics.rejections.inc({ reason }),
+  })
+  const acl = createAcl((reason, client, topic) => {
+    metrics.rejections.inc({ reason })
+    logger.warn({ clientId: client?.id, topic: topic.slice(0, 200), reason }, 'MQTT request refused')
+  })
+
+  const aedes = await Aedes.createBroker({
+    id: opts.id,
+    persistence: backends.persistence,
+    mq: backends.mq,
+    drainTimeout: opts.drainTimeoutMs,
+    // Device ids are up to 64 characters; MQTT 3.1.1 allows servers to accept longer client ids.
+    maxClientsIdLength: 128,
+    maxTopicLevels: 16,
+    authenticate,
+    authorizePublish: acl.authorizePublish,
+    authorizeSubscribe: acl.authorizeSubscribe,
+    authorizeForward: (_client, packet) => {
+      metrics.messagesOut.inc()
+      return packet
+    },
+  })
+
+  aedes.on('client', () => metrics.connected.inc())
+  aedes.on('clientReady', (client: Client) => {
+    const conn = client.conn as { encrypted?: boolean; constructor?: { name?: string } }
+    metrics.connections.inc({ transport: conn.encrypted ? 'tls' : conn.constructor?.name === 'Socket' ? 'tcp' : 'ws' })
+  })
+  aedes.on('clientDisconnect', () => metrics.connected.dec())
+  aedes.on('clientError', (client: Client, err: Error) => {
+    metrics.clientErrors.inc()
+    logger.debug({ clientId: client?.id, err: err.message }, 'MQTT client error')
+  })
+  aedes.on('connectionError', (client: Client, err: Error) => {
+    metrics.clientErrors.inc()
+    logger.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error')
+  })
+  aedes.on('publish', (packet, client) => {
+    if (!client) return
+    const who = principalOf(client)
+    if (who?.type !== 'device') return
+    metrics.messagesIn.inc({ kind: parseTopic(packet.topic)?.message ?? 'other' })
+  })
+
+  return {
+    aedes,
+    metrics,
+    handle: (stream, req) => void aedes.handle(stream, req),
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()))
+      await backends.close()
+    },
+  }
+}

@@ -1,0 +1,30 @@
+// Broker metrics in Prometheus form: connections, messages in and out, rejections by reason.
+import { Counter, Gauge, type Registry } from 'prom-client'
+
+export const BROKER_REJECT_REASONS = [
+  'bad_credentials', 'unknown_device', 'revoked_device', 'client_id_mismatch', 'throttled',
+  'topic_not_own', 'topic_invalid', 'sys_topic', 'qos2_not_supported', 'retain_not_allowed', 'subscribe_denied',
+] as const
+export type BrokerRejectReason = (typeof BROKER_REJECT_REASONS)[number]
+
+export interface BrokerMetrics {
+  connections: Counter<'transport'>
+  connected: Gauge
+  messagesIn: Counter<'kind'>
+  messagesOut: Counter
+  rejections: Counter<'reason'>
+  clientErrors: Counter
+}
+
+export function createBrokerMetrics(registry: Registry): BrokerMetrics {
+  const rejections = new Counter({ name: 'kerbside_broker_rejections_total', help: 'Connections, publishes and subscriptions refused, by reason', labelNames: ['reason'], registers: [registry] })
+  for (const reason of BROKER_REJECT_REASONS) rejections.inc({ reason }, 0)
+  return {
+    connections: new Counter({ name: 'kerbside_broker_connections_total', help: 'Client connections accepted', labelNames: ['transport'], registers: [registry] }),
+    connected: new Gauge({ name: 'kerbside_broker_connected_clients', help: 'Clients connected now', registers: [registry] }),
+    messagesIn: new Counter({ name: 'kerbside_broker_messages_in_total', help: 'PUBLISH packets accepted from clients', labelNames: ['kind'], registers: [registry] }),
+    messagesOut: new Counter({ name: 'kerbside_broker_messages_out_total', help: 'PUBLISH packets forwarded to subscribers', registers: [registry] }),
+    rejections,
+    clientErrors: new Counter({ name: 'kerbside_broker_client_errors_total', help: 'Client protocol or socket errors', registers: [registry] }),
+  }
+}

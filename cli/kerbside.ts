@@ -1,0 +1,156 @@
+// The `kerbside` command: runs the services (all in one, or each alone) and wraps provisioning.
+// This is the only place that reads the environment, owns the logger, listens and shuts down.
+import { parseArgs } from 'node:util'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from '../core/config.ts'
+import { createLogger, type Logger } from '../core/log.ts'
+import { DEVICE_KINDS, type DeviceKind } from '../core/contract/topics.ts'
+import { MigrationError } from '../storage/migrate.ts'
+import { listDevices, provisionDevice, revokeDevice } from '../storage/devices.ts'
+import { createApiKey, listApiKeys, revokeApiKey, ROLES, type Role } from '../storage/api-keys.ts'
+import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context } from './stack.ts'
+import { extraCommands } from './commands.ts'
+
+const HELP = `kerbside — smart-bin telemetry and refuse-service monitoring
+
+Usage: kerbside <command> [options]
+
+Services
+  start                   broker, ingest, API, jobs and dashboard in one process (embedded database by default)
+  broker                  the MQTT broker alone
+  ingest                  ingest alone (MQTT_URL: the broker to consume from)
+  api                     the API, live feed, jobs and dashboard alone
+  migrate                 run database migrations and exit
+${extraCommands.map((c) => `  ${c.usage.padEnd(24)}${c.summary}`).join('\n')}
+
+Provisioning
+  devices add <id> --kind bin|vehicle [--bin <binId>] [--vehicle <vehicleId>]
+  devices list [--kind bin|vehicle]
+  devices revoke <id>
+  keys create <name> --role ${ROLES.join('|')}
+  keys list
+  keys revoke <keyId>
+
+Configuration comes from the environment; see .env.example for every setting.`
+
+type ServiceRun = (ctx: Context) => Promise<{ close(): Promise<void> }>
+
+const services: Record<string, ServiceRun> = {
+  start: (ctx) => startAll(ctx),
+  broker: async (ctx) => {
+    const db = await openConfiguredDatabase(ctx)
+    const broker = await startBroker(ctx, db)
+    const { startOpsServer } = await import('./ops-server.ts')
+    const ops = await startOpsServer(ctx, { database: async () => (await db.query('SELECT 1')).rowCount === 1 })
+    return { close: async () => { await ops.close(); await broker.close(); await db.close() } }
+  },
+  ingest: async (ctx) => {
+    const db = await openConfiguredDatabase(ctx)
+    const ingest = await startIngest(ctx, db)
+    const { startOpsServer } = await import('./ops-server.ts')
+    const ops = await startOpsServer(ctx, { broker: () => ingest.ready(), database: async () => (await db.query('SELECT 1')).rowCount === 1 })
+    return { close: async () => { await ops.close(); await ingest.stop(); await db.close() } }
+  },
+  api: async (ctx) => {
+    const db = await openConfiguredDatabase(ctx)
+    const api = await startApi(ctx, db)
+    return { close: async () => { await api.close(); await db.close() } }
+  },
+}
+
+async function runService(name: string, config: Config, logger: Logger): Promise<void> {
+  const ctx = createContext(config, logger)
+  const running = await services[name]!(ctx)
+  // Graceful shutdown on SIGINT/SIGTERM: stop taking work, flush and acknowledge, then exit.
+  closeWithGrace({ delay: 20_000, logger: { error: (m) => logger.error(m) } }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error')
+    else logger.info({ signal }, 'shutting down')
+    await running.close()
+  })
+}
+
+async function withDatabase<T>(config: Config, logger: Logger, fn: (ctx: Context, db: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<T>): Promise<T> {
+  const ctx = createContext(config, logger)
+  const db = await openConfiguredDatabase(ctx)
+  try {
+    return await fn(ctx, db)
+  } finally {
+    await db.close()
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(HELP)
+    return command ? 0 : 1
+  }
+  const config = loadConfig()
+  const logger = createLogger({ level: config.LOG_LEVEL, name: `kerbside-${command}` })
+
+  if (command in services) {
+    await runService(command, config, logger)
+    return -1 // keep running
+  }
+  if (command === 'migrate') {
+    await withDatabase(config, logger, async () => undefined)
+    console.log('migrations are up to date')
+    return 0
+  }
+  if (command === 'devices') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' } } })
+    const [sub, id] = positionals
+    return withDatabase(config, logger, async (_ctx, db) => {
+      if (sub === 'add' && id) {
+        const kind = values.kind as DeviceKind
+        if (!DEVICE_KINDS.includes(kind)) throw new UsageError('--kind must be bin or vehicle')
+        const { secret } = await provisionDevice(db, { deviceId: id, kind, binId: values.bin, vehicleId: values.vehicle })
+        console.log(JSON.stringify({ deviceId: id, kind, secret, note: 'the secret is shown this once; configure it on the device now' }, null, 2))
+        return 0
+      }
+      if (sub === 'list') {
+        for (const d of await listDevices(db, { kind: values.kind as DeviceKind | undefined, limit: 10_000, offset: 0 })) console.log(`${d.deviceId}\t${d.kind}\t${d.binId ?? d.vehicleId ?? ''}\t${d.revokedAt ? 'revoked' : d.online ? 'online' : 'offline'}\tlast seq ${d.lastSeq ?? '-'}`)
+        return 0
+      }
+      if (sub === 'revoke' && id) {
+        console.log((await revokeDevice(db, id)) ? `revoked ${id}` : `no active device ${id}`)
+        return 0
+      }
+      throw new UsageError('devices add|list|revoke — see kerbside help')
+    })
+  }
+  if (command === 'keys') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { role: { type: 'string' } } })
+    const [sub, arg] = positionals
+    return withDatabase(config, logger, async (_ctx, db) => {
+      if (sub === 'create' && arg) {
+        if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
+        const { key, info } = await createApiKey(db, arg, values.role as Role)
+        console.log(JSON.stringify({ ...info, key, note: 'the key is shown this once' }, null, 2))
+        return 0
+      }
+      if (sub === 'list') {
+        for (const k of await listApiKeys(db)) console.log(`${k.keyId}\t${k.role}\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}`)
+        return 0
+      }
+      if (sub === 'revoke' && arg) {
+        console.log((await revokeApiKey(db, arg)) ? `revoked ${arg}` : `no active key ${arg}`)
+        return 0
+      }
+      throw new UsageError('keys create|list|revoke — see kerbside help')
+    })
+  }
+  const extra = extraCommands.find((c) => c.name === command)
+  if (extra) return extra.run(rest, { config, logger })
+  throw new UsageError(`unknown command ${command}; run kerbside help`)
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exitCode = code
+}, (err: unknown) => {
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError) console.error(`kerbside: ${(err as Error).message}`)
+  else console.error('kerbside: failed to start:', err)
+  process.exit(1)
+})

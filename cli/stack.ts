@@ -1,0 +1,150 @@
+// Assembling Kerbside's services from configuration: each alone (distributed mode) or all in one
+// process on the embedded database (the default). Every `start*` returns something to close, in
+// the order that loses nothing: stop taking requests, flush ingest, close the broker, the database.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Registry, collectDefaultMetrics } from 'prom-client'
+import { localMqttUrl, type Config } from '../core/config.ts'
+import { loadLocalSecrets, type LocalSecrets } from '../core/local-secrets.ts'
+import type { Logger } from '../core/log.ts'
+import { createBroker, type Broker } from '../broker/create-broker.ts'
+import { listenBroker, type Listening } from '../broker/listeners.ts'
+import { SERVICE_USER_PREFIX } from '../broker/device-auth.ts'
+import { createIngest, type Ingest } from '../ingest/create-ingest.ts'
+import { buildApi, type Api } from '../api/build-api.ts'
+import { connectLiveFeed, type LiveFeed } from '../api/live-feed.ts'
+import type { Database } from '../storage/database.ts'
+import { deviceCredentials } from '../storage/devices.ts'
+import { openDatabase } from '../storage/open-database.ts'
+import { startScheduler, type Scheduler } from '../analysis/scheduler.ts'
+
+export const DASHBOARD_DIR = join(import.meta.dirname, '..', 'dashboard', 'dist')
+
+export interface Context {
+  config: Config
+  logger: Logger
+  registry: Registry
+  secrets: LocalSecrets
+}
+
+export function createContext(config: Config, logger: Logger): Context {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'kerbside_' })
+  const secrets = loadLocalSecrets(config.KERBSIDE_DATA_DIR, { adminKey: config.KERBSIDE_ADMIN_KEY, serviceSecret: config.KERBSIDE_SERVICE_SECRET })
+  if (secrets.generated.includes('adminKey')) {
+    logger.warn({ file: secrets.file }, `Generated the admin API key and saved it in ${secrets.file}. Set KERBSIDE_ADMIN_KEY to choose your own.`)
+  }
+  return { config, logger, registry, secrets }
+}
+
+export function openConfiguredDatabase(ctx: Context, migrate = true): Promise<Database> {
+  return openDatabase({
+    url: ctx.config.DATABASE_URL,
+    dataDir: ctx.config.KERBSIDE_DATA_DIR,
+    poolSize: ctx.config.DATABASE_POOL_SIZE,
+    tierCeiling: ctx.config.DATABASE_TIER,
+    logger: ctx.logger.child({ component: 'database' }),
+    migrate,
+  })
+}
+
+export interface RunningBroker { broker: Broker; listening: Listening; close(): Promise<void> }
+
+export async function startBroker(ctx: Context, db: Database): Promise<RunningBroker> {
+  const { config } = ctx
+  const broker = await createBroker({
+    logger: ctx.logger.child({ component: 'broker' }),
+    registry: ctx.registry,
+    lookupDevice: (id) => deviceCredentials(db, id),
+    serviceSecret: ctx.secrets.serviceSecret,
+    persistence: { kind: config.MQTT_PERSISTENCE, dataDir: config.KERBSIDE_DATA_DIR, redisUrl: config.REDIS_URL },
+    drainTimeoutMs: config.MQTT_DRAIN_TIMEOUT_MS,
+    authFailuresPerMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE,
+  })
+  const listening = await listenBroker(broker, {
+    host: config.MQTT_HOST,
+    tcpPort: config.MQTT_PORT,
+    wsPort: config.MQTT_WS_PORT,
+    tls: config.MQTT_TLS_CERT && config.MQTT_TLS_KEY ? { port: config.MQTTS_PORT, certPath: config.MQTT_TLS_CERT, keyPath: config.MQTT_TLS_KEY } : undefined,
+  })
+  ctx.logger.info({ tcp: listening.tcpPort, ws: listening.wsPort, tls: listening.tlsPort, persistence: config.MQTT_PERSISTENCE }, 'MQTT broker listening')
+  return { broker, listening, close: async () => { await listening.close(); await broker.close() } }
+}
+
+export async function startIngest(ctx: Context, db: Database): Promise<Ingest> {
+  const { config } = ctx
+  const ingest = createIngest({
+    db,
+    logger: ctx.logger.child({ component: 'ingest' }),
+    registry: ctx.registry,
+    mqttUrl: localMqttUrl(config),
+    clientId: config.INGEST_CLIENT_ID,
+    username: config.MQTT_USERNAME ?? `${SERVICE_USER_PREFIX}ingest`,
+    password: config.MQTT_PASSWORD ?? ctx.secrets.serviceSecret,
+    sharedGroup: config.INGEST_SHARED_GROUP,
+    batchSize: config.INGEST_BATCH_SIZE,
+    batchMs: config.INGEST_BATCH_MS,
+    maxPending: config.INGEST_MAX_PENDING,
+    maxPayloadBytes: config.INGEST_MAX_PAYLOAD_BYTES,
+  })
+  await ingest.start()
+  return ingest
+}
+
+export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; url: string; close(): Promise<void> }
+
+export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}): Promise<RunningApi> {
+  const { config } = ctx
+  const live = connectLiveFeed({
+    url: localMqttUrl(config),
+    username: config.MQTT_USERNAME ?? `${SERVICE_USER_PREFIX}live`,
+    password: config.MQTT_PASSWORD ?? ctx.secrets.serviceSecret,
+    clientId: `kerbside-live-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    logger: ctx.logger.child({ component: 'live' }),
+    maxPayloadBytes: config.INGEST_MAX_PAYLOAD_BYTES,
+  })
+  const app = await buildApi({
+    db,
+    logger: ctx.logger.child({ component: 'api' }),
+    registry: ctx.registry,
+    adminKey: ctx.secrets.adminKey,
+    live,
+    readiness: extraReadiness,
+    corsOrigins: config.HTTP_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    rateLimitPerMinute: config.HTTP_RATE_LIMIT_PER_MINUTE,
+    dashboardDir: DASHBOARD_DIR,
+    https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,
+  })
+  const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
+  const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE }) : null
+  ctx.logger.info({ url }, `API listening on ${url} (docs at ${url}/docs)`)
+  return {
+    app, live, scheduler, url,
+    close: async () => {
+      scheduler?.stop()
+      await app.close()
+      await live.close()
+    },
+  }
+}
+
+export interface Stack { db: Database; broker: RunningBroker; ingest: Ingest; api: RunningApi; close(): Promise<void> }
+
+/** Everything in one process: broker, ingest, API, jobs and the built dashboard. */
+export async function startAll(ctx: Context): Promise<Stack> {
+  const db = await openConfiguredDatabase(ctx)
+  const closers: (() => Promise<void>)[] = [() => db.close()]
+  const close = async () => { for (const c of closers.splice(0).reverse()) await c() }
+  try {
+    const broker = await startBroker(ctx, db)
+    closers.push(broker.close)
+    const ingest = await startIngest(ctx, db)
+    closers.push(ingest.stop)
+    const api = await startApi(ctx, db, { ingest: () => ingest.ready() })
+    closers.push(api.close)
+    return { db, broker, ingest, api, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}

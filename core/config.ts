@@ -1,0 +1,79 @@
+// Configuration, validated once at boot. Every setting comes from the environment (see
+// .env.example); defaults make the embedded mode work on a fresh clone with no setup.
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def })
+const Bool = (def: boolean) => Type.Boolean({ default: def })
+
+export const ConfigSchema = Type.Object({
+  KERBSIDE_DATA_DIR: Type.String({ default: './.kerbside', description: 'Embedded database, durable broker store and generated keys live here' }),
+  DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://… of a TimescaleDB or PostgreSQL server; unset = embedded' })),
+  DATABASE_TIER: Type.Union([Type.Literal('timescaledb'), Type.Literal('timescaledb-apache'), Type.Literal('postgresql')], { default: 'timescaledb', description: 'Highest storage tier to use; lower it to opt out of TimescaleDB features' }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+
+  MQTT_HOST: Type.String({ default: '0.0.0.0' }),
+  MQTT_PORT: Port(1883),
+  MQTT_WS_PORT: Port(8083),
+  MQTTS_PORT: Port(8883),
+  MQTT_TLS_CERT: Type.Optional(Type.String({ description: 'PEM certificate path; enables MQTT over TLS on MQTTS_PORT' })),
+  MQTT_TLS_KEY: Type.Optional(Type.String()),
+  MQTT_PERSISTENCE: Type.Union([Type.Literal('memory'), Type.Literal('level'), Type.Literal('redis')], { default: 'memory' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  MQTT_DRAIN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  MQTT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per client address per minute before that address is throttled' }),
+
+  MQTT_URL: Type.Optional(Type.String({ description: 'Broker that ingest and the live feed connect to; default the local one' })),
+  MQTT_USERNAME: Type.Optional(Type.String({ description: 'Username ingest uses on an external broker' })),
+  MQTT_PASSWORD: Type.Optional(Type.String()),
+  KERBSIDE_SERVICE_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Shared secret of Kerbside services on its own broker; generated into the data dir when unset' })),
+
+  INGEST_CLIENT_ID: Type.String({ default: 'kerbside-ingest' }),
+  INGEST_SHARED_GROUP: Type.Optional(Type.String({ description: 'MQTT 5 shared-subscription group; set to run several ingest workers on an external broker' })),
+  INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 50_000, default: 2000 }),
+  INGEST_BATCH_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 50 }),
+  INGEST_MAX_PENDING: Type.Integer({ minimum: 1, default: 20_000, description: 'Messages held unacknowledged before ingest stops reading from the broker' }),
+  INGEST_MAX_PAYLOAD_BYTES: Type.Integer({ minimum: 64, default: 16_384 }),
+
+  HTTP_HOST: Type.String({ default: '0.0.0.0' }),
+  HTTP_PORT: Port(8080),
+  HTTP_TLS_CERT: Type.Optional(Type.String()),
+  HTTP_TLS_KEY: Type.Optional(Type.String()),
+  HTTP_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS; empty = same origin only' }),
+  HTTP_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
+  KERBSIDE_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16, description: 'Admin API key; generated into the data dir at first start when unset' })),
+  KERBSIDE_JOBS: Bool(true),
+  KERBSIDE_TIMEZONE: Type.String({ default: 'Europe/London' }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'KERBSIDE_ERR_CONFIG'
+}
+
+/** Parse and validate configuration from an environment; throws ConfigError listing every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const known = Object.keys(ConfigSchema.properties)
+  const picked: Record<string, unknown> = {}
+  for (const key of known) {
+    const raw = env[key]
+    if (raw !== undefined && raw !== '') picked[key] = raw
+  }
+  const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...picked, ...overrides }))
+  const errors = [...Value.Errors(ConfigSchema, candidate)]
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every setting and its default.`)
+  }
+  const config = candidate as Config
+  if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) throw new ConfigError('MQTT_TLS_CERT and MQTT_TLS_KEY must be set together')
+  if (Boolean(config.HTTP_TLS_CERT) !== Boolean(config.HTTP_TLS_KEY)) throw new ConfigError('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together')
+  return config
+}
+
+/** The broker URL internal services use when MQTT_URL is not set. */
+export function localMqttUrl(config: Config): string {
+  return config.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`
+}

@@ -1,0 +1,48 @@
+// Per-device sequence bookkeeping, pure so that it can be tested on its own.
+// Each device numbers its messages with a monotonic `seq`. Against the highest seq already stored:
+//   seq above it      -> fresh; a jump of more than one opens a gap (messages numbered but not seen)
+//   seq at or below   -> late: fills an open gap, or is an exact redelivery (duplicate),
+//                        or else a sequence regression (refused; the device's counter went backwards)
+
+export interface SeqMessage {
+  seq: number
+  tsMs: number
+}
+
+export interface Gap {
+  afterSeq: number
+  beforeSeq: number
+  missing: number
+}
+
+export interface SeqPlan<T> {
+  fresh: T[]
+  /** seq ≤ the stored maximum: decided later against open gaps and stored rows. */
+  late: T[]
+  newGaps: Gap[]
+  /** The new highest seq and its timestamp, when any fresh message raised it. */
+  advanced: { seq: number; tsMs: number } | null
+}
+
+/** Split one device's messages (any order) against the highest seq stored for it. */
+export function planSequence<T extends SeqMessage>(lastSeq: number | null, messages: readonly T[]): SeqPlan<T> {
+  const sorted = [...messages].sort((a, b) => a.seq - b.seq || a.tsMs - b.tsMs)
+  const plan: SeqPlan<T> = { fresh: [], late: [], newGaps: [], advanced: null }
+  let last = lastSeq
+  for (const m of sorted) {
+    if (last === null || m.seq > last) {
+      if (last !== null && m.seq > last + 1) plan.newGaps.push({ afterSeq: last, beforeSeq: m.seq, missing: m.seq - last - 1 })
+      plan.fresh.push(m)
+      last = m.seq
+      plan.advanced = { seq: m.seq, tsMs: m.tsMs }
+    } else {
+      plan.late.push(m)
+    }
+  }
+  return plan
+}
+
+/** The open gap a late seq falls into, if any. */
+export function gapFor(gaps: readonly Gap[], seq: number): Gap | undefined {
+  return gaps.find((g) => g.missing > 0 && seq > g.afterSeq && seq < g.beforeSeq)
+}

@@ -1,0 +1,41 @@
+// Open the configured database: PGlite embedded when DATABASE_URL is unset, else a pg pool.
+// Detects the tier, runs migrations and logs both; a failed migration throws MigrationError.
+import { join } from 'node:path'
+import type { Logger } from '../core/log.ts'
+import { detectCapabilities } from './capabilities.ts'
+import type { Database, Tier } from './database.ts'
+import { migrate } from './migrate.ts'
+import { createPgDatabase } from './pg-adapter.ts'
+import { createPgliteDatabase } from './pglite-adapter.ts'
+
+export interface OpenDatabaseOptions {
+  /** postgres://… of a server; undefined = embedded PGlite. */
+  url?: string
+  /** Embedded data folder; undefined with no url = in-memory (tests). */
+  dataDir?: string
+  poolSize?: number
+  /** Highest tier to use even if the database offers more. */
+  tierCeiling?: Tier
+  logger: Logger
+  /** Run migrations (the default). Services that share one database may leave it to one of them. */
+  migrate?: boolean
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  const db = opts.url
+    ? createPgDatabase({ connectionString: opts.url, poolSize: opts.poolSize, logger: opts.logger })
+    : await createPgliteDatabase({ dataDir: opts.dataDir ? join(opts.dataDir, 'pgdata') : undefined })
+  try {
+    db.capabilities = await detectCapabilities(db, opts.tierCeiling)
+    const { tier, serverVersion, timescaleVersion } = db.capabilities
+    opts.logger.info({ adapter: db.kind, tier, serverVersion, timescaleVersion }, `database tier: ${tier}`)
+    if (opts.migrate !== false) {
+      const report = await migrate(db, db.capabilities)
+      if (report.applied.length > 0) opts.logger.info({ applied: report.applied }, `applied ${report.applied.length} migration(s)`)
+    }
+    return db
+  } catch (err) {
+    await db.close().catch(() => undefined)
+    throw err
+  }
+}

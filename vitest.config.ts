@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+// Test tiers (see README "Tests"): the default suite runs unit and integration tests on real
+// sockets and the embedded TimescaleDB; the other suites are run by their own npm scripts.
+const heavy = ['tests/services/**', 'tests/faults/**', 'tests/e2e/**', 'tests/dashboard/**']
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'default', include: ['tests/**/*.test.ts'], exclude: heavy, testTimeout: 60_000, hookTimeout: 60_000 } },
+      { test: { name: 'services', include: ['tests/services/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 120_000, fileParallelism: false } },
+      { test: { name: 'faults', include: ['tests/faults/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, fileParallelism: false } },
+      { test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } },
+    ],
+  },
+})
