@@ -18,7 +18,7 @@ export interface DeviceAuthOptions {
   /** Secret of Kerbside's own services (ingest, live feed, simulators' control plane). */
   serviceSecret: string
   failuresPerMinute: number
-  /** How long a successful device check is remembered, so that reconnect storms hash once. */
+  /** How long a successful secret check is remembered, so that reconnect storms hash once per device. */
   cacheTtlMs?: number
   logger: Logger
   onReject: (reason: BrokerRejectReason) => void
@@ -42,9 +42,10 @@ const NOT_AUTHORIZED = 5
 
 export function createAuthenticator(opts: DeviceAuthOptions) {
   const now = opts.now ?? Date.now
-  const ttl = opts.cacheTtlMs ?? 5 * 60_000
-  // deviceId -> digest of the secret that last verified, and when
-  const verified = new Map<string, { digest: string; kind: DeviceKind; at: number }>()
+  const ttl = opts.cacheTtlMs ?? 24 * 3_600_000
+  // (stored hash, digest of the presented secret) pairs that verified, and when. Keyed by the stored
+  // hash rather than the device, so a fleet provisioned with one shared secret hashes once.
+  const verified = new Map<string, number>()
   // remote address -> failures in the current minute
   const failures = new Map<string, { count: number; windowStart: number }>()
 
@@ -86,17 +87,16 @@ export function createAuthenticator(opts: DeviceAuthOptions) {
     }
     if (client.id !== username) return fail(client, done, 'client_id_mismatch', username)
 
-    const digest = sha256(`${username}\0${secret}`).toString('base64')
-    const cached = verified.get(username)
-    if (cached && cached.digest === digest && now() - cached.at < ttl) {
-      principals.set(client, { type: 'device', deviceId: username, deviceKind: cached.kind })
-      return done(null, true)
-    }
     opts.lookupDevice(username).then(async (device) => {
       if (!device) return fail(client, done, 'unknown_device', username)
       if (device.revoked) return fail(client, done, 'revoked_device', username)
-      if (!(await verifySecret(secret, device.secretHash))) return fail(client, done, 'bad_credentials', username)
-      verified.set(username, { digest, kind: device.kind, at: now() })
+      const pairKey = `${device.secretHash}\0${sha256(secret).toString('base64')}`
+      const at = verified.get(pairKey)
+      if (at === undefined || now() - at >= ttl) {
+        if (!(await verifySecret(secret, device.secretHash))) return fail(client, done, 'bad_credentials', username)
+        if (verified.size > 1_000_000) verified.clear()
+        verified.set(pairKey, now())
+      }
       principals.set(client, { type: 'device', deviceId: username, deviceKind: device.kind })
       done(null, true)
     }).catch((err: unknown) => {

@@ -68,16 +68,17 @@ export async function startBroker(ctx: Context, db: Database): Promise<RunningBr
     tls: config.MQTT_TLS_CERT && config.MQTT_TLS_KEY ? { port: config.MQTTS_PORT, certPath: config.MQTT_TLS_CERT, keyPath: config.MQTT_TLS_KEY } : undefined,
   })
   ctx.logger.info({ tcp: listening.tcpPort, ws: listening.wsPort, tls: listening.tlsPort, persistence: config.MQTT_PERSISTENCE }, 'MQTT broker listening')
-  return { broker, listening, close: async () => { await listening.close(); await broker.close() } }
+  // aedes first: it disconnects every client, which lets the servers finish closing.
+  return { broker, listening, close: async () => { await broker.close(); await listening.close() } }
 }
 
-export async function startIngest(ctx: Context, db: Database): Promise<Ingest> {
+export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqttUrl(ctx.config)): Promise<Ingest> {
   const { config } = ctx
   const ingest = createIngest({
     db,
     logger: ctx.logger.child({ component: 'ingest' }),
     registry: ctx.registry,
-    mqttUrl: localMqttUrl(config),
+    mqttUrl,
     clientId: config.INGEST_CLIENT_ID,
     username: config.MQTT_USERNAME ?? `${SERVICE_USER_PREFIX}ingest`,
     password: config.MQTT_PASSWORD ?? ctx.secrets.serviceSecret,
@@ -93,10 +94,10 @@ export async function startIngest(ctx: Context, db: Database): Promise<Ingest> {
 
 export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; url: string; close(): Promise<void> }
 
-export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}): Promise<RunningApi> {
+export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}, mqttUrl = localMqttUrl(ctx.config)): Promise<RunningApi> {
   const { config } = ctx
   const live = connectLiveFeed({
-    url: localMqttUrl(config),
+    url: mqttUrl,
     username: config.MQTT_USERNAME ?? `${SERVICE_USER_PREFIX}live`,
     password: config.MQTT_PASSWORD ?? ctx.secrets.serviceSecret,
     clientId: `kerbside-live-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -128,7 +129,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
   }
 }
 
-export interface Stack { db: Database; broker: RunningBroker; ingest: Ingest; api: RunningApi; close(): Promise<void> }
+export interface Stack { db: Database; broker: RunningBroker; ingest: Ingest; api: RunningApi; mqttUrl: string; close(): Promise<void> }
 
 /** Everything in one process: broker, ingest, API, jobs and the built dashboard. */
 export async function startAll(ctx: Context): Promise<Stack> {
@@ -138,11 +139,13 @@ export async function startAll(ctx: Context): Promise<Stack> {
   try {
     const broker = await startBroker(ctx, db)
     closers.push(broker.close)
-    const ingest = await startIngest(ctx, db)
+    // The broker may have been given port 0 (tests): connect to the port it really got.
+    const mqttUrl = ctx.config.MQTT_URL ?? `mqtt://127.0.0.1:${broker.listening.tcpPort}`
+    const ingest = await startIngest(ctx, db, mqttUrl)
     closers.push(ingest.stop)
-    const api = await startApi(ctx, db, { ingest: () => ingest.ready() })
+    const api = await startApi(ctx, db, { ingest: () => ingest.ready() }, mqttUrl)
     closers.push(api.close)
-    return { db, broker, ingest, api, close }
+    return { db, broker, ingest, api, mqttUrl, close }
   } catch (err) {
     await close()
     throw err

@@ -2,6 +2,7 @@
 // Types, runtime validation (ingest), the OpenAPI document (api) and the dashboard all come from here.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { FormatRegistry } from '@sinclair/typebox'
 
 /** Bin status values, as in the FIWARE WasteContainer model's `status` enum. */
 export const BIN_STATUSES = ['ok', 'lidOpen', 'dropped', 'moved', 'vandalized', 'burning'] as const
@@ -62,6 +63,10 @@ export type DeviceStatus = Static<typeof DeviceStatus>
 export const MESSAGE_SCHEMAS = { reading: BinReading, lift: LiftEvent, position: VehiclePosition, status: DeviceStatus } satisfies Record<string, TSchema>
 export type MessageKind = keyof typeof MESSAGE_SCHEMAS
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
+// TypeBox checks formats only once they are registered; the range check is parseDeviceTime's.
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_8601.test(v) && Number.isFinite(Date.parse(v)))
+
 // Compiled once: TypeBox's compiler checks a payload in well under a microsecond.
 // The `date-time` format is checked separately (parseDeviceTime) because it needs a real date.
 const compiled = {
@@ -92,7 +97,7 @@ export const MAX_AGE_MS = 400 * 24 * 3_600_000
 
 export function parseDeviceTime(ts: string, now = Date.now()): { ok: true; date: Date } | { ok: false; reason: RejectReason; detail: string } {
   // ISO 8601 with an explicit zone; Date.parse alone accepts far too much.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(ts)) {
+  if (!ISO_8601.test(ts)) {
     return { ok: false, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts.slice(0, 40))} is not ISO 8601 with a zone` }
   }
   const ms = Date.parse(ts)
