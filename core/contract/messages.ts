@@ -65,7 +65,7 @@ export type MessageKind = keyof typeof MESSAGE_SCHEMAS
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
 // TypeBox checks formats only once they are registered; the range check is parseDeviceTime's.
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_8601.test(v) && Number.isFinite(Date.parse(v)))
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_8601.test(v) && Number.isFinite(Date.parse(v)) && isRealCalendarTime(v))
 
 // Compiled once: TypeBox's compiler checks a payload in well under a microsecond.
 // The `date-time` format is checked separately (parseDeviceTime) because it needs a real date.
@@ -101,10 +101,16 @@ export function parseDeviceTime(ts: string, now = Date.now()): { ok: true; date:
     return { ok: false, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts.slice(0, 40))} is not ISO 8601 with a zone` }
   }
   const ms = Date.parse(ts)
-  if (!Number.isFinite(ms)) return { ok: false, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts)} is not a real date` }
+  if (!Number.isFinite(ms) || !isRealCalendarTime(ts)) return { ok: false, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(ts)} is not a real date` }
   if (ms > now + MAX_FUTURE_MS) return { ok: false, reason: 'timestamp_out_of_range', detail: `ts ${ts} is more than ${MAX_FUTURE_MS / 60_000} min in the future` }
   if (ms < now - MAX_AGE_MS) return { ok: false, reason: 'timestamp_out_of_range', detail: `ts ${ts} is older than ${MAX_AGE_MS / 86_400_000} days` }
   return { ok: true, date: new Date(ms) }
+}
+
+// Date.parse rolls 30 February over into March; a device clock that says so is broken, not early.
+function isRealCalendarTime(ts: string): boolean {
+  const [y, mo, d, h, mi, se] = [ts.slice(0, 4), ts.slice(5, 7), ts.slice(8, 10), ts.slice(11, 13), ts.slice(14, 16), ts.slice(17, 19)].map(Number) as [number, number, number, number, number, number]
+  return new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d && mo >= 1 && mo <= 12 && h < 24 && mi < 60 && se < 60
 }
 
 /** Validate a decoded payload against the schema of its kind; the first error is reported. */
