@@ -115,7 +115,7 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   async function commit(batch: Pending[]): Promise<void> {
     const t0 = performance.now()
-    const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item)))
+    const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates }))
     for (const p of batch) p.ack()
     metrics.record(stats, batch.length, (performance.now() - t0) / 1000)
     opts.onCommit?.(stats)

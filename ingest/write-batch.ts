@@ -6,6 +6,7 @@ import type { DeviceKind, ParsedTopic } from '../core/contract/topics.ts'
 import type { BinReading, ContractMessage, LiftEvent, VehiclePosition } from '../core/contract/messages.ts'
 import { sha256 } from '../core/secrets.ts'
 import type { Queryable } from '../storage/database.ts'
+import { invalidateRollupHours } from '../storage/readings.ts'
 import { gapFor, planSequence, type Gap } from './sequence.ts'
 
 export interface DecodedItem {
@@ -36,7 +37,12 @@ const QUARANTINE_KEEP_BYTES = 4096
 
 export const emptyStats = (): BatchStats => ({ stored: { reading: 0, lift: 0, position: 0 }, duplicates: 0, rejected: {}, statusChanges: 0, gapsOpened: 0, missingSeen: 0, gapsFilled: 0 })
 
-export async function writeBatch(tx: Queryable, items: readonly DecodedItem[]): Promise<BatchStats> {
+export interface WriteOptions {
+  /** Record the hours late readings touched, for tiers that keep their own roll-up (see storage/readings.ts). */
+  invalidateRollup?: boolean
+}
+
+export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], opts: WriteOptions = {}): Promise<BatchStats> {
   const stats = emptyStats()
   const refused: { item: DecodedItem; reason: RejectReason | 'storage_error'; detail: string }[] = []
   const refuse = (item: DecodedItem, reason: RejectReason | 'storage_error', detail: string) => {
@@ -125,6 +131,10 @@ export async function writeBatch(tx: Queryable, items: readonly DecodedItem[]): 
 
   // Telemetry rows; RETURNING tells which were new (the rest were redeliveries).
   const inserted = await insertTelemetry(tx, accepted, bindings)
+  if (opts.invalidateRollup) {
+    const times = accepted.filter((a) => a.kind === 'reading' && inserted.has(`${a.deviceId}\0${a.tsMs}\0${a.seq}`)).map((a) => new Date(a.tsMs))
+    await invalidateRollupHours(tx, times)
+  }
   for (const s of accepted) {
     const key = `${s.deviceId}\0${s.tsMs}\0${s.seq}`
     if (!inserted.has(key)) { stats.duplicates++; continue }

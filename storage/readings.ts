@@ -80,33 +80,54 @@ export async function readingAggregates(db: Database, deviceId: string, from: Da
 }
 
 /**
- * Kerbside's own hourly roll-up (tiers without continuous aggregates). Re-rolls a look-back window
- * each time so that late readings are counted; idempotent, safe to run at any time.
+ * Bring the hourly roll-up up to date with every complete hour, including hours that late readings
+ * changed. On the full edition this refreshes the continuous aggregate (TimescaleDB recomputes only
+ * what its invalidation log marks); elsewhere it rolls up new hours past the watermark and re-rolls
+ * the hours listed in rollup_invalidations. Idempotent; safe to run at any time.
  */
-export async function refreshReadingsRollup(db: Database, opts: { now?: Date; lookbackHours?: number } = {}): Promise<{ hours: number }> {
+export async function refreshReadingsRollup(db: Database, opts: { now?: Date } = {}): Promise<{ hours: number }> {
   const now = opts.now ?? new Date()
   const upTo = new Date(Math.floor(now.getTime() / HOUR) * HOUR) // only complete hours
   if (db.capabilities.continuousAggregates) {
-    await db.query(`CALL refresh_continuous_aggregate('bin_readings_hourly', $1::timestamptz, $2::timestamptz)`, [new Date(upTo.getTime() - (opts.lookbackHours ?? 48) * HOUR).toISOString(), upTo.toISOString()])
-    return { hours: opts.lookbackHours ?? 48 }
+    await db.query(`CALL refresh_continuous_aggregate('bin_readings_hourly', NULL, $1::timestamptz)`, [upTo.toISOString()])
+    return { hours: -1 }
   }
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ rolledUpTo: Date }>(`SELECT rolled_up_to AS "rolledUpTo" FROM rollup_state WHERE name = 'bin_readings_hourly' FOR UPDATE`)
-    const previous = rows[0]!.rolledUpTo
-    const lookback = (opts.lookbackHours ?? 48) * HOUR
-    // First run: from the oldest reading. Later runs: from the watermark minus the look-back.
-    const startMs = previous.getTime() === 0
+    const watermark = rows[0]!.rolledUpTo
+    // Hours to (re)compute: those late readings invalidated below the watermark, and every hour
+    // from the watermark (or the first reading, on the first run) up to the last complete hour.
+    const { rows: stale } = await tx.query<{ bucket: Date }>(
+      `DELETE FROM rollup_invalidations WHERE name = 'bin_readings_hourly' AND bucket < $1 RETURNING bucket`, [watermark.toISOString()])
+    const fromMs = watermark.getTime() === 0
       ? ((await tx.query<{ min: Date | null }>(`SELECT min(ts) AS min FROM bin_readings`)).rows[0]?.min ?? upTo).getTime()
-      : previous.getTime() - lookback
-    const start = new Date(Math.floor(Math.min(startMs, upTo.getTime()) / HOUR) * HOUR)
-    await tx.query(`DELETE FROM bin_readings_hourly WHERE bucket >= $1 AND bucket < $2`, [start.toISOString(), upTo.toISOString()])
-    await tx.query(
-      `INSERT INTO bin_readings_hourly (device_id, bucket, n, fill_sum, fill_min, fill_max, temp_max, battery_min)
-       SELECT device_id, date_bin(INTERVAL '1 hour', ts, 'epoch'::timestamptz), count(*), sum(fill_pct)::double precision, min(fill_pct), max(fill_pct), max(temp_c), min(battery_v)
-         FROM bin_readings WHERE ts >= $1 AND ts < $2 GROUP BY 1, 2`,
-      [start.toISOString(), upTo.toISOString()],
-    )
+      : watermark.getTime()
+    const from = new Date(Math.floor(Math.min(fromMs, upTo.getTime()) / HOUR) * HOUR)
+    const ranges: [Date, Date][] = [[from, upTo], ...stale.map((s): [Date, Date] => [s.bucket, new Date(s.bucket.getTime() + HOUR)])]
+    let hours = 0
+    for (const [a, b] of ranges) {
+      if (b <= a) continue
+      await tx.query(`DELETE FROM bin_readings_hourly WHERE bucket >= $1 AND bucket < $2`, [a.toISOString(), b.toISOString()])
+      await tx.query(
+        `INSERT INTO bin_readings_hourly (device_id, bucket, n, fill_sum, fill_min, fill_max, temp_max, battery_min)
+         SELECT device_id, date_bin(INTERVAL '1 hour', ts, 'epoch'::timestamptz), count(*), sum(fill_pct)::double precision, min(fill_pct), max(fill_pct), max(temp_c), min(battery_v)
+           FROM bin_readings WHERE ts >= $1 AND ts < $2 GROUP BY 1, 2`,
+        [a.toISOString(), b.toISOString()],
+      )
+      hours += (b.getTime() - a.getTime()) / HOUR
+    }
     await tx.query(`UPDATE rollup_state SET rolled_up_to = greatest(rolled_up_to, $1::timestamptz) WHERE name = 'bin_readings_hourly'`, [upTo.toISOString()])
-    return { hours: Math.round((upTo.getTime() - start.getTime()) / HOUR) }
+    return { hours }
   })
+}
+
+/** Record hours that late readings touched (own-roll-up tiers only; see rollup_invalidations). */
+export async function invalidateRollupHours(tx: Queryable, readingTimes: readonly Date[], now = new Date()): Promise<void> {
+  const currentHour = Math.floor(now.getTime() / HOUR) * HOUR
+  const hours = [...new Set(readingTimes.map((t) => Math.floor(t.getTime() / HOUR) * HOUR).filter((h) => h < currentHour))]
+  if (hours.length === 0) return
+  await tx.query(
+    `INSERT INTO rollup_invalidations (name, bucket) SELECT 'bin_readings_hourly', unnest($1::timestamptz[]) ON CONFLICT DO NOTHING`,
+    [hours.map((h) => new Date(h).toISOString())],
+  )
 }
