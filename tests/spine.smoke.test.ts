@@ -16,7 +16,7 @@ test('a reading published by a bin sensor is stored and served by the API', asyn
   await waitFor(async () => (await count(t.db, 'SELECT 1 FROM bin_readings')) === 1, 10_000, 'reading stored')
   const res = await fetch(`${t.httpUrl}/api/v1/devices/sensor-1/readings?from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { headers: { authorization: `Bearer ${t.adminKey}` } })
   expect(res.status).toBe(200)
-  const rows = await res.json()
+  const rows = (await res.json()) as { seq: number }[]
   expect(rows).toHaveLength(1)
   expect(rows[0]).toMatchObject({ seq: 1, fillPct: 42.5, uprn: 100000000001, binId: 'bin-1' })
   await device.endAsync()
