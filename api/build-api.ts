@@ -21,6 +21,7 @@ import { authPlugin } from './plugins/auth.ts'
 import { ErrorBody } from './schemas/common.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { liveRoutes } from './routes/live.ts'
+import { mapRoutes } from './routes/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
 
 export interface ApiOptions {
@@ -88,6 +89,7 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(async (v1) => {
     await v1.register(deviceRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
+    await v1.register(mapRoutes, { db: opts.db })
   }, { prefix: '/api/v1' })
 
   if (opts.dashboardDir && existsSync(opts.dashboardDir)) {
