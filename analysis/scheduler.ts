@@ -6,6 +6,7 @@ import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
+import { calendarJob } from './calendar/job.ts'
 
 export interface JobContext {
   db: Database
@@ -55,6 +56,7 @@ export const CORE_JOBS: JobDefinition[] = [
       return { jobs: rows.length }
     },
   },
+  calendarJob,
 ]
 
 export interface Scheduler {
