@@ -117,7 +117,6 @@ const SELECT_REPORT = `SELECT r.report_id AS id, r.service_code AS "serviceCode"
 // Contact details a reporter might type into free text; the report does not need them.
 const EMAIL_RE = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi
 const UK_PHONE_RE = /(?:\+44\s?(?:\(0\)\s?)?|\b0)\d(?:[\s-]?\d){8,9}\b/g
-// eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u0009\u000B-\u001F\u007F]/g
 
 /**
@@ -263,13 +262,13 @@ export interface VerdictInput extends ReportAssessment {
 }
 
 /**
- * Record the analysis's verdict on a report (again, when late data changes it). Notes and the expected
- * return are kept when not given; `close` closes it. Returns null for an unknown report.
+ * Record the analysis's verdict on a report (again, when late data changes it). Notes, the expected
+ * return and the evidence are kept when not given; `close` closes it. Null for an unknown report.
  */
 export async function setReportVerdict(db: Database, id: number, v: VerdictInput): Promise<MissedReport | null> {
   if (v.validity === 'invalid' && !v.reason) throw new ReportInputError('An invalid verdict needs a reason.')
   return changeReport(db, id, v.at,
-    `validity = $3, invalid_reason = CASE WHEN $3 = 'invalid' THEN $4 ELSE NULL END, verdict = $5::jsonb,
+    `validity = $3, invalid_reason = CASE WHEN $3 = 'invalid' THEN $4 ELSE NULL END, verdict = COALESCE($5::jsonb, verdict),
      expected_datetime = COALESCE($6::timestamptz, expected_datetime), status_notes = COALESCE($7, status_notes),
      service_notice = COALESCE($8, service_notice), assessed_at = COALESCE($2::timestamptz, now()),
      status = CASE WHEN $9 THEN 'closed' ELSE status END,
