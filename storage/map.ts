@@ -1,44 +1,72 @@
-// Queries behind the live city map. Each stays fast at city size: the last reading of every bin
-// and the last position of every vehicle are one index probe each (LATERAL … ORDER BY ts DESC
-// LIMIT 1 on the (bin_id, ts DESC) and (vehicle_id, ts DESC) indexes), never a scan of history.
+// Queries behind the live city map. Each stays fast at city size:
+// - the last reading of every bin and the last position of every vehicle are one index probe each
+//   (LATERAL … ORDER BY ts DESC LIMIT 1 on the (bin_id, ts DESC) and (vehicle_id, ts DESC) indexes),
+//   never a scan of history;
+// - whole-city results come back as one row of JSON arrays (json_agg), not one row per bin: the
+//   embedded database hands rows to JavaScript one by one, and 40,000 rows cost more than the query
+//   itself. Every array of one query shares one ORDER BY, so the planner sorts once (PostgreSQL 16+)
+//   and position k of each array is the same household or bin.
+// JSON rather than SQL arrays: PGlite's array parser turns NULL elements into NaN, 'NULL' or false,
+// and `pg` returns bigint arrays as strings. Numbers are cast to float8 (UPRNs of 12 digits and
+// epoch seconds are exact in a double) so that JSON carries them as plain numbers.
 import type { Queryable } from './database.ts'
 
-export interface MapBinRow {
-  uprn: number
-  lat: number
-  lon: number
-  street: string | null
-  ward: string | null
-  binId: string | null
-  stream: string | null
-  deviceId: string | null
-  online: boolean | null
-  fillPct: number | null
-  readingAt: Date | null
-  status: string | null
-  tempC: number | null
-  batteryV: number | null
+export interface MapHouseholdColumns {
+  uprn: number[]
+  lat: number[]
+  lon: number[]
+  street: (string | null)[]
+  ward: (string | null)[]
 }
 
-/**
- * Every placed household with its active bins and each bin's sensor and last reading; one row per
- * bin, or one row with binId null for a household without bins. Ordered by household, then stream.
- */
-export async function mapHouseholdBins(db: Queryable): Promise<MapBinRow[]> {
-  const { rows } = await db.query<MapBinRow>(`
-    SELECT h.uprn, h.lat, h.lon, h.street, h.ward,
-           b.bin_id AS "binId", b.stream, d.device_id AS "deviceId", d.online,
-           r.fill_pct AS "fillPct", r.ts AS "readingAt", r.status, r.temp_c AS "tempC", r.battery_v AS "batteryV"
-      FROM households h
-      LEFT JOIN bins b ON b.uprn = h.uprn AND b.active
+/** Every household with coordinates, by UPRN; coordinates rounded to 5 decimals (about 1 m). */
+export async function mapHouseholds(db: Queryable): Promise<MapHouseholdColumns> {
+  const { rows } = await db.query<MapHouseholdColumns>(`
+    SELECT coalesce(json_agg(uprn::float8 ORDER BY uprn), '[]'::json) AS uprn,
+           coalesce(json_agg(round(lat::numeric, 5)::float8 ORDER BY uprn), '[]'::json) AS lat,
+           coalesce(json_agg(round(lon::numeric, 5)::float8 ORDER BY uprn), '[]'::json) AS lon,
+           coalesce(json_agg(street ORDER BY uprn), '[]'::json) AS street,
+           coalesce(json_agg(ward ORDER BY uprn), '[]'::json) AS ward
+      FROM households WHERE lat IS NOT NULL AND lon IS NOT NULL`)
+  return rows[0]!
+}
+
+export interface MapBinColumns {
+  uprn: number[]
+  binId: string[]
+  stream: string[]
+  deviceId: (string | null)[]
+  online: (boolean | null)[]
+  fillPct: (number | null)[]
+  /** Device time of the last reading, epoch seconds. */
+  readingAt: (number | null)[]
+  status: (string | null)[]
+  tempC: (number | null)[]
+  batteryV: (number | null)[]
+}
+
+/** Every active bin with its sensor (if any) and that sensor's last reading, by household. */
+export async function mapBins(db: Queryable): Promise<MapBinColumns> {
+  const order = 'ORDER BY b.uprn, b.stream'
+  const { rows } = await db.query<MapBinColumns>(`
+    SELECT coalesce(json_agg(b.uprn::float8 ${order}), '[]'::json) AS uprn,
+           coalesce(json_agg(b.bin_id ${order}), '[]'::json) AS "binId",
+           coalesce(json_agg(b.stream ${order}), '[]'::json) AS stream,
+           coalesce(json_agg(d.device_id ${order}), '[]'::json) AS "deviceId",
+           coalesce(json_agg(d.online ${order}), '[]'::json) AS online,
+           coalesce(json_agg(round(r.fill_pct::numeric, 1)::float8 ${order}), '[]'::json) AS "fillPct",
+           coalesce(json_agg(floor(extract(epoch FROM r.ts))::float8 ${order}), '[]'::json) AS "readingAt",
+           coalesce(json_agg(r.status ${order}), '[]'::json) AS status,
+           coalesce(json_agg(round(r.temp_c::numeric, 1)::float8 ${order}), '[]'::json) AS "tempC",
+           coalesce(json_agg(round(r.battery_v::numeric, 2)::float8 ${order}), '[]'::json) AS "batteryV"
+      FROM bins b
       LEFT JOIN devices d ON d.bin_id = b.bin_id AND d.revoked_at IS NULL
       LEFT JOIN LATERAL (
         SELECT fill_pct, ts, status, temp_c, battery_v FROM bin_readings br
          WHERE br.bin_id = b.bin_id ORDER BY br.ts DESC LIMIT 1
-      ) r ON b.bin_id IS NOT NULL
-     WHERE h.lat IS NOT NULL AND h.lon IS NOT NULL
-     ORDER BY h.uprn, b.stream, b.bin_id`)
-  return rows
+      ) r ON true
+     WHERE b.active`)
+  return rows[0]!
 }
 
 export interface MapVehicleRow {
@@ -56,7 +84,8 @@ export interface MapVehicleRow {
 export async function mapVehicles(db: Queryable): Promise<MapVehicleRow[]> {
   const { rows } = await db.query<MapVehicleRow>(`
     SELECT v.vehicle_id AS "vehicleId", v.registration, d.device_id AS "deviceId", d.online,
-           p.lat, p.lon, p.speed_kmh AS "speedKmh", p.heading, p.ts AS "positionAt"
+           round(p.lat::numeric, 5)::float8 AS lat, round(p.lon::numeric, 5)::float8 AS lon,
+           p.speed_kmh::float8 AS "speedKmh", p.heading::float8 AS heading, p.ts AS "positionAt"
       FROM vehicles v
       LEFT JOIN devices d ON d.vehicle_id = v.vehicle_id AND d.revoked_at IS NULL
       LEFT JOIN LATERAL (
@@ -67,24 +96,33 @@ export async function mapVehicles(db: Queryable): Promise<MapVehicleRow[]> {
   return rows
 }
 
-export interface MapLiftRow {
-  ts: Date
-  vehicleId: string | null
-  binId: string | null
-  uprn: number | null
-  lat: number
-  lon: number
-  outcome: string
-  weightKg: number | null
+export interface MapLiftColumns {
+  /** Epoch seconds, newest first. */
+  ts: number[]
+  vehicleId: (string | null)[]
+  binId: (string | null)[]
+  uprn: (number | null)[]
+  lat: number[]
+  lon: number[]
+  outcome: string[]
+  weightKg: (number | null)[]
 }
 
 /** Lifts and crew exceptions since `since`, newest first; the hypertable prunes to recent chunks. */
-export async function mapRecentLifts(db: Queryable, since: Date, limit: number): Promise<MapLiftRow[]> {
-  const { rows } = await db.query<MapLiftRow>(`
-    SELECT ts, vehicle_id AS "vehicleId", bin_id AS "binId", uprn, lat, lon, outcome, weight_kg AS "weightKg"
-      FROM lift_events WHERE ts >= $1 ORDER BY ts DESC LIMIT $2`,
+export async function mapRecentLifts(db: Queryable, since: Date, limit: number): Promise<MapLiftColumns> {
+  const order = 'ORDER BY ts DESC, device_id, seq'
+  const { rows } = await db.query<MapLiftColumns>(`
+    SELECT coalesce(json_agg(floor(extract(epoch FROM ts))::float8 ${order}), '[]'::json) AS ts,
+           coalesce(json_agg(vehicle_id ${order}), '[]'::json) AS "vehicleId",
+           coalesce(json_agg(bin_id ${order}), '[]'::json) AS "binId",
+           coalesce(json_agg(uprn::float8 ${order}), '[]'::json) AS uprn,
+           coalesce(json_agg(round(lat::numeric, 5)::float8 ${order}), '[]'::json) AS lat,
+           coalesce(json_agg(round(lon::numeric, 5)::float8 ${order}), '[]'::json) AS lon,
+           coalesce(json_agg(outcome ${order}), '[]'::json) AS outcome,
+           coalesce(json_agg(round(weight_kg::numeric, 1)::float8 ${order}), '[]'::json) AS "weightKg"
+      FROM (SELECT * FROM lift_events WHERE ts >= $1 ORDER BY ts DESC LIMIT $2) l`,
   [since.toISOString(), limit])
-  return rows
+  return rows[0]!
 }
 
 export interface MapCounts {

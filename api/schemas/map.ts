@@ -81,12 +81,9 @@ export type MapLifts = Static<typeof MapLifts>
 
 export const MapAlert = Type.Object({
   kind: literals(ALERT_KINDS),
-  binId: Type.String(),
-  uprn: Type.Integer(),
-  deviceId: Type.String(),
-  readingAt: Type.Union([Type.Integer(), Type.Null()], { description: 'Device time of the reading that raised it, epoch seconds' }),
-  value: Type.Union([Type.Number(), Type.Null()], { description: 'The figure behind it: °C, fill %, hours silent, or volts' }),
-})
+  bin: Type.Integer({ minimum: 0, description: 'Index into `bins` of the bin raising it (its binId, household, sensor and reading are there)' }),
+  value: Type.Union([Type.Number(), Type.Null()], { description: 'The figure behind it: °C, fill %, hours silent (null: never reported), or volts' }),
+}, { additionalProperties: false })
 export type MapAlert = Static<typeof MapAlert>
 
 export const MapThresholds = Type.Object({
