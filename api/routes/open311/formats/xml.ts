@@ -17,7 +17,6 @@ const ITEM_OF: Record<string, string> = {
 const builder = new XMLBuilder({ ignoreAttributes: true, format: true, suppressEmptyNode: false, processEntities: true })
 
 // Characters XML 1.0 cannot carry, even escaped.
-// eslint-disable-next-line no-control-regex
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g
 
 export class XmlShapeError extends Error {
