@@ -63,6 +63,6 @@ export function open311ErrorHandler(err: FastifyError, req: FastifyRequest, repl
 export function open311NotFound(req: FastifyRequest, reply: FastifyReply): void {
   const path = (req.url.split('?')[0] ?? '').replace(/^\/open311\/v2/, '')
   void sendErrors(reply, formatOfUrl(req.url), 404, [
-    `No Open311 resource ${req.method} ${path}. This endpoint offers GET services.{json|xml}, GET services/{service_code}.{json|xml}, POST and GET requests.{json|xml}, GET requests/{service_request_id}.{json|xml} and GET servicerequestupdates.{json|xml}.`,
+    `No Open311 resource ${req.method} ${path}. This endpoint offers GET discovery.{json|xml}, GET services.{json|xml}, GET services/{service_code}.{json|xml}, POST and GET requests.{json|xml}, GET requests/{service_request_id}.{json|xml} and GET servicerequestupdates.{json|xml}.`,
   ])
 }

@@ -18,6 +18,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Database } from '../../../storage/database.ts'
 import type { AssessReport } from '../../../storage/reports.ts'
+import { discoveryRoutes } from './discovery.ts'
 import { notFound, open311ErrorHandler, open311NotFound } from './errors.ts'
 import { requestRoutes } from './requests.ts'
 import { OPEN311_SCHEMAS } from './schemas.ts'
@@ -34,6 +35,8 @@ export interface Open311Options {
   agencyResponsible?: string
   /** Radius for locating a report by lat/long; 50 m by default. */
   locateWithinMetres?: number
+  /** Service Discovery's contact: how to get help with this endpoint. */
+  contact?: string
 }
 
 function jurisdictionOf(req: FastifyRequest): unknown {
@@ -51,6 +54,7 @@ export const open311Routes: FastifyPluginAsyncTypebox<Open311Options> = async (a
       if (typeof given === 'string' && given.trim() !== '' && given.trim() !== jurisdiction) throw notFound(`jurisdiction_id ${given.slice(0, 64)} was not found; this endpoint serves ${jurisdiction}.`)
     })
   }
+  await app.register(discoveryRoutes, { contact: opts.contact })
   await app.register(serviceRoutes)
   await app.register(requestRoutes, { db: opts.db, assessReport: opts.assessReport, agencyResponsible: opts.agencyResponsible, locateWithinMetres: opts.locateWithinMetres ?? 50 })
   await app.register(updateRoutes, { db: opts.db })

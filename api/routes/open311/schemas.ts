@@ -86,7 +86,20 @@ export const Open311Error = Type.Object({
   description: Type.String(),
 }, { $id: 'Open311Error', description: 'GeoReport v2 error (XML: errors/error)' })
 
-export const OPEN311_SCHEMAS = [Open311Service, Open311Attribute, Open311ServiceDefinition, Open311Created, Open311Request, Open311Update, Open311Error]
+export const Open311Discovery = Type.Object({
+  changeset: Type.String(),
+  contact: Type.String(),
+  key_service: Type.String(),
+  endpoints: Type.Array(Type.Object({
+    specification: Type.String(),
+    url: Type.String(),
+    changeset: Type.String(),
+    type: Type.Union([Type.Literal('production'), Type.Literal('test')]),
+    formats: Type.Array(Type.String({ description: 'MIME type' })),
+  })),
+}, { $id: 'Open311Discovery', description: 'Service Discovery (XML: discovery, endpoints/endpoint, formats/format)' })
+
+export const OPEN311_SCHEMAS = [Open311Discovery, Open311Service, Open311Attribute, Open311ServiceDefinition, Open311Created, Open311Request, Open311Update, Open311Error]
 
 /** A response in both formats: JSON validated by `json`, XML as the same document (element names per the spec). */
 export const both = (json: TSchema, description: string) => ({

@@ -133,6 +133,14 @@ describe('retries answer with the same service_request_id', () => {
     expect(new Set([a, otherDay, otherClient]).size).toBe(3)
   })
 
+  test('when retries arrive at once, one report is filed', async () => {
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => postForm(s.url('/requests.json'), report('2024-01-22'))))
+    expect(new Set(answers.map((a) => json(a)[0]!.service_request_id)).size).toBe(1)
+    const keyed = await Promise.all([1, 2, 3].map((n) => postForm(s.url('/requests.json'), { ...report('2024-01-29'), description: `try ${n}` }, { 'idempotency-key': 'crm-case-990' })))
+    expect(new Set(keyed.map((a) => json(a)[0]!.service_request_id)).size).toBe(1)
+    expect((await s.t.db.query(`SELECT 1 FROM missed_reports WHERE collection_date IN ('2024-01-22', '2024-01-29')`)).rowCount).toBe(2)
+  })
+
   test('but not for one made more than 10 minutes before', async () => {
     const { key: crm2, info } = await createApiKey(s.t.db, 'second crm', 'crm')
     const earlier = await createReport(s.t.db, { serviceCode: 'missed_residual', stream: 'residual', uprn: UPRN_1, collectionDate: '2024-01-08', locatedBy: 'uprn', source: info.keyId, requestedAt: new Date(Date.now() - 11 * 60_000) })

@@ -18,8 +18,8 @@ export interface Open311Stack {
   close(): Promise<void>
 }
 
-export async function startOpen311Stack(): Promise<Open311Stack> {
-  const t = await startTestStack()
+export async function startOpen311Stack(overrides: Parameters<typeof startTestStack>[0] = {}): Promise<Open311Stack> {
+  const t = await startTestStack(overrides)
   await seedMinimalRegistry(t.db)
   const keys = {} as Open311Stack['keys']
   for (const role of ['crm', 'contract_manager', 'viewer', 'provisioning'] as const) keys[role] = (await createApiKey(t.db, `test ${role}`, role)).key
@@ -44,7 +44,7 @@ export const postJson = async (url: string, body: unknown, headers: Record<strin
   answer(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }))
 
 // Every list element of GeoReport v2 (and FixMyStreet's update feed) parses as an array, even with one item.
-const LIST_ITEMS = new Set(['service', 'attribute', 'value', 'request', 'request_update', 'error'])
+const LIST_ITEMS = new Set(['service', 'attribute', 'value', 'request', 'request_update', 'error', 'endpoint', 'format'])
 const parser = new XMLParser({ ignoreDeclaration: false, parseTagValue: false, isArray: (name) => LIST_ITEMS.has(name) })
 
 type Doc = Record<string, unknown>

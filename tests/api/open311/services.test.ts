@@ -41,6 +41,18 @@ describe.each(FORMATS)('GET services.%s', (format) => {
     }
   })
 
+  test('Service Discovery names this GeoReport v2 endpoint and both formats', async () => {
+    const a = await get(s.url(`/discovery.${format}`))
+    expect(a.status).toBe(200)
+    const doc = format === 'json' ? json<Record<string, unknown>>(a) : xmlRoot(a, 'discovery')
+    expect(Object.keys(doc).sort()).toEqual(['changeset', 'contact', 'endpoints', 'key_service'])
+    const endpoints = (format === 'json' ? doc.endpoints : (doc.endpoints as { endpoint: unknown[] }).endpoint) as Record<string, unknown>[]
+    expect(endpoints).toHaveLength(1)
+    const formats = format === 'json' ? endpoints[0]!.formats : (endpoints[0]!.formats as { format: unknown }).format
+    expect(endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', url: s.url(''), type: 'production' })
+    expect(formats).toEqual(['application/json', 'text/xml'])
+  })
+
   test('answers an unknown service_code with 404 in the spec\'s error format', async () => {
     const [description] = expectErrors(await get(s.url(`/services/missed_asbestos.${format}`)), format, 404)
     expect(description).toContain('missed_asbestos')
@@ -68,6 +80,7 @@ test('the endpoints are documented in the OpenAPI file under the open311 tag', a
   const doc = JSON.parse((await get(`${s.t.httpUrl}/docs/json`)).text) as { paths: Record<string, Record<string, { tags?: string[] }>> }
   const open311 = Object.entries(doc.paths).filter(([p]) => p.startsWith('/open311/v2/'))
   expect(open311.map(([p, ops]) => `${Object.keys(ops).sort().join(',')} ${p}`).sort()).toEqual([
+    'get /open311/v2/discovery.{format}',
     'get /open311/v2/requests/{service_request_id}.{format}',
     'get /open311/v2/servicerequestupdates.{format}',
     'get /open311/v2/services.{format}',

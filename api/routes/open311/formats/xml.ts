@@ -1,7 +1,8 @@
 // XML as GeoReport v2 writes it: schemaless and without a namespace, UTF-8, preceded by the XML
 // declaration with encoding="utf-8" (spec, "Encoding" and "XML Support"), with a wrapper element for
 // every list: services/service, attributes/attribute, values/value, service_requests/request,
-// service_request_updates/request_update, errors/error.
+// service_request_updates/request_update, errors/error; and Service Discovery's endpoints/endpoint,
+// formats/format.
 import { XMLBuilder } from 'fast-xml-parser'
 
 /** Element name of the items of each list, by the list's element name. */
@@ -12,6 +13,8 @@ const ITEM_OF: Record<string, string> = {
   service_requests: 'request',
   service_request_updates: 'request_update',
   errors: 'error',
+  endpoints: 'endpoint',
+  formats: 'format',
 }
 
 const builder = new XMLBuilder({ ignoreAttributes: true, format: true, suppressEmptyNode: false, processEntities: true })
