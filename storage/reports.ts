@@ -325,6 +325,12 @@ export async function eraseReportContacts(db: Queryable, which: { reportIds: rea
   return res.rowCount
 }
 
+/** Retention: erase reporters' personal data of reports made before `before`; the reports stay. */
+export async function eraseReportContactsBefore(db: Queryable, before: Date): Promise<number> {
+  const res = await db.query(`DELETE FROM report_contacts c USING missed_reports r WHERE r.report_id = c.report_id AND r.requested_at < $1`, [before])
+  return res.rowCount
+}
+
 // Where a report is about: the household by UPRN, or the nearest one to a point.
 
 export interface ReportedHousehold {

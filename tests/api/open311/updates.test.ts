@@ -1,7 +1,7 @@
 // FixMyStreet's GET Service Request Updates, fed by every status change or note of a report
 // (filing, verdict, closing), and the report functions other parts of Kerbside call.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { closeReport, createReport, eraseReportContacts, getReport, reportContactsForUprn, setReportVerdict, ReportInputError } from '../../../storage/reports.ts'
+import { closeReport, createReport, eraseReportContacts, eraseReportContactsBefore, getReport, reportContactsForUprn, setReportVerdict, ReportInputError } from '../../../storage/reports.ts'
 import { FORMATS, PERSONAL, UPRN_1, UPRN_2, expectErrors, get, items, startOpen311Stack, type Open311Stack } from './open311-client.ts'
 
 let s: Open311Stack
@@ -97,5 +97,13 @@ describe('report functions', () => {
     expect(await getReport(s.t.db, reportId)).toMatchObject({ id: reportId, status: 'closed', validity: 'valid', uprn: UPRN_1 })
     expect((await s.t.db.query('SELECT 1 FROM report_updates WHERE report_id = $1', [reportId])).rowCount).toBe(updatesBefore)
     expect(await eraseReportContacts(s.t.db, { reportIds: [reportId] })).toBe(0)
+  })
+
+  test('retention erases the personal data of reports made before a cut-off, and only theirs', async () => {
+    const old = await createReport(s.t.db, { serviceCode: 'missed_glass', stream: 'glass', uprn: UPRN_2, locatedBy: 'uprn', source: 'test', requestedAt: ago(24 * 400), contact: { email: PERSONAL.email } })
+    const recent = await createReport(s.t.db, { serviceCode: 'missed_glass', stream: 'glass', uprn: UPRN_2, locatedBy: 'uprn', source: 'test', requestedAt: ago(24 * 5), contact: { email: PERSONAL.email } })
+    expect(await eraseReportContactsBefore(s.t.db, ago(24 * 365))).toBe(1)
+    expect((await reportContactsForUprn(s.t.db, UPRN_2)).map((c) => c.reportId)).toEqual([recent.report.id])
+    expect(await getReport(s.t.db, old.report.id)).not.toBeNull()
   })
 })
