@@ -1,0 +1,25 @@
+// Fill-level bands and their colours. Colours are dark enough for 3:1 contrast against the map's
+// light background (WCAG 1.4.11, graphics), and every band also has a text label in the legend.
+
+export interface FillBand {
+  id: 'none' | 'low' | 'mid' | 'high' | 'full'
+  label: string
+  colour: string
+}
+
+export const FILL_BANDS: readonly FillBand[] = [
+  { id: 'none', label: 'No reading', colour: '#6b7280' },
+  { id: 'low', label: 'Under 50 %', colour: '#2f7d32' },
+  { id: 'mid', label: '50–75 %', colour: '#8a6d00' },
+  { id: 'high', label: '75–90 %', colour: '#c2410c' },
+  { id: 'full', label: '90 % or more', colour: '#b91c1c' },
+]
+
+/** Index into FILL_BANDS of a fill percentage; the full band starts at the overflow threshold. */
+export function fillBand(pct: number | null, overflowPct = 90): number {
+  if (pct === null || Number.isNaN(pct)) return 0
+  if (pct >= overflowPct) return 4
+  if (pct >= 75) return 3
+  if (pct >= 50) return 2
+  return 1
+}
