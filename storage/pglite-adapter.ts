@@ -31,6 +31,10 @@ const wrap = (db: PgliteQueryable): Queryable => ({
 export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Database & { pglite: PGlite }> {
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
   const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb }, parsers })
+  // A server loads TimescaleDB through shared_preload_libraries; PGlite loads an extension's library
+  // only when CREATE EXTENSION runs. Reopening an existing database would leave TimescaleDB's hooks
+  // out, and inserts into hypertables fail ("invalid INSERT on the root table of hypertable").
+  await db.exec(`LOAD 'timescaledb'`)
   const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => db.transaction((tx) => fn(wrap(tx)))
   return {
     kind: 'pglite',
