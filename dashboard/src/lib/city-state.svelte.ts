@@ -121,16 +121,22 @@ export class CityState {
     }
     this.vehicles = data.vehicles.map((v) => ({ ...v, positionAt: v.positionAt === null ? null : Date.parse(v.positionAt) }))
     const l = data.lifts
+    const householdOf = new Map<number, number>()
+    data.households.uprn.forEach((u, h) => householdOf.set(u, h))
+    this.data = data
     this.#eventKeys = new Set()
+    const streetOf = (uprn: number | null) => {
+      const h = uprn === null ? undefined : householdOf.get(uprn)
+      return h === undefined ? null : this.streetName(h)
+    }
     this.events = l.ts.map((ts, i) => {
       const item: LiftItem = {
         key: liftKey(l.vehicleId[i]!, ts, l.lat[i]!, l.lon[i]!), ts: ts * 1000, outcome: l.outcome[i]!, vehicleId: l.vehicleId[i]!, binId: l.binId[i]!, uprn: l.uprn[i]!,
-        tag: null, street: null, lat: l.lat[i]!, lon: l.lon[i]!, weightKg: l.weightKg[i]!, live: false,
+        tag: null, street: streetOf(l.uprn[i]!), lat: l.lat[i]!, lon: l.lon[i]!, weightKg: l.weightKg[i]!, live: false,
       }
       this.#eventKeys.add(item.key)
       return item
     }).slice(0, MAX_EVENTS)
-    this.data = data
     this.#rebuildAlerts(data)
     this.revision++
   }

@@ -1,0 +1,55 @@
+// Debian's Chromium driven by playwright-core (no browser is ever downloaded), and the built
+// dashboard. Screenshots go to artifacts/e2e/ (gitignored), kept as the run's evidence.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { DASHBOARD_DIR } from '../../cli/stack.ts'
+
+export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'artifacts', 'e2e')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Build the dashboard if this checkout has no build yet (the API serves dashboard/dist). */
+export function ensureDashboardBuilt(): void {
+  if (existsSync(join(DASHBOARD_DIR, 'index.html'))) return
+  execFileSync(process.execPath, [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'dashboard/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' })
+}
+
+export interface Browser {
+  context: BrowserContext
+  page: Page
+  close(): Promise<void>
+}
+
+/** A fresh Chromium profile each time: nothing cached or remembered between runs. */
+export async function openBrowser(viewport = { width: 1366, height: 800 }): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`)
+  const profile = mkdtempSync(join(tmpdir(), 'kerbside-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  const page = context.pages()[0] ?? (await context.newPage())
+  return {
+    context, page,
+    async close() {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`) })
+}
+
+/** Sign in through the form, as a person would. */
+export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/#/map`)
+  await page.getByLabel('API key').fill(key)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
