@@ -7,8 +7,8 @@
 //   itself. Every array of one query shares one ORDER BY, so the planner sorts once (PostgreSQL 16+)
 //   and position k of each array is the same household or bin.
 // JSON rather than SQL arrays: PGlite's array parser turns NULL elements into NaN, 'NULL' or false,
-// and `pg` returns bigint arrays as strings. Numbers are cast to float8 (UPRNs of 12 digits and
-// epoch seconds are exact in a double) so that JSON carries them as plain numbers.
+// and `pg` returns bigint arrays as strings; inside JSON every number is a plain number. No rounding
+// in SQL (numeric casts cost more than the rest of the query): the caller rounds for the wire.
 import type { Queryable } from './database.ts'
 
 export interface MapHouseholdColumns {
@@ -19,12 +19,12 @@ export interface MapHouseholdColumns {
   ward: (string | null)[]
 }
 
-/** Every household with coordinates, by UPRN; coordinates rounded to 5 decimals (about 1 m). */
+/** Every household with coordinates, by UPRN. */
 export async function mapHouseholds(db: Queryable): Promise<MapHouseholdColumns> {
   const { rows } = await db.query<MapHouseholdColumns>(`
     SELECT coalesce(json_agg(uprn::float8 ORDER BY uprn), '[]'::json) AS uprn,
-           coalesce(json_agg(round(lat::numeric, 5)::float8 ORDER BY uprn), '[]'::json) AS lat,
-           coalesce(json_agg(round(lon::numeric, 5)::float8 ORDER BY uprn), '[]'::json) AS lon,
+           coalesce(json_agg(lat ORDER BY uprn), '[]'::json) AS lat,
+           coalesce(json_agg(lon ORDER BY uprn), '[]'::json) AS lon,
            coalesce(json_agg(street ORDER BY uprn), '[]'::json) AS street,
            coalesce(json_agg(ward ORDER BY uprn), '[]'::json) AS ward
       FROM households WHERE lat IS NOT NULL AND lon IS NOT NULL`)
@@ -54,11 +54,11 @@ export async function mapBins(db: Queryable): Promise<MapBinColumns> {
            coalesce(json_agg(b.stream ${order}), '[]'::json) AS stream,
            coalesce(json_agg(d.device_id ${order}), '[]'::json) AS "deviceId",
            coalesce(json_agg(d.online ${order}), '[]'::json) AS online,
-           coalesce(json_agg(round(r.fill_pct::numeric, 1)::float8 ${order}), '[]'::json) AS "fillPct",
-           coalesce(json_agg(floor(extract(epoch FROM r.ts))::float8 ${order}), '[]'::json) AS "readingAt",
+           coalesce(json_agg(r.fill_pct ${order}), '[]'::json) AS "fillPct",
+           coalesce(json_agg(floor(extract(epoch FROM r.ts))::int8 ${order}), '[]'::json) AS "readingAt",
            coalesce(json_agg(r.status ${order}), '[]'::json) AS status,
-           coalesce(json_agg(round(r.temp_c::numeric, 1)::float8 ${order}), '[]'::json) AS "tempC",
-           coalesce(json_agg(round(r.battery_v::numeric, 2)::float8 ${order}), '[]'::json) AS "batteryV"
+           coalesce(json_agg(r.temp_c ${order}), '[]'::json) AS "tempC",
+           coalesce(json_agg(r.battery_v ${order}), '[]'::json) AS "batteryV"
       FROM bins b
       LEFT JOIN devices d ON d.bin_id = b.bin_id AND d.revoked_at IS NULL
       LEFT JOIN LATERAL (
@@ -112,14 +112,14 @@ export interface MapLiftColumns {
 export async function mapRecentLifts(db: Queryable, since: Date, limit: number): Promise<MapLiftColumns> {
   const order = 'ORDER BY ts DESC, device_id, seq'
   const { rows } = await db.query<MapLiftColumns>(`
-    SELECT coalesce(json_agg(floor(extract(epoch FROM ts))::float8 ${order}), '[]'::json) AS ts,
+    SELECT coalesce(json_agg(floor(extract(epoch FROM ts))::int8 ${order}), '[]'::json) AS ts,
            coalesce(json_agg(vehicle_id ${order}), '[]'::json) AS "vehicleId",
            coalesce(json_agg(bin_id ${order}), '[]'::json) AS "binId",
            coalesce(json_agg(uprn::float8 ${order}), '[]'::json) AS uprn,
-           coalesce(json_agg(round(lat::numeric, 5)::float8 ${order}), '[]'::json) AS lat,
-           coalesce(json_agg(round(lon::numeric, 5)::float8 ${order}), '[]'::json) AS lon,
+           coalesce(json_agg(lat ${order}), '[]'::json) AS lat,
+           coalesce(json_agg(lon ${order}), '[]'::json) AS lon,
            coalesce(json_agg(outcome ${order}), '[]'::json) AS outcome,
-           coalesce(json_agg(round(weight_kg::numeric, 1)::float8 ${order}), '[]'::json) AS "weightKg"
+           coalesce(json_agg(weight_kg ${order}), '[]'::json) AS "weightKg"
       FROM (SELECT * FROM lift_events WHERE ts >= $1 ORDER BY ts DESC LIMIT $2) l`,
   [since.toISOString(), limit])
   return rows[0]!

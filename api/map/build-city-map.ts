@@ -9,6 +9,11 @@ import { deriveStreetLines } from './street-lines.ts'
 
 type Lines = ReturnType<typeof deriveStreetLines>
 
+// Rounded for the wire: 5 decimals of a degree is about a metre.
+const r5 = (v: number) => Math.round(v * 1e5) / 1e5
+const r1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10)
+const r2 = (v: number | null) => (v === null ? null : Math.round(v * 100) / 100)
+
 export interface StreetCache {
   /** Street lines only change when households do: reuse them while the household set is the same. */
   get(households: MapHouseholdColumns, derive: () => Lines): Lines
@@ -35,7 +40,8 @@ export interface CityMapInput {
   streets: StreetCache
 }
 
-export function buildCityMap({ now, hours, households: h, bins: b, vehicles, lifts, streets: cache }: CityMapInput): CityMap {
+export function buildCityMap({ now, hours, households: raw, bins: b, vehicles, lifts, streets: cache }: CityMapInput): CityMap {
+  const h: MapHouseholdColumns = { ...raw, lat: raw.lat.map(r5), lon: raw.lon.map(r5) }
   const indexOf = new Map<number, number>()
   h.uprn.forEach((u, i) => indexOf.set(u, i))
   const wards: string[] = []
@@ -63,13 +69,16 @@ export function buildCityMap({ now, hours, households: h, bins: b, vehicles, lif
     bins.stream.push(streamIndex.get(b.stream[k]!) ?? 0)
     bins.deviceId.push(b.deviceId[k]!)
     bins.online.push(b.online[k]!)
-    bins.fillPct.push(b.fillPct[k]!)
+    const fillPct = r1(b.fillPct[k]!)
+    const tempC = r1(b.tempC[k]!)
+    const batteryV = r2(b.batteryV[k]!)
+    bins.fillPct.push(fillPct)
     bins.readingAt.push(readingAt)
     bins.status.push(b.status[k]!)
-    bins.tempC.push(b.tempC[k]!)
-    bins.batteryV.push(b.batteryV[k]!)
+    bins.tempC.push(tempC)
+    bins.batteryV.push(batteryV)
     if (b.deviceId[k] === null) continue
-    const state = { hasSensor: true, online: b.online[k]!, fillPct: b.fillPct[k]!, tempC: b.tempC[k]!, batteryV: b.batteryV[k]!, status: b.status[k]!, readingAt: readingAt === null ? null : readingAt * 1000 }
+    const state = { hasSensor: true, online: b.online[k]!, fillPct, tempC, batteryV, status: b.status[k]!, readingAt: readingAt === null ? null : readingAt * 1000 }
     for (const kind of binAlerts(state, t)) alerts.push({ kind, bin: i, value: alertValue(kind, state, t) })
   }
   const rank = new Map<AlertKind, number>(ALERT_KINDS.map((k, i) => [k, i]))
@@ -85,7 +94,7 @@ export function buildCityMap({ now, hours, households: h, bins: b, vehicles, lif
     households: { uprn: h.uprn, lat: h.lat, lon: h.lon, street: Array.from(streetOf), ward },
     bins,
     vehicles: vehicles.map((v) => ({ ...v, positionAt: v.positionAt?.toISOString() ?? null })),
-    lifts: lifts as MapLifts,
+    lifts: { ...lifts, lat: lifts.lat.map(r5), lon: lifts.lon.map(r5), weightKg: lifts.weightKg.map(r1) } as MapLifts,
     alerts,
     thresholds: { ...ALERT_THRESHOLDS },
   }

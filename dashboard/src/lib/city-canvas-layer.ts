@@ -144,10 +144,12 @@ export class CityCanvasLayer extends L.Layer {
     const r = zoom >= 17 ? 5 : zoom >= 15 ? 3.5 : zoom >= 13 ? 2.2 : 1.5
     const fills = d.fills.map(() => new Path2D())
     const rings = d.rings.map(() => new Path2D())
+    let drawn = 0
     for (let i = 0; i < this.#px.length; i++) {
       const x = this.#px[i]! * scale - ox
       const y = this.#py[i]! * scale - oy
       if (x < -r || y < -r || x > size.x + r || y > size.y + r) continue
+      drawn++
       const ring = d.ring(i)
       const fill = fills[d.band(i)]
       fill?.moveTo(x + r, y)
@@ -166,6 +168,9 @@ export class CityCanvasLayer extends L.Layer {
       ctx.strokeStyle = d.rings[k]!
       ctx.stroke(path)
     })
+    // How many households are on screen, for people reading the DOM (tests, the benchmark).
+    canvas.dataset.drawn = String(drawn)
+    canvas.dataset.drawnAt ??= String(Math.round(performance.now()))
     const sel = this.#drawing.selected()
     if (sel !== null && sel < this.#px.length) {
       ctx.beginPath()

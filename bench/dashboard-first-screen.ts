@@ -1,0 +1,85 @@
+// How long the dashboard's first screen takes to become usable for a 20,000-household city, in
+// Debian's Chromium against a running Kerbside on the embedded database, and how big the map
+// payload is. Prints figures; asserts nothing.
+//
+//   node --import tsx bench/dashboard-first-screen.ts [households] [runs]
+//
+// "Usable" = the map API's answer is in, the city is drawn on the map canvas, and the page's main
+// thread answers again (no long task still running), measured from the start of navigation.
+import { request } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { createApiKey } from '../storage/api-keys.ts'
+import { startTestStack } from '../tests/helpers/stack.ts'
+import { seedCity } from '../tests/helpers/seed-city.ts'
+import { ensureDashboardBuilt, openBrowser, screenshot } from '../tests/e2e/browser.ts'
+
+const households = Number(process.argv[2] ?? 20_000)
+const runs = Number(process.argv[3] ?? 3)
+
+interface Timing { domContentLoaded: number; mapResponseEnd: number; drawn: number; usable: number; transferBytes: number; decodedBytes: number; drawnHouseholds: number }
+
+ensureDashboardBuilt()
+const t = await startTestStack()
+try {
+  let started = performance.now()
+  const city = await seedCity(t.db, { households, vehicles: 12, recentLifts: 3000 })
+  await t.db.query(`INSERT INTO vehicle_positions (ts, device_id, seq, vehicle_id, lat, lon, speed_kmh, heading)
+    SELECT now() - interval '1 minute', 'seed-unit-' || v.vehicle_id, 1, v.vehicle_id, h.lat, h.lon, 12, 90
+      FROM vehicles v JOIN LATERAL (SELECT lat, lon FROM households ORDER BY uprn OFFSET (random() * $1)::int LIMIT 1) h ON true`, [households - 1])
+  console.log(`seeded ${city.households.toLocaleString('en-GB')} households, ${city.bins.toLocaleString('en-GB')} bins with sensors and readings, ${city.streets} streets, ${city.vehicles.length} vehicles, 3,000 recent lifts in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  const key = (await createApiKey(t.db, 'bench', 'contract_manager')).key
+
+  for (const encoding of ['identity', 'gzip']) {
+    started = performance.now()
+    const { status, bytes } = await rawGet(`${t.httpUrl}/api/v1/map`, { authorization: `Bearer ${key}`, 'accept-encoding': encoding })
+    console.log(`GET /api/v1/map (${encoding}): ${status}, ${(bytes / 1024).toFixed(0)} KiB on the wire, ${Math.round(performance.now() - started)} ms`)
+  }
+
+  const timings: Timing[] = []
+  for (let run = 0; run < runs; run++) {
+    const browser = await openBrowser() // a fresh profile: nothing cached
+    try {
+      // Signed in already (the key in this tab's sessionStorage): the bench measures the map, not typing.
+      await browser.context.addInitScript(`sessionStorage.setItem('kerbside.apiKey', ${JSON.stringify(key)})`)
+      const { page } = browser
+      await page.goto(`${t.httpUrl}/#/map`)
+      await page.locator('canvas.city-canvas[data-drawn]').waitFor({ timeout: 60_000 })
+      // Evaluated once the main thread is free again: the page answers input from here on.
+      // (A string: this file is type-checked for Node, the function runs in the page.)
+      const timing = await page.evaluate<Timing>(`(() => {
+        const nav = performance.getEntriesByType('navigation')[0]
+        const map = performance.getEntriesByType('resource').find((e) => /\\/api\\/v1\\/map(\\?|$)/.test(e.name))
+        const canvas = document.querySelector('canvas.city-canvas')
+        return { domContentLoaded: nav.domContentLoadedEventEnd, mapResponseEnd: map ? map.responseEnd : NaN, drawn: Number(canvas.dataset.drawnAt), usable: performance.now(),
+                 transferBytes: map ? map.transferSize : NaN, decodedBytes: map ? map.decodedBodySize : NaN, drawnHouseholds: Number(canvas.dataset.drawn) }
+      })()`)
+      timings.push(timing)
+      console.log(`run ${run + 1}: DOMContentLoaded ${ms(timing.domContentLoaded)}, map data in ${ms(timing.mapResponseEnd)}, city drawn ${ms(timing.drawn)}, usable ${ms(timing.usable)} (${timing.drawnHouseholds.toLocaleString('en-GB')} households drawn)`)
+      if (run === 0) await screenshot(page, 'bench-first-screen')
+    } finally {
+      await browser.close()
+    }
+  }
+  const last = timings[timings.length - 1]!
+  const usable = timings.map((x) => x.usable).sort((a, b) => a - b)
+  console.log(`\nfirst screen usable: ${usable.map(ms).join(', ')} (median ${ms(usable[Math.floor(usable.length / 2)]!)}) for ${households.toLocaleString('en-GB')} households`)
+  console.log(`map payload: ${(last.transferBytes / 1024).toFixed(0)} KiB transferred (gzip), ${(last.decodedBytes / 1024).toFixed(0)} KiB of JSON`)
+} finally {
+  await t.close()
+}
+
+/** Bytes as they travel (Node's fetch would decompress them). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => { bytes += chunk.length })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }))
+      res.on('error', reject)
+    }).on('error', reject).end()
+  })
+}
+
+function ms(v: number): string {
+  return Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a'
+}
