@@ -47,12 +47,20 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
   // messageId -> the ack the application will trigger; set in handleMessage before MQTT.js sends PUBACK
   const heldPuback = new Map<number, { generation: number; release: (() => void) | null; acked: boolean }>()
 
-  client.on('connect', () => {
+  // A new generation starts when a connection ends: acks of messages received on it are void
+  // from then on (MQTT.js would otherwise queue their PUBACKs and replay them on the next
+  // connection, where those packet ids mean other messages).
+  const newGeneration = () => {
     generation++
     heldPuback.clear()
-  })
+  }
+  client.on('connect', newGeneration)
 
   internal._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd === 'puback' && !client.connected) {
+      cb?.() // the broker redelivers this message on the persistent session
+      return
+    }
     if (packet.cmd === 'puback' && packet.messageId !== undefined) {
       const hold = heldPuback.get(packet.messageId)
       if (hold) {
@@ -101,6 +109,7 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
   client.on('close', () => {
     // The socket is gone: nothing pending on it can be acknowledged any more. Let the work loop
     // of MQTT.js continue so that it can reconnect.
+    newGeneration()
     if (resumeReading) {
       const resume = resumeReading
       resumeReading = null

@@ -126,6 +126,7 @@ export async function killIngestMidStream(opts: { databaseUrl?: string; messages
   let last = -1
   let quietSince = Date.now()
   for (;;) {
+    if (child.exitCode !== null) throw new Error(`the restarted ingest process exited with code ${child.exitCode}`)
     const m = await metricsOf(opsPort)
     const received = m['kerbside_ingest_received_total'] ?? 0
     if (received !== last) { last = received; quietSince = Date.now(); trace(`received ${received}, pending ${m['kerbside_ingest_pending_messages']}`) }
