@@ -116,8 +116,13 @@ export function createIngest(opts: IngestOptions): Ingest {
   async function commit(batch: Pending[]): Promise<void> {
     const t0 = performance.now()
     const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates }))
+    const committedAt = Date.now()
     for (const p of batch) p.ack()
     metrics.record(stats, batch.length, (performance.now() - t0) / 1000)
+    for (const p of batch) {
+      const r = p.item.result
+      if (r.ok && r.message.kind !== 'status') metrics.messageAge.observe((committedAt - Date.parse(r.message.body.ts)) / 1000)
+    }
     opts.onCommit?.(stats)
   }
 

@@ -17,6 +17,9 @@ export function createIngestMetrics(registry: Registry) {
     batches: new Counter({ name: 'kerbside_ingest_batches_total', help: 'Batches committed', registers: [registry] }),
     batchSize: new Histogram({ name: 'kerbside_ingest_batch_size', help: 'Messages per committed batch', buckets: [1, 10, 50, 100, 500, 1000, 2000, 5000, 10000], registers: [registry] }),
     commitSeconds: new Histogram({ name: 'kerbside_ingest_commit_seconds', help: 'Time to write and commit one batch', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    // Age of a message when its row commits: the device's own timestamp to the commit. With device
+    // clocks in sync this is publish-to-stored latency; it is also the freshness of the data.
+    messageAge: new Histogram({ name: 'kerbside_ingest_message_age_seconds', help: 'Device timestamp to database commit, per stored message', buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60, 300, 3600], registers: [registry] }),
     dbErrors: new Counter({ name: 'kerbside_ingest_db_errors_total', help: 'Batch writes that failed and were retried', labelNames: ['kind'], registers: [registry] }),
     pending: new Gauge({ name: 'kerbside_ingest_pending_messages', help: 'Messages received and not yet acknowledged', registers: [registry] }),
     connected: new Gauge({ name: 'kerbside_ingest_broker_connected', help: '1 while connected to the broker', registers: [registry] }),
