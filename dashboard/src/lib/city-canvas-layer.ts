@@ -11,7 +11,7 @@ export interface CityDrawing {
   /** Fill colours by band, and household h's band (index into it). */
   fills: readonly string[]
   band(h: number): number
-  /** Ring colours by alert kind, and household h's ring (index into it, -1 for none). */
+  /** Ring colours by alert kind, most urgent first, and household h's ring (index into it, -1 for none). */
   rings: readonly string[]
   ring(h: number): number
   selected(): number | null
@@ -154,7 +154,8 @@ export class CityCanvasLayer extends L.Layer {
       const fill = fills[d.band(i)]
       fill?.moveTo(x + r, y)
       fill?.arc(x, y, r, 0, Math.PI * 2)
-      if (ring >= 0) {
+      // Zoomed out, rings would hide the fill colours: only fires are ringed until zoom 14.
+      if (ring === 0 || (ring > 0 && zoom >= 14)) {
         rings[ring]?.moveTo(x + r + 2.5, y)
         rings[ring]?.arc(x, y, r + 2.5, 0, Math.PI * 2)
       }
