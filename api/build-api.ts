@@ -23,6 +23,7 @@ import { deviceRoutes } from './routes/devices.ts'
 import { liveRoutes } from './routes/live.ts'
 import { mapRoutes } from './routes/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
+import { registryRoutes } from './routes/registry.ts'
 import { open311Routes } from './routes/open311/index.ts'
 
 export interface ApiOptions {
@@ -91,6 +92,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(deviceRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })
+    await v1.register(registryRoutes, { db: opts.db })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db })
 

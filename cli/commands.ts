@@ -2,6 +2,7 @@
 // main CLI stays a list of services. Each returns an exit code, or -1 to keep running.
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
+import { registryCommands } from './registry-command.ts'
 
 export interface ExtraCommand {
   name: string
@@ -11,3 +12,4 @@ export interface ExtraCommand {
 }
 
 export const extraCommands: ExtraCommand[] = []
+extraCommands.push(...registryCommands)

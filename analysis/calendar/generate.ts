@@ -14,6 +14,8 @@ export interface CalendarRange {
   to: IsoDate
   /** The council's today (default: today in Europe/London). Rows due on or before it are history and left alone. */
   today?: IsoDate
+  /** Only these rounds (after an import that touched them); default every round. */
+  rounds?: readonly string[]
 }
 
 export interface CalendarReport {
@@ -43,7 +45,7 @@ export const MAX_CALENDAR_DAYS = 400
 const STOPS_PER_BATCH = 20_000
 
 // $1 from, $2 to, $3 today, $4..$6 the days whose due day differs from the scheduled one, $7 round ids.
-const GENERATE_SQL = `
+export const GENERATE_SQL = `
 WITH days AS (
   SELECT d::date AS scheduled_date,
          COALESCE(x.due_date, d::date) AS due_date,
@@ -76,20 +78,35 @@ wanted AS MATERIALIZED (
                     AND (s.ends_on IS NULL OR s.ends_on >= runs.scheduled_date))
    ORDER BY rh.uprn, runs.stream, runs.scheduled_date, runs.round_id
 ),
+current AS MATERIALIZED (
+  -- What is scheduled already for these rounds in the range (index on round_id, scheduled_date).
+  SELECT collection_id, uprn, stream, round_id, scheduled_date, due_date, cancelled
+    FROM scheduled_collections
+   WHERE round_id = ANY($7::text[]) AND scheduled_date BETWEEN $1::date AND $2::date
+),
+changed AS (
+  -- Wanted rows not already there as they are: on a repeat run only the new days, so the run
+  -- writes (and locks) almost nothing.
+  SELECT w.* FROM wanted w
+   WHERE NOT EXISTS (SELECT 1 FROM current c
+                      WHERE c.uprn = w.uprn AND c.stream = w.stream AND c.scheduled_date = w.scheduled_date
+                        AND c.round_id = w.round_id AND c.due_date = w.due_date AND c.cancelled = w.cancelled)
+),
 removed AS (
-  -- Future rows of these rounds that the rules no longer give. Their keys are not in \`wanted\`,
-  -- so this DELETE and the INSERT below never touch the same row.
+  -- Future rows of these rounds that the rules no longer give, deleted by id (usually none). Their
+  -- keys are not in \`wanted\`, so this DELETE and the INSERT below never touch the same row.
   DELETE FROM scheduled_collections sc
-   WHERE sc.round_id = ANY($7::text[])
-     AND sc.scheduled_date BETWEEN $1::date AND $2::date
-     AND sc.scheduled_date > $3::date AND sc.due_date > $3::date
-     AND NOT EXISTS (SELECT 1 FROM wanted w
-                      WHERE w.uprn = sc.uprn AND w.stream = sc.stream AND w.scheduled_date = sc.scheduled_date)
+   WHERE sc.collection_id = ANY (ARRAY(
+     SELECT c.collection_id FROM current c
+      WHERE c.scheduled_date > $3::date AND c.due_date > $3::date
+        AND NOT EXISTS (SELECT 1 FROM wanted w
+                         WHERE w.uprn = c.uprn AND w.stream = c.stream AND w.scheduled_date = c.scheduled_date)))
   RETURNING 1
 ),
 written AS (
   INSERT INTO scheduled_collections (uprn, stream, round_id, scheduled_date, due_date, cancelled)
-  SELECT uprn, stream, round_id, scheduled_date, due_date, cancelled FROM wanted
+  SELECT uprn, stream, round_id, scheduled_date, due_date, cancelled FROM changed
+  -- A row of another round (the household moved here) is taken over; rows due today or earlier are history.
   ON CONFLICT (uprn, stream, scheduled_date) DO UPDATE
      SET round_id = EXCLUDED.round_id, due_date = EXCLUDED.due_date, cancelled = EXCLUDED.cancelled, generated_at = now()
    WHERE scheduled_collections.scheduled_date > $3::date AND scheduled_collections.due_date > $3::date
@@ -157,15 +174,21 @@ export async function generateCalendar(db: Database, range: CalendarRange): Prom
     const { rows: rounds } = await db.query<{ roundId: string; stops: number }>(
       `SELECT r.round_id AS "roundId", count(rh.uprn)::int AS stops
          FROM rounds r LEFT JOIN round_households rh ON rh.round_id = r.round_id
+        WHERE $1::text[] IS NULL OR r.round_id = ANY($1::text[])
         GROUP BY r.round_id ORDER BY r.round_id`,
+      [range.rounds ?? null],
     )
     const report: CalendarReport = { from, to, today, rounds: rounds.length, collections: 0, inserted: 0, updated: 0, removed: 0, ms: 0 }
     for (const batch of batchRounds(rounds)) {
-      const { rows } = await db.query<{ collections: number; removed: number; inserted: number; updated: number }>(
-        GENERATE_SQL,
-        [from, to, today, ex.scheduled, ex.due, ex.cancelled, batch],
-      )
-      const r = rows[0]!
+      const r = await db.transaction(async (tx) => {
+        // Room to sort a batch in memory (the default 4 MB spills a 20,000-stop batch to disk).
+        await tx.query(`SET LOCAL work_mem = '64MB'`)
+        const { rows } = await tx.query<{ collections: number; removed: number; inserted: number; updated: number }>(
+          GENERATE_SQL,
+          [from, to, today, ex.scheduled, ex.due, ex.cancelled, batch],
+        )
+        return rows[0]!
+      })
       report.collections += r.collections
       report.removed += r.removed
       report.inserted += r.inserted

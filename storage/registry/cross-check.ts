@@ -19,44 +19,60 @@ export interface WritePlan {
 const LOOKUP_CHUNK = 10_000
 const DAY_NAMES = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
 
-/** Key of a raw row as text (fields joined), or null when a key field is missing or not a scalar. */
-function keyOf(entity: RegistryEntity, value: unknown): string | null {
+type Key = string | number
+
+/** The key fields of a raw row, or null when one is missing or not a scalar. */
+function keyOf(fields: readonly string[], value: unknown): Key[] | null {
   if (typeof value !== 'object' || value === null) return null
-  const parts: string[] = []
-  for (const f of ENTITY_KEYS[entity]) {
+  const out: Key[] = []
+  for (const f of fields) {
     const v = (value as Record<string, unknown>)[f]
     if (typeof v !== 'string' && typeof v !== 'number') return null
-    parts.push(String(v))
-  }
-  return parts.join('\u0000')
-}
-
-/**
- * Keys each entity has in the input, from every row that carries one, valid or not: a bin that
- * refers to a household whose row has a bad postcode is not also reported as "unknown household".
- */
-function fileKeys(entries: Entries): Record<RegistryEntity, Set<string>> {
-  const out = {} as Record<RegistryEntity, Set<string>>
-  for (const e of REGISTRY_ENTITIES) {
-    out[e] = new Set()
-    for (const { value } of entries[e] ?? []) {
-      const k = keyOf(e, value)
-      if (k !== null) out[e].add(k)
-    }
+    out.push(v)
   }
   return out
 }
 
-function duplicateKeys(entity: RegistryEntity, entries: Entry[], errors: ImportError[]): void {
-  const first = new Map<string, number>()
-  const fields = ENTITY_KEYS[entity]
-  for (const { row, value } of entries) {
-    const k = keyOf(entity, value)
-    if (k === null) continue
-    const at = first.get(k)
-    if (at === undefined) first.set(k, row)
-    else errors.push({ entity, row, field: fields.length === 1 ? fields[0] : undefined, message: `duplicate ${fields.join(' + ')} ${k.split('\u0000').join(' + ')} (first at row ${at})` })
+/**
+ * First row of each key, in maps nested by key field: no string is built per row (a city has
+ * a million rows). Returns the earlier row when the key was seen already.
+ */
+class FirstRows {
+  readonly root = new Map<Key, unknown>()
+  add(key: Key[], row: number): number | undefined {
+    let level = this.root
+    for (let i = 0; i < key.length - 1; i++) {
+      let next = level.get(key[i]!) as Map<Key, unknown> | undefined
+      if (!next) level.set(key[i]!, (next = new Map()))
+      level = next
+    }
+    const last = key[key.length - 1]!
+    const seen = level.get(last) as number | undefined
+    if (seen === undefined) level.set(last, row)
+    return seen
   }
+}
+
+/**
+ * One pass over each entity's rows, valid or not: duplicate keys are reported, and the keys found
+ * are what references may point at. (A bin that refers to a household whose row has a bad postcode
+ * is not also reported as referring to an unknown household.) References only point at entities
+ * with one-field keys, whose first level is the set of keys.
+ */
+function fileKeys(entries: Entries, errors: ImportError[]): Record<RegistryEntity, ReadonlyMap<Key, unknown>> {
+  const out = {} as Record<RegistryEntity, ReadonlyMap<Key, unknown>>
+  for (const entity of REGISTRY_ENTITIES) {
+    const fields = ENTITY_KEYS[entity]
+    const first = new FirstRows()
+    for (const { row, value } of entries[entity] ?? []) {
+      const k = keyOf(fields, value)
+      if (k === null) continue
+      const at = first.add(k, row)
+      if (at !== undefined) errors.push({ entity, row, field: fields.length === 1 ? fields[0] : undefined, message: `duplicate ${fields.join(' + ')} ${k.join(' + ')} (first at row ${at})` })
+    }
+    out[entity] = first.root
+  }
+  return out
 }
 
 /** Which of `values` exist in `table.column`, asked in chunks. Table and column names are constants of this file. */
@@ -91,18 +107,18 @@ const REFERENCES: Reference[] = [
   { entity: 'subscriptions', field: 'uprn', target: 'households', table: 'households', column: 'uprn', type: 'bigint', label: 'household with UPRN' },
 ]
 
-async function checkReference(db: Queryable, ref: Reference, rows: Entry[], keys: Set<string>, errors: ImportError[]): Promise<void> {
-  const outside = new Set<string>()
+async function checkReference(db: Queryable, ref: Reference, rows: Entry[], keys: ReadonlyMap<Key, unknown>, errors: ImportError[]): Promise<void> {
+  const outside = new Set<Key>()
   for (const { value } of rows) {
-    const v = (value as Record<string, unknown>)[ref.field]
-    if (v !== undefined && v !== null && !keys.has(String(v))) outside.add(String(v))
+    const v = (value as Record<string, Key | null | undefined>)[ref.field]
+    if (v !== undefined && v !== null && !keys.has(v)) outside.add(v)
   }
   if (outside.size === 0) return
-  const known = await existing(db, ref.table, ref.column, ref.type, [...outside])
+  const known = await existing(db, ref.table, ref.column, ref.type, [...outside].map(String))
   for (const { row, value } of rows) {
-    const v = (value as Record<string, unknown>)[ref.field]
-    if (v !== undefined && v !== null && outside.has(String(v)) && !known.has(String(v))) {
-      errors.push({ entity: ref.entity, row, field: ref.field, message: `no ${ref.label} ${String(v)} in the file or in the registry` })
+    const v = (value as Record<string, Key | null | undefined>)[ref.field]
+    if (v !== undefined && v !== null && outside.has(v) && !known.has(String(v))) {
+      errors.push({ entity: ref.entity, row, field: ref.field, message: `no ${ref.label} ${v} in the file or in the registry` })
     }
   }
 }
@@ -173,18 +189,18 @@ function checkFieldRules(valid: ValidRows, errors: ImportError[]): void {
     if ((r.startsAt ?? '07:00') >= (r.endsAt ?? '15:00')) errors.push({ entity: 'rounds', row, field: 'endsAt', message: `the round ends (${r.endsAt ?? '15:00'}) before it starts (${r.startsAt ?? '07:00'})` })
   }
   // Driving order: one household per position on a round.
-  const positions = new Map<string, { row: number; uprn: number }>()
+  const positions = new Map<string, Map<number, { row: number; uprn: number }>>()
   for (const { row, value: s } of valid.roundStops as Entry<RoundStopRow>[]) {
-    const k = `${s.roundId}\u0000${s.position}`
-    const seen = positions.get(k)
+    let onRound = positions.get(s.roundId)
+    if (!onRound) positions.set(s.roundId, (onRound = new Map()))
+    const seen = onRound.get(s.position)
     if (seen) errors.push({ entity: 'roundStops', row, field: 'position', message: `position ${s.position} on round ${s.roundId} is already UPRN ${seen.uprn} (row ${seen.row})` })
-    else positions.set(k, { row, uprn: s.uprn })
+    else onRound.set(s.position, { row, uprn: s.uprn })
   }
 }
 
 export async function crossCheck(db: Queryable, entries: Entries, valid: ValidRows, errors: ImportError[]): Promise<WritePlan> {
-  for (const e of REGISTRY_ENTITIES) duplicateKeys(e, entries[e] ?? [], errors)
-  const keys = fileKeys(entries)
+  const keys = fileKeys(entries, errors)
   for (const ref of REFERENCES) await checkReference(db, ref, valid[ref.entity], keys[ref.target], errors)
   checkFieldRules(valid, errors)
   const bins = valid.bins as Entry<BinRow>[]

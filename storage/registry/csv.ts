@@ -91,7 +91,8 @@ export async function parseEntityCsv(entity: RegistryEntity, source: string | Bu
   } catch (err) {
     const e = err as { code?: string; lines?: number; message: string }
     if (!e.code?.startsWith('CSV_')) throw err
-    errors.push({ entity, row: Math.max(0, (e.lines ?? 1) - 1), message: `the file is not valid CSV: ${e.message}` })
+    // csv-parse's message says at which line; the file as a whole cannot be read.
+    errors.push({ entity, row: 0, message: `the file is not valid CSV: ${e.message}` })
   }
   if (columns === null && errors.length === 0) errors.push({ entity, row: 0, message: 'the file is empty; the first line must name the columns' })
   return { entries, errors }

@@ -123,6 +123,25 @@ export async function importEntries(db: Database, entries: Entries, earlier: Imp
 
   if (opts.calendar === false || dryRun || !CALENDAR_INPUTS.some((e) => plan.rows[e].length > 0)) return finish(true)
   // Rounds, stops or subscriptions may have changed: the calendar follows at once, not at the next daily run.
-  const { from, to, inserted, updated, removed, ms } = await generateCalendar(db, opts.calendar ?? calendarHorizon(new Date()))
+  const rounds = await affectedRounds(db, plan.rows)
+  const { from, to, inserted, updated, removed, ms } = await generateCalendar(db, { ...(opts.calendar ?? calendarHorizon(new Date())), rounds })
   return finish(true, { from, to, inserted, updated, removed, ms })
+}
+
+/** Rounds whose collections the imported rows can change: named in the file, or on a contract or subscription in it. */
+async function affectedRounds(db: Database, rows: ValidRows): Promise<string[]> {
+  const ids = new Set([...rows.rounds.map((r) => r.value.roundId), ...rows.roundStops.map((s) => s.value.roundId)])
+  const contracts = rows.contracts.map((c) => c.value.contractId)
+  const subscribers = [...new Set(rows.subscriptions.map((s) => s.value.uprn))]
+  if (contracts.length > 0) {
+    for (const r of (await db.query<{ id: string }>(`SELECT round_id AS id FROM rounds WHERE contract_id = ANY($1::text[])`, [contracts])).rows) ids.add(r.id)
+  }
+  if (subscribers.length > 0) {
+    const { rows: found } = await db.query<{ id: string }>(
+      `SELECT DISTINCT rh.round_id AS id FROM round_households rh JOIN rounds r ON r.round_id = rh.round_id WHERE r.subscription AND rh.uprn = ANY($1::bigint[])`,
+      [subscribers],
+    )
+    for (const r of found) ids.add(r.id)
+  }
+  return [...ids]
 }

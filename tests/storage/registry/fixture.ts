@@ -11,7 +11,7 @@ export function smallCity(households = 6): Required<RegistryDataset> {
     contractors: [{ contractorId: 'acme', name: 'Acme Waste Ltd' }],
     households: uprns.map((uprn, i) => ({
       uprn, address: `${i + 1} Test Street`, street: 'Test Street', postcode: 'L1 1AA', ward: i % 2 ? 'North' : 'South',
-      lat: 53.4 + i / 1000, lon: -2.99, assisted: i === 0, crmRef: `CRM-${i + 1}`,
+      lat: 53.4 + (i % 1000) / 10_000, lon: -2.99 + Math.floor(i / 1000) / 10_000, assisted: i === 0, crmRef: `CRM-${i + 1}`,
     })),
     bins: uprns.flatMap((uprn, i) => [
       { binId: `b-${i + 1}-r`, uprn, stream: 'residual' as const, rfidTag: `TAG-${i + 1}-R`, capacityL: 240, colour: 'black' },

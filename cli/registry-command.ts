@@ -1,0 +1,166 @@
+// `kerbside import` and `kerbside export`: the registry to and from JSON or CSV files, with
+// progress on large imports and the row-by-row report of an invalid one (exit code 1).
+// The embedded database belongs to one process: with `kerbside start` running on the same data
+// folder, use the API (POST /api/v1/registry/import) instead.
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import type { Config } from '../core/config.ts'
+import type { Logger } from '../core/log.ts'
+import { REGISTRY_ENTITIES, type RegistryEntity } from '../core/contract/registry.ts'
+import type { ImportProgress, ImportReport } from '../storage/registry/import.ts'
+import type { ExtraCommand } from './commands.ts'
+import { createContext, openConfiguredDatabase } from './stack.ts'
+
+class RegistryUsageError extends Error {
+  override name = 'KERBSIDE_ERR_USAGE'
+}
+
+/** Errors printed before "… and N more". */
+const SHOWN_ERRORS = 200
+
+const isEntity = (s: string | undefined): s is RegistryEntity => (REGISTRY_ENTITIES as readonly string[]).includes(s ?? '')
+
+async function withDb<T>(env: { config: Config; logger: Logger }, fn: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<T>): Promise<T> {
+  // The CLI prints its own progress; the services' info logs would only interleave with it.
+  const ctx = createContext(env.config, env.logger.child({}, { level: 'warn' }))
+  const db = await openConfiguredDatabase(ctx)
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** A line every few seconds, and one when an entity is done. */
+export function progressPrinter(print: (line: string) => void, everyMs = 3000): (p: ImportProgress) => void {
+  let last = 0
+  return ({ entity, done, total }) => {
+    const now = Date.now()
+    if (done < total && now - last < everyMs) return
+    last = now
+    print(`  ${entity.padEnd(14)}${String(done).padStart(9)} / ${total} (${total ? Math.floor((done / total) * 100) : 100}%)`)
+  }
+}
+
+/** The report as lines a person reads: every count, or every error (the first SHOWN_ERRORS of them). */
+export function formatReport(report: ImportReport, csv: boolean): string[] {
+  const lines: string[] = []
+  if (!report.ok) {
+    lines.push(`The registry was NOT imported: ${report.errors.length} error(s). Nothing was written.`)
+    for (const e of report.errors.slice(0, SHOWN_ERRORS)) {
+      const where = e.row === 0 ? `${e.entity}` : `${e.entity} row ${e.row}${csv ? ` (line ${e.row + 1})` : ''}`
+      lines.push(`  ${where}${e.field ? `, ${e.field}` : ''}: ${e.message}`)
+    }
+    if (report.errors.length > SHOWN_ERRORS) lines.push(`  … and ${report.errors.length - SHOWN_ERRORS} more (--report <file.json> writes every error)`)
+    return lines
+  }
+  lines.push(report.dryRun ? 'Dry run: the registry is valid; nothing was kept.' : `Imported in ${(report.ms / 1000).toFixed(1)} s:`)
+  for (const [entity, c] of Object.entries(report.counts)) {
+    if (c.inserted + c.updated + c.unchanged + c.removed === 0) continue
+    lines.push(`  ${entity.padEnd(14)}${c.inserted} new, ${c.updated} changed, ${c.unchanged} unchanged${c.removed ? `, ${c.removed} removed` : ''}`)
+  }
+  if (report.calendar) {
+    const k = report.calendar
+    lines.push(`Collection calendar ${k.from}..${k.to}: ${k.inserted} new, ${k.updated} changed, ${k.removed} removed (${(k.ms / 1000).toFixed(1)} s)`)
+  }
+  return lines
+}
+
+/** The CSV files of a folder, by entity; other .csv names are a usage error (a typo would otherwise be skipped). */
+function csvFolder(dir: string): Partial<Record<RegistryEntity, Readable>> {
+  const files: Partial<Record<RegistryEntity, Readable>> = {}
+  const unknown: string[] = []
+  for (const name of readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.csv'))) {
+    const entity = name.slice(0, -4)
+    if (isEntity(entity)) files[entity] = createReadStream(join(dir, name))
+    else unknown.push(name)
+  }
+  if (unknown.length > 0) throw new RegistryUsageError(`${dir}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a registry file; the files are ${REGISTRY_ENTITIES.map((e) => `${e}.csv`).join(', ')}`)
+  if (Object.keys(files).length === 0) throw new RegistryUsageError(`${dir} holds no registry CSV files (${REGISTRY_ENTITIES.map((e) => `${e}.csv`).join(', ')})`)
+  return files
+}
+
+export const importCommand: ExtraCommand = {
+  name: 'import',
+  usage: 'import <path> [--dry-run]',
+  summary: 'import the registry: a JSON file, a folder of CSV files, or one CSV file (--entity)',
+  async run(args, env) {
+    const { values, positionals } = parseArgs({
+      args, allowPositionals: true,
+      options: { entity: { type: 'string' }, 'dry-run': { type: 'boolean' }, report: { type: 'string' } },
+    })
+    const path = positionals[0]
+    if (!path || positionals.length > 1) throw new RegistryUsageError('usage: kerbside import <file.json | folder of CSV files | file.csv [--entity <name>]> [--dry-run] [--report <file.json>]')
+    if (!existsSync(path)) throw new RegistryUsageError(`${path} does not exist`)
+    const { importCsv, importRegistry } = await import('../storage/registry/import.ts')
+    const opts = { dryRun: values['dry-run'] === true, onProgress: progressPrinter((l) => console.log(l)) }
+
+    let csv = true
+    let run: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<ImportReport>
+    if (statSync(path).isDirectory()) {
+      const files = csvFolder(path)
+      console.log(`Reading ${Object.keys(files).map((e) => `${e}.csv`).join(', ')} from ${path}`)
+      run = (db) => importCsv(db, files, opts)
+    } else if (path.toLowerCase().endsWith('.csv')) {
+      const entity = values.entity ?? basename(path).slice(0, -4)
+      if (!isEntity(entity)) throw new RegistryUsageError(`say which entity ${path} holds: --entity ${REGISTRY_ENTITIES.join('|')}`)
+      run = (db) => importCsv(db, { [entity]: createReadStream(path) }, opts)
+    } else {
+      csv = false
+      let dataset: unknown
+      try {
+        dataset = JSON.parse(await readFile(path, 'utf8'))
+      } catch (err) {
+        throw new RegistryUsageError(`${path} is not valid JSON: ${(err as Error).message}`)
+      }
+      run = (db) => importRegistry(db, dataset as Parameters<typeof importRegistry>[1], opts)
+    }
+    if (opts.dryRun) console.log('Dry run: checking and rehearsing; nothing will be kept.')
+    const report = await withDb(env, run)
+    for (const line of formatReport(report, csv)) console.log(line)
+    if (values.report) {
+      writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`)
+      console.log(`Report written to ${values.report}`)
+    }
+    return report.ok ? 0 : 1
+  },
+}
+
+export const exportCommand: ExtraCommand = {
+  name: 'export',
+  usage: 'export --format json|csv --out <path>',
+  summary: 'export the registry: one JSON file, or CSV files into a folder (or one entity with --entity)',
+  async run(args, env) {
+    const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'json' }, out: { type: 'string' }, entity: { type: 'string' } } })
+    const { format, out, entity } = values
+    if (format !== 'json' && format !== 'csv') throw new RegistryUsageError('--format must be json or csv')
+    if (!out) throw new RegistryUsageError('--out <file> (json) or --out <folder> (csv) is required')
+    if (entity !== undefined && !isEntity(entity)) throw new RegistryUsageError(`--entity must be one of ${REGISTRY_ENTITIES.join(', ')}`)
+    if (format === 'json' && entity) throw new RegistryUsageError('JSON exports the whole registry; --entity is for CSV')
+    const { exportCsv, exportJson } = await import('../storage/registry/export.ts')
+    await withDb(env, async (db) => {
+      if (format === 'json') {
+        await pipeline(Readable.from(exportJson(db)), createWriteStream(out))
+        console.log(`Wrote the registry to ${out}`)
+        return
+      }
+      if (entity && out.toLowerCase().endsWith('.csv')) {
+        await pipeline(Readable.from(exportCsv(db, entity)), createWriteStream(out))
+        console.log(`Wrote ${entity} to ${out}`)
+        return
+      }
+      mkdirSync(out, { recursive: true })
+      for (const e of entity ? [entity] : REGISTRY_ENTITIES) {
+        await pipeline(Readable.from(exportCsv(db, e)), createWriteStream(join(out, `${e}.csv`)))
+        console.log(`Wrote ${join(out, `${e}.csv`)}`)
+      }
+    })
+    return 0
+  },
+}
+
+export const registryCommands: ExtraCommand[] = [importCommand, exportCommand]
