@@ -1,0 +1,616 @@
+// The simulation itself: a discrete-event model of a city's bins, sensors, crews and residents that
+// yields, in simulated-time order, everything the devices publish and the residents report. It does
+// no I/O and reads no clock: the same city, seed and behaviour give the same outputs, whatever runs
+// them (see run/run-simulation.ts for the runner that sends them through the broker and the API).
+//
+// Planning happens ahead, as it does in life: the evening before a collection day, residents put
+// their bins out (or not) and each round's day is worked out stop by stop — what the crew will do,
+// when it gets there, what each bin weighs, when the vehicle fills and tips. Spare vehicles plan
+// their day at 05:00 from yesterday's unfinished work and the misses residents have reported.
+import type { CrewException } from '../../core/contract/messages.ts'
+import type { DeviceKind } from '../../core/contract/topics.ts'
+import { addDays, type IsoDate } from '../../analysis/calendar/dates.ts'
+import type { City, CityStream, CityVehicle } from '../city/city.ts'
+import { Random } from '../random.ts'
+import { clockMinutes, DAY_MS, iso, londonDate, londonInstant, MINUTE_MS, WorkingDays } from '../time.ts'
+import { GroundTruth } from '../truth/ground-truth.ts'
+import type { CollectionTruth, ReportTruth } from '../truth/records.ts'
+import { crewFor, resolveBehaviour, type BehaviourOptions, type KerbException, type SimulationBehaviour } from './behaviour.ts'
+import { DENSITY_KG_PER_L, FillModel } from './bin-fill.ts'
+import { createSensorAgent, measure, type BinFire, type OfflineSpell, type SensorAgent } from './bin-sensor.ts'
+import { EventQueue } from './event-queue.ts'
+import { judgeReport, planReport, planWrongWeekReport, reportWindow, type PlannedReport, type ReportWindow } from './residents.ts'
+import { previousRun, roundRunsByDueDate, type RoundRun } from './schedule.ts'
+import { driveRoute, samplePositions, type RouteStop } from './vehicle-route.ts'
+
+export interface SimulationOptions {
+  /** Simulated instant to start at; default London midnight at the start of the city's start day. */
+  start?: Date | number
+  /** Days to simulate (default 7), or an end instant. */
+  days?: number
+  end?: Date | number
+  /** Seed of the events (default the city's seed). */
+  seed?: number
+  behaviour?: BehaviourOptions
+  /** Keep every sensor reading in the ground truth (default true). */
+  truthReadings?: boolean
+}
+
+export type SimMessageKind = 'reading' | 'lift' | 'position'
+
+export type SimOutput =
+  | { type: 'message'; at: number; deviceId: string; deviceKind: DeviceKind; kind: SimMessageKind; body: Record<string, unknown>; binary: boolean }
+  | { type: 'offline'; at: number; deviceId: string }
+  | { type: 'online'; at: number; deviceId: string }
+  | { type: 'report'; at: number; report: ReportTruth; form: Record<string, string> }
+
+export class SimulationError extends Error {
+  override name = 'KERBSIDE_ERR_SIMULATION'
+}
+
+interface PlannedMessage { at: number; kind: 'lift' | 'position'; body: Record<string, unknown>; onSent?: (seq: number, ts: string) => void }
+interface VehicleAgent { vehicle: CityVehicle; queue: PlannedMessage[]; cursor: number; generation: number; armedAt: number }
+interface Pending { key: string; bin: number; household: number; visit: 'late' | 'return' }
+
+type Ev =
+  | { kind: 'plan-rounds'; date: IsoDate }
+  | { kind: 'plan-spares'; date: IsoDate }
+  | { kind: 'vehicle'; agent: VehicleAgent; generation: number }
+  | { kind: 'reading'; sensor: SensorAgent }
+  | { kind: 'fire-tick'; sensor: SensorAgent; fire: BinFire }
+  | { kind: 'offline-start' | 'offline-end'; sensor: SensorAgent; spell: OfflineSpell }
+  | { kind: 'report'; plan: PlannedReport }
+
+const KERB_EXCEPTIONS: KerbException[] = ['contaminated', 'excess_waste', 'no_access', 'wrong_bin']
+const FIRE_TICK_MS = 10 * MINUTE_MS
+
+export class Simulation {
+  readonly truth: GroundTruth
+  readonly behaviour: SimulationBehaviour
+  readonly startMs: number
+  readonly endMs: number
+  readonly seed: number
+
+  private readonly rng: Random
+  private readonly days: WorkingDays
+  private readonly fill: FillModel
+  private readonly queue = new EventQueue<Ev>()
+  private readonly seqs = new Map<string, number>()
+  private readonly vehicles = new Map<string, VehicleAgent>()
+  private readonly sensors: SensorAgent[] = []
+  private readonly sensorOfBin = new Map<number, SensorAgent>()
+  private readonly runsByDue: Map<IsoDate, RoundRun[]>
+  /** Round index per stream and household, for the state bins start in. */
+  private readonly roundOf: Record<CityStream, Int32Array>
+  /** When each collection was decided on its day (lift, exception, drive-past or round end). */
+  private readonly decidedAt = new Map<string, number>()
+  private readonly keyByDue = new Map<string, string>()
+  private readonly windows = new Map<string, ReportWindow>()
+  /** Work for spare vehicles, by the working day it is due. */
+  private readonly backlog = new Map<IsoDate, Pending[]>()
+  private readonly returns = new Map<IsoDate, Pending[]>()
+  private readonly returnRequested = new Set<string>()
+  private readonly refs = new Map<string, { bin: number; household: number }>()
+  private readonly previousRuns = new Map<number, number>()
+  private reportSerial = 0
+  private plannedReports = 0
+  private started = false
+
+  constructor(readonly city: City, opts: SimulationOptions = {}) {
+    this.behaviour = resolveBehaviour(opts.behaviour)
+    this.seed = opts.seed ?? city.options.seed
+    this.startMs = toMs(opts.start) ?? londonInstant(city.options.start, 0)
+    this.endMs = toMs(opts.end) ?? this.startMs + (opts.days ?? 7) * DAY_MS
+    if (!(this.endMs > this.startMs)) throw new SimulationError('the simulation must end after it starts')
+    this.rng = new Random(this.seed).fork('simulation')
+    this.truth = new GroundTruth(opts.truthReadings ?? true)
+    const startDate = londonDate(this.startMs)
+    const endDate = londonDate(this.endMs - 1)
+    this.days = new WorkingDays(startDate, endDate)
+    this.runsByDue = roundRunsByDueDate(city, startDate, endDate, this.days)
+    this.truth.meta = {
+      type: 'meta', seed: this.seed, households: city.households.length, start: iso(this.startMs), end: iso(this.endMs), behaviour: this.behaviour,
+      reportWindow: { opensHour: city.contract.reportOpensHour, workingDays: city.contract.reportWindowWorkingDays },
+    }
+
+    this.roundOf = Object.fromEntries((['residual', 'recycling', 'garden', 'food'] as const).map((s) => [s, new Int32Array(city.households.length).fill(-1)])) as Record<CityStream, Int32Array>
+    city.rounds.forEach((r, ri) => { for (const h of r.stops) this.roundOf[r.stream][h] = ri })
+    this.fill = new FillModel(city, this.rng.fork('fill'), (bin) => this.firstEmptying(bin))
+
+    for (const v of city.vehicles) this.vehicles.set(v.vehicleId, { vehicle: v, queue: [], cursor: 0, generation: 0, armedAt: Infinity })
+    for (const bin of city.bins) {
+      if (!bin.sensorDeviceId) continue
+      const agent = createSensorAgent({ deviceId: bin.sensorDeviceId, bin: bin.index, binId: bin.binId, uprn: bin.uprn, rng: this.rng.fork('sensor', bin.sensorDeviceId), behaviour: this.behaviour.sensors, startMs: this.startMs, endMs: this.endMs - MINUTE_MS })
+      this.sensors.push(agent)
+      this.sensorOfBin.set(bin.index, agent)
+    }
+  }
+
+  /** Every device message, status change and resident report, in simulated-time order. */
+  *outputs(): Generator<SimOutput> {
+    if (this.started) throw new SimulationError('a simulation runs once; create another to run again')
+    this.started = true
+    this.schedule()
+    for (;;) {
+      const next = this.queue.peekTime()
+      if (next === undefined || next >= this.endMs) break
+      const { at, value } = this.queue.pop()!
+      yield* this.handle(at, value)
+    }
+    this.finish()
+  }
+
+  // ---- set-up ----------------------------------------------------------------------------------
+
+  private schedule(): void {
+    for (const s of this.sensors) {
+      this.queue.push(this.startMs + Math.round(s.rng.between(0, s.intervalMs)), { kind: 'reading', sensor: s })
+      for (const spell of s.spells) {
+        if (spell.to - spell.from < 5 * MINUTE_MS) continue
+        this.queue.push(spell.from, { kind: 'offline-start', sensor: s, spell })
+        this.queue.push(spell.to, { kind: 'offline-end', sensor: s, spell })
+      }
+      for (const fire of s.fires) {
+        // The fire burns the contents: the bin is empty afterwards. Planned now, before any lift.
+        this.fill.empty(s.bin, fire.end)
+        this.truth.fires.push({ type: 'fire', deviceId: s.deviceId, binId: s.binId, uprn: s.uprn, startAt: iso(fire.start), endAt: iso(fire.end), peakTempC: fire.peakTempC })
+        this.queue.push(fire.start, { kind: 'fire-tick', sensor: s, fire })
+      }
+    }
+    for (const date of [...this.runsByDue.keys()].sort()) {
+      this.queue.push(Math.max(this.startMs, londonInstant(addDays(date, -1), 18 * 60)), { kind: 'plan-rounds', date })
+    }
+    for (let d = londonDate(this.startMs); londonInstant(d, 0) < this.endMs; d = addDays(d, 1)) {
+      if (this.days.isWorkingDay(d)) this.queue.push(Math.max(this.startMs, londonInstant(d, 5 * 60)), { kind: 'plan-spares', date: d })
+    }
+  }
+
+  /** A bin's history starts at its round's last collection before the simulation (10:00 that day). */
+  private firstEmptying(bin: number): number {
+    const b = this.city.bins[bin]!
+    const ri = this.roundOf[b.stream][b.household]!
+    let at = this.previousRuns.get(ri)
+    if (at === undefined) {
+      const date = londonDate(this.startMs - 1)
+      at = londonInstant(ri >= 0 ? previousRun(this.city.rounds[ri]!, date) : addDays(date, -7), 10 * 60)
+      this.previousRuns.set(ri, at)
+    }
+    return at
+  }
+
+  // ---- events ----------------------------------------------------------------------------------
+
+  private *handle(at: number, ev: Ev): Generator<SimOutput> {
+    switch (ev.kind) {
+      case 'plan-rounds': this.planRounds(ev.date, at); break
+      case 'plan-spares': this.planSpares(ev.date); break
+      case 'vehicle': yield* this.vehicleStep(ev.agent, ev.generation, at); break
+      case 'reading': yield* this.reading(ev.sensor, at, false); break
+      case 'fire-tick':
+        if (at < ev.fire.end) {
+          yield* this.reading(ev.sensor, at, true)
+          this.queue.push(at + FIRE_TICK_MS, ev)
+        }
+        break
+      case 'offline-start':
+        ev.sensor.offline = ev.spell
+        yield { type: 'offline', at, deviceId: ev.sensor.deviceId }
+        break
+      case 'offline-end': {
+        const spell = ev.spell
+        ev.sensor.offline = null
+        yield { type: 'online', at, deviceId: ev.sensor.deviceId }
+        // Held readings go out on reconnect, oldest first, with their own seq and time.
+        for (const h of spell.held) yield { type: 'message', at, deviceId: ev.sensor.deviceId, deviceKind: 'bin', kind: 'reading', body: { seq: h.seq, ts: iso(h.at), ...h.body }, binary: ev.sensor.cbor }
+        this.truth.offline.push({ type: 'offline', deviceId: ev.sensor.deviceId, from: iso(spell.from), to: iso(spell.to), mode: ev.sensor.mode, bufferedSeqs: spell.bufferedSeqs, lostSeqs: spell.lostSeqs })
+        break
+      }
+      case 'report': yield* this.report(ev.plan, at); break
+    }
+  }
+
+  private nextSeq(deviceId: string): number {
+    const seq = (this.seqs.get(deviceId) ?? 0) + 1
+    this.seqs.set(deviceId, seq)
+    return seq
+  }
+
+  private *reading(s: SensorAgent, at: number, alarm: boolean): Generator<SimOutput> {
+    if (!alarm) {
+      const jitter = Math.round(s.rng.between(-30_000, 30_000))
+      this.queue.push(at + s.intervalMs + jitter, { kind: 'reading', sensor: s })
+    }
+    const spell = s.offline
+    if (spell && s.mode === 'skip') return // an offline sensor in skip mode takes no reading
+    const trueFill = this.fill.fillPct(s.bin, at)
+    const m = measure(s, at, trueFill, this.behaviour.sensors.noisePct)
+    const seq = this.nextSeq(s.deviceId)
+    this.truth.generated.reading++
+    const delivery = !spell ? 'sent' : s.mode === 'buffer' ? 'buffered' : 'lost'
+    if (this.truth.keepReadings) {
+      this.truth.readings.push({ type: 'reading', deviceId: s.deviceId, binId: s.binId, seq, ts: iso(at), trueFillPct: Math.round(trueFill * 100) / 100, ...m.body, delivery })
+    }
+    if (delivery === 'sent') {
+      yield { type: 'message', at, deviceId: s.deviceId, deviceKind: 'bin', kind: 'reading', body: { seq, ts: iso(at), ...m.body }, binary: s.cbor }
+    } else if (delivery === 'buffered') {
+      spell!.held.push({ at, seq, body: m.body })
+      spell!.bufferedSeqs.push(seq)
+    } else {
+      spell!.lostSeqs.push(seq)
+      this.truth.lostSeqs++
+    }
+  }
+
+  private *vehicleStep(agent: VehicleAgent, generation: number, at: number): Generator<SimOutput> {
+    if (generation !== agent.generation) return // re-armed since
+    agent.armedAt = Infinity
+    const item = agent.queue[agent.cursor]
+    if (!item || item.at !== at) return this.arm(agent)
+    agent.cursor++
+    const deviceId = agent.vehicle.unitDeviceId
+    const seq = this.nextSeq(deviceId)
+    const ts = iso(at)
+    this.truth.generated[item.kind]++
+    item.onSent?.(seq, ts)
+    yield { type: 'message', at, deviceId, deviceKind: 'vehicle', kind: item.kind, body: { seq, ts, ...item.body }, binary: false }
+    // Drop what has been sent now and then, so a long run does not keep every day's plan.
+    if (agent.cursor > 10_000) {
+      agent.queue.splice(0, agent.cursor)
+      agent.cursor = 0
+    }
+    this.arm(agent)
+  }
+
+  /** Put the vehicle's next planned message on the event queue. */
+  private arm(agent: VehicleAgent): void {
+    const next = agent.queue[agent.cursor]
+    if (!next || next.at >= agent.armedAt) return
+    agent.generation++
+    agent.armedAt = next.at
+    this.queue.push(next.at, { kind: 'vehicle', agent, generation: agent.generation })
+  }
+
+  private plan(agent: VehicleAgent, items: PlannedMessage[], now: number): void {
+    const fresh = items.filter((i) => i.at >= now)
+    if (fresh.length === 0) return
+    const rest = agent.queue.slice(agent.cursor)
+    agent.queue = rest.concat(fresh).sort((a, b) => a.at - b.at)
+    agent.cursor = 0
+    agent.armedAt = Infinity
+    this.arm(agent)
+  }
+
+  // ---- rounds ----------------------------------------------------------------------------------
+
+  private planRounds(date: IsoDate, now: number): void {
+    const runs = this.runsByDue.get(date) ?? []
+    const byVehicle = new Map<string, RoundRun[]>()
+    for (const run of runs) {
+      const list = byVehicle.get(run.round.vehicleId)
+      if (list) list.push(run)
+      else byVehicle.set(run.round.vehicleId, [run])
+    }
+    for (const [vehicleId, list] of byVehicle) {
+      const agent = this.vehicles.get(vehicleId)
+      if (!agent) throw new SimulationError(`round ${list[0]!.round.roundId} names vehicle ${vehicleId}, which the city does not have`)
+      let free = 0
+      const items: PlannedMessage[] = []
+      for (const run of list) free = this.planRun(run, agent.vehicle, free, now, items)
+      this.plan(agent, items, now)
+    }
+  }
+
+  /** Work out one round's day; returns when the vehicle is back. */
+  private planRun(run: RoundRun, vehicle: CityVehicle, freeFrom: number, now: number, items: PlannedMessage[]): number {
+    const { round, dueDate } = run
+    const crew = crewFor(this.behaviour, round.roundId, vehicle.vehicleId)
+    const r = this.rng.fork('round', round.roundId, dueDate)
+    const departAt = Math.max(londonInstant(dueDate, clockMinutes(round.startsAt)) + r.between(0, 10) * MINUTE_MS, freeFrom)
+    // Rounds that would have started before the simulation did are not simulated.
+    if (departAt < this.startMs) return freeFrom
+    const stops = round.stops
+    const n = stops.length
+    const skipped = new Set<number>()
+    for (const h of stops) {
+      const street = this.city.households[h]!.street
+      if (!skipped.has(street) && !skipped.has(-street - 1)) {
+        if (r.chance(crew.streetSkipRate)) skipped.add(street)
+        else skipped.add(-street - 1) // decided: not skipped
+      }
+    }
+    const breakdownAt = r.chance(crew.breakdownRate) ? Math.floor(n * r.between(0.2, 0.9)) : undefined
+    const stopAfter = r.chance(crew.unfinishedRate) ? Math.ceil(n * (1 - r.between(0.05, 0.15))) : undefined
+
+    type Action = { kind: 'lift' } | { kind: 'exception'; code: CrewException } | { kind: 'pass' } | { kind: 'skip' }
+    const actions: Action[] = []
+    const presented: boolean[] = []
+    const noise: number[] = []
+    const routeStops: RouteStop[] = []
+    for (const [i, h] of stops.entries()) {
+      const household = this.city.households[h]!
+      const bin = this.city.binOf[round.stream][h]!
+      const pct = this.fill.fillPct(bin, now)
+      const put = household.assisted || r.chance(this.behaviour.residents.presentRate[round.stream] * (pct < 15 ? 0.6 : 1))
+      presented.push(put)
+      noise.push(r.logNormal(1, 0.12))
+      let action: Action
+      // A skipped street is not driven at all: nothing is lifted or logged there.
+      if (skipped.has(household.street)) action = { kind: 'skip' }
+      else if (!put) action = r.chance(crew.logNotPresented) ? { kind: 'exception', code: 'not_presented' } : { kind: 'pass' }
+      else if (r.chance(crew.missRate)) action = { kind: 'pass' }
+      else {
+        const code = KERB_EXCEPTIONS.find((c) => r.chance(crew.exceptions[c]?.[round.stream] ?? 0))
+        action = code ? { kind: 'exception', code } : { kind: 'lift' }
+      }
+      actions.push(action)
+      const dwellS = action.kind === 'lift' ? crew.secondsPerLift * r.logNormal(1, 0.3) + (household.assisted ? 45 : 0)
+        : action.kind === 'exception' ? (action.code === 'not_presented' ? 6 : 15) : 0
+      const binCapacity = this.city.bins[bin]!.capacityL
+      routeStops.push({
+        at: household, dwellS, skip: action.kind === 'skip',
+        sameStreet: i > 0 && this.city.households[stops[i - 1]!]!.street === household.street,
+        weightKg: action.kind === 'lift' ? (t) => Math.round(Math.min(this.fill.litresAt(bin, t), binCapacity * 1.1) * DENSITY_KG_PER_L[round.stream] * noise[i]! * 10) / 10 : () => 0,
+      })
+    }
+    const route = driveRoute(routeStops, {
+      departAt, depot: this.city.depot, tip: this.city.tip, capacityKg: vehicle.capacityKg, speedKmh: this.behaviour.vehicles.speedKmh,
+      tipMinutes: this.behaviour.vehicles.tipMinutes, breakdownAt, stopAfter,
+    })
+    const gps = r.fork('gps')
+    const roundStartAt = departAt
+    const reports = r.fork('residents')
+    let lastPassed = departAt
+    const nextDay = this.days.after(dueDate)
+
+    for (const [i, h] of stops.entries()) {
+      const household = this.city.households[h]!
+      const bin = this.city.bins[this.city.binOf[round.stream][h]!]!
+      const action = actions[i]!
+      const t = route.stopTimes[i]!
+      const reached = !Number.isNaN(t)
+      if (reached) lastPassed = t
+      const key = GroundTruth.key(household.uprn, round.stream, run.scheduledDate)
+      const c: CollectionTruth = {
+        type: 'collection', uprn: household.uprn, stream: round.stream, binId: bin.binId, tag: bin.tag, roundId: round.roundId, vehicleId: vehicle.vehicleId,
+        scheduledDate: run.scheduledDate, dueDate, presented: presented[i]!, outcome: 'collected', exception: null, missCause: null, lifts: [],
+        collectedAt: null, lateAt: null, rectifiedAt: null, firstReportAt: null,
+      }
+      let decided = reached ? t : route.brokeDownAt ?? route.endAt
+      if (action.kind === 'skip') decided = lastPassed
+      let code: CrewException | null = null
+      if (!presented[i]) {
+        c.outcome = 'not_presented'
+        if (action.kind === 'exception' && reached) code = 'not_presented'
+      } else if (action.kind === 'skip') {
+        c.outcome = 'missed'
+        c.missCause = 'street_skipped'
+      } else if (!reached) {
+        c.outcome = 'missed'
+        c.missCause = breakdownAt !== undefined && i >= breakdownAt ? 'breakdown' : 'unfinished'
+        const recover = c.missCause === 'unfinished' || crew.breakdownRecovery === 'next_day'
+        if (recover) this.addWork(this.backlog, nextDay, { key, bin: bin.index, household: h, visit: 'late' })
+      } else if (action.kind === 'pass') {
+        c.outcome = 'missed'
+        c.missCause = 'random'
+      } else if (action.kind === 'exception') {
+        c.outcome = 'crew_exception'
+        code = action.code
+      } else if (route.weights[i]! > crew.overweightKg) {
+        c.outcome = 'crew_exception'
+        code = 'overweight'
+      }
+      c.exception = code
+      this.truth.collections.set(key, c)
+      this.decidedAt.set(key, decided)
+      this.keyByDue.set(`${household.uprn}|${round.stream}|${dueDate}`, key)
+
+      if (reached && (code || c.outcome === 'collected')) {
+        const lat = round6(household.lat + gps.normal(0, 4) / 111_320)
+        const lon = round6(household.lon + gps.normal(0, 4) / (111_320 * Math.cos((household.lat * Math.PI) / 180)))
+        const weightKg = c.outcome === 'collected' ? route.weights[i]! : null
+        if (c.outcome === 'collected') this.fill.empty(bin.index, t)
+        const outcome = code ?? 'collected'
+        items.push({
+          at: Math.round(t), kind: 'lift',
+          body: { tag: bin.tag, ...(weightKg !== null ? { weightKg } : {}), lat, lon, outcome },
+          onSent: (seq, ts) => {
+            c.lifts.push({ ts, seq, deviceId: vehicle.unitDeviceId, vehicleId: vehicle.vehicleId, outcome, weightKg, lat, lon, visit: 'round' })
+            if (outcome === 'collected') c.collectedAt = ts
+          },
+        })
+      }
+      // The bin stands at the kerb from the evening before until the evening of the day.
+      const sensor = this.sensorOfBin.get(bin.index)
+      if (sensor && presented[i]) {
+        const out = londonInstant(addDays(dueDate, -1), r.between(19 * 60, 23 * 60))
+        const back = Math.max(londonInstant(dueDate, r.between(17 * 60, 21 * 60)), (reached ? t : 0) + 3_600_000)
+        sensor.presented.push([out, back])
+      }
+      this.refs.set(key, { bin: bin.index, household: h })
+      this.planResidentReports(c, key, reports, roundStartAt)
+    }
+    // Residents who report the stream that was not due: the other of residual and recycling.
+    if (round.stream === 'residual' || round.stream === 'recycling') {
+      const other = round.stream === 'residual' ? 'recycling' : 'residual'
+      for (const h of stops) {
+        if (!reports.chance(this.behaviour.residents.notScheduledRate)) continue
+        const household = this.city.households[h]!
+        const window = this.windowFor(dueDate)
+        this.pushReport(planWrongWeekReport(reports, this.behaviour.residents, household.uprn, other, dueDate, window, ++this.plannedReports))
+      }
+    }
+
+    const positions = samplePositions(route.legs, this.behaviour.vehicles.positionIntervalS * 1000)
+    for (const p of positions) items.push({ at: p.at, kind: 'position', body: { lat: p.lat, lon: p.lon, speedKmh: p.speedKmh, heading: p.heading } })
+
+    if (route.brokeDownAt !== null) {
+      const where = route.legs[route.legs.length - 1]!.to
+      this.truth.breakdowns.push({ type: 'breakdown', vehicleId: vehicle.vehicleId, roundId: round.roundId, date: dueDate, at: iso(route.brokeDownAt), lat: where.lat, lon: where.lon, stopsLeft: n - breakdownAt!, recovery: crew.breakdownRecovery })
+    } else if (stopAfter !== undefined && stopAfter < n) {
+      this.truth.unfinished.push({ type: 'unfinished', roundId: round.roundId, vehicleId: vehicle.vehicleId, date: dueDate, at: iso(lastPassed), stopsLeft: n - stopAfter })
+    }
+    for (const street of skipped) {
+      if (street < 0) continue
+      const households = stops.filter((h) => this.city.households[h]!.street === street).length
+      this.truth.streetsSkipped.push({ type: 'street-skipped', roundId: round.roundId, vehicleId: vehicle.vehicleId, date: dueDate, street: this.city.streets[street]!.name, households })
+    }
+    return route.endAt
+  }
+
+  private windowFor(dueDate: IsoDate): ReportWindow {
+    let w = this.windows.get(dueDate)
+    if (!w) this.windows.set(dueDate, (w = reportWindow(dueDate, this.city.contract.reportOpensHour, this.city.contract.reportWindowWorkingDays, this.days)))
+    return w
+  }
+
+  private planResidentReports(c: CollectionTruth, key: string, r: Random, roundStartAt: number): void {
+    const plan = planReport({ r, behaviour: this.behaviour.residents, collection: c, key, window: this.windowFor(c.dueDate), days: this.days, roundStartAt, serial: this.plannedReports + 1 })
+    if (plan) {
+      this.plannedReports++
+      this.pushReport(plan)
+    }
+  }
+
+  private pushReport(plan: PlannedReport): void {
+    if (plan.at < this.endMs) this.queue.push(plan.at, { kind: 'report', plan })
+  }
+
+  private addWork(map: Map<IsoDate, Pending[]>, date: IsoDate, p: Pending): void {
+    const list = map.get(date)
+    if (list) list.push(p)
+    else map.set(date, [p])
+  }
+
+  // ---- spare vehicles: late collections and return visits ---------------------------------------
+
+  private planSpares(date: IsoDate): void {
+    const work: Pending[] = []
+    const seen = new Set<string>()
+    for (const p of [...(this.backlog.get(date) ?? []), ...(this.returns.get(date) ?? [])]) {
+      const c = this.truth.collections.get(p.key)
+      // Once emptied, there is nothing to go back for.
+      if (!c || seen.has(p.key) || c.collectedAt !== null) continue
+      seen.add(p.key)
+      work.push(p)
+    }
+    this.backlog.delete(date)
+    this.returns.delete(date)
+    if (work.length === 0) return
+    const spares = this.city.vehicles.filter((v) => v.role === 'spare')
+    if (spares.length === 0) throw new SimulationError('the city has no spare vehicle for late collections and return visits')
+    work.sort((a, b) => a.household - b.household) // route order
+    const r = this.rng.fork('spares', date)
+    const now = londonInstant(date, 5 * 60)
+    spares.forEach((vehicle, si) => {
+      const mine = work.slice(Math.round((si * work.length) / spares.length), Math.round(((si + 1) * work.length) / spares.length))
+      if (mine.length === 0) return
+      const crew = crewFor(this.behaviour, `spare:${date}`, vehicle.vehicleId)
+      const noise = mine.map(() => r.logNormal(1, 0.12))
+      const stops: RouteStop[] = mine.map((p, i) => {
+        const bin = this.city.bins[p.bin]!
+        return {
+          at: this.city.households[p.household]!, dwellS: crew.secondsPerLift * r.logNormal(1, 0.3) + 20, skip: false, sameStreet: false,
+          weightKg: (t: number) => Math.round(Math.min(this.fill.litresAt(p.bin, t), bin.capacityL * 1.1) * DENSITY_KG_PER_L[bin.stream] * noise[i]! * 10) / 10,
+        }
+      })
+      const route = driveRoute(stops, {
+        departAt: londonInstant(date, 7 * 60) + r.between(0, 15) * MINUTE_MS, depot: this.city.depot, tip: this.city.tip, capacityKg: vehicle.capacityKg,
+        speedKmh: this.behaviour.vehicles.speedKmh, tipMinutes: this.behaviour.vehicles.tipMinutes,
+      })
+      const items: PlannedMessage[] = []
+      mine.forEach((p, i) => {
+        const t = route.stopTimes[i]!
+        const c = this.truth.collections.get(p.key)!
+        const bin = this.city.bins[p.bin]!
+        const household = this.city.households[p.household]!
+        const weightKg = route.weights[i]!
+        this.fill.empty(p.bin, t)
+        const lat = round6(household.lat + r.normal(0, 4) / 111_320)
+        const lon = round6(household.lon + r.normal(0, 4) / (111_320 * Math.cos((household.lat * Math.PI) / 180)))
+        items.push({
+          at: Math.round(t), kind: 'lift', body: { tag: bin.tag, weightKg, lat, lon, outcome: 'collected' },
+          onSent: (seq, ts) => {
+            c.lifts.push({ ts, seq, deviceId: vehicle.unitDeviceId, vehicleId: vehicle.vehicleId, outcome: 'collected', weightKg, lat, lon, visit: p.visit })
+            c.collectedAt = ts
+            if (p.visit === 'late') { c.outcome = 'collected_late'; c.lateAt = ts } else { c.outcome = 'rectified'; c.rectifiedAt = ts }
+          },
+        })
+      })
+      for (const f of samplePositions(route.legs, this.behaviour.vehicles.positionIntervalS * 1000)) items.push({ at: f.at, kind: 'position', body: { lat: f.lat, lon: f.lon, speedKmh: f.speedKmh, heading: f.heading } })
+      this.plan(this.vehicles.get(vehicle.vehicleId)!, items, now)
+    })
+  }
+
+  // ---- residents' reports ----------------------------------------------------------------------
+
+  private *report(plan: PlannedReport, at: number): Generator<SimOutput> {
+    const key = plan.collectionKey ?? this.keyByDue.get(`${plan.uprn}|${plan.stream}|${plan.dueDate}`) ?? null
+    const c = key ? this.truth.collections.get(key) : undefined
+    // Most residents who meant to report a miss see the bin has been emptied since, and do not.
+    if (plan.intent === 'missed' && c?.collectedAt && Date.parse(c.collectedAt) <= at && !this.rng.fork('second-look', plan.uprn, at).chance(0.15)) return
+    const window = this.windowFor(plan.dueDate)
+    const j = judgeReport(at, c, key ? this.decidedAt.get(key) : undefined, window)
+    const report: ReportTruth = {
+      type: 'report', id: ++this.reportSerial, at: iso(at), uprn: plan.uprn, stream: plan.stream, serviceCode: `missed_${plan.stream}`,
+      collectionDate: plan.giveDate ? plan.dueDate : null, scheduledDate: c?.scheduledDate ?? null, dueDate: c?.dueDate ?? null,
+      genuine: j.genuine, reason: j.reason, observable: j.observable, outcomeAtReport: j.outcomeAtReport,
+      windowOpensAt: c ? iso(window.opensAt) : null, windowClosesAt: c ? iso(window.closesAt) : null,
+      serviceRequestId: null, postedAt: null, httpStatus: null, error: null,
+    }
+    this.truth.reports.push(report)
+    if (c && c.firstReportAt === null) c.firstReportAt = report.at
+    // A valid report sends a crew back, unless the round's own unfinished work is already on its way.
+    if (c && key && j.genuine && !this.returnRequested.has(key) && !(c.missCause === 'unfinished' || (c.missCause === 'breakdown' && this.isRecovering(c)))) {
+      this.returnRequested.add(key)
+      const r = this.rng.fork('return', key)
+      const crew = crewFor(this.behaviour, c.roundId, c.vehicleId)
+      const day = r.chance(crew.rectifyOnTime) ? this.days.after(londonDate(at)) : this.days.after(londonDate(at), r.int(2, 4))
+      const ref = this.refs.get(key)!
+      this.addWork(this.returns, day, { key, ...ref, visit: 'return' })
+    }
+    const form: Record<string, string> = {
+      service_code: report.serviceCode,
+      address_id: String(plan.uprn),
+      'attribute[uprn]': String(plan.uprn),
+      description: plan.description,
+      first_name: plan.person.firstName,
+      last_name: plan.person.lastName,
+      email: plan.person.email,
+      phone: plan.person.phone,
+    }
+    if (report.collectionDate) form['attribute[collection_date]'] = report.collectionDate
+    yield { type: 'report', at, report, form }
+  }
+
+  private isRecovering(c: CollectionTruth): boolean {
+    return crewFor(this.behaviour, c.roundId, c.vehicleId).breakdownRecovery === 'next_day'
+  }
+
+  // ---- end -------------------------------------------------------------------------------------
+
+  private finish(): void {
+    // Collections not yet decided when the simulation stopped have no outcome to tell.
+    for (const [key, at] of this.decidedAt) if (at >= this.endMs) this.truth.collections.delete(key)
+    // Offline spells still open (they end inside the simulation, so none should be).
+    for (const s of this.sensors) {
+      if (s.offline) this.truth.offline.push({ type: 'offline', deviceId: s.deviceId, from: iso(s.offline.from), to: iso(s.offline.to), mode: s.mode, bufferedSeqs: s.offline.bufferedSeqs, lostSeqs: s.offline.lostSeqs })
+    }
+    // When each sensor bin's real level reached its capacity, cycle by cycle between emptyings.
+    for (const s of this.sensors) {
+      const cuts = [this.startMs]
+      for (let at = this.fill.lastEmptied(s.bin, this.endMs); at > this.startMs; at = this.fill.lastEmptied(s.bin, at - 1)) cuts.splice(1, 0, at)
+      cuts.push(this.endMs)
+      for (let k = 0; k + 1 < cuts.length; k++) {
+        const full = this.fill.fullAt(s.bin, cuts[k]!, cuts[k + 1]!)
+        if (full !== null) this.truth.binFull.push({ type: 'bin-full', deviceId: s.deviceId, binId: s.binId, at: iso(full) })
+      }
+    }
+  }
+}
+
+export function createSimulation(city: City, opts: SimulationOptions = {}): Simulation {
+  return new Simulation(city, opts)
+}
+
+const toMs = (v: Date | number | undefined) => (v === undefined ? undefined : typeof v === 'number' ? v : v.getTime())
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6
