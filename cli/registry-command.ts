@@ -12,8 +12,9 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { REGISTRY_ENTITIES, type RegistryEntity } from '../core/contract/registry.ts'
 import type { ImportProgress, ImportReport } from '../storage/registry/import.ts'
+import type { Database } from '../storage/database.ts'
+import { openDatabase } from '../storage/open-database.ts'
 import type { ExtraCommand } from './commands.ts'
-import { createContext, openConfiguredDatabase } from './stack.ts'
 
 class RegistryUsageError extends Error {
   override name = 'KERBSIDE_ERR_USAGE'
@@ -24,10 +25,15 @@ const SHOWN_ERRORS = 200
 
 const isEntity = (s: string | undefined): s is RegistryEntity => (REGISTRY_ENTITIES as readonly string[]).includes(s ?? '')
 
-async function withDb<T>(env: { config: Config; logger: Logger }, fn: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<T>): Promise<T> {
+async function withDb<T>({ config, logger }: { config: Config; logger: Logger }, fn: (db: Database) => Promise<T>): Promise<T> {
   // The CLI prints its own progress; the services' info logs would only interleave with it.
-  const ctx = createContext(env.config, env.logger.child({}, { level: 'warn' }))
-  const db = await openConfiguredDatabase(ctx)
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.KERBSIDE_DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    tierCeiling: config.DATABASE_TIER,
+    logger: logger.child({ component: 'database' }, { level: 'warn' }),
+  })
   try {
     return await fn(db)
   } finally {
@@ -100,7 +106,7 @@ export const importCommand: ExtraCommand = {
     const opts = { dryRun: values['dry-run'] === true, onProgress: progressPrinter((l) => console.log(l)) }
 
     let csv = true
-    let run: (db: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<ImportReport>
+    let run: (db: Database) => Promise<ImportReport>
     if (statSync(path).isDirectory()) {
       const files = csvFolder(path)
       console.log(`Reading ${Object.keys(files).map((e) => `${e}.csv`).join(', ')} from ${path}`)
