@@ -20,6 +20,7 @@ import { createLocalFeed, type LiveFeed } from './live-feed.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { ErrorBody } from './schemas/common.ts'
 import { deviceRoutes } from './routes/devices.ts'
+import { keyRoutes } from './routes/keys.ts'
 import { liveRoutes } from './routes/live.ts'
 import { mapRoutes } from './routes/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
@@ -90,6 +91,7 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(opsRoutes, { registry: opts.registry, checks: { database: async () => (await opts.db.query('SELECT 1')).rowCount === 1, ...opts.readiness } })
   await app.register(async (v1) => {
     await v1.register(deviceRoutes, { db: opts.db })
+    await v1.register(keyRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })
     await v1.register(registryRoutes, { db: opts.db })

@@ -6,8 +6,11 @@ import { ConfigError, loadConfig, type Config } from '../core/config.ts'
 import { createLogger, type Logger } from '../core/log.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract/topics.ts'
 import { MigrationError } from '../storage/migrate.ts'
-import { listDevices, provisionDevice, revokeDevice } from '../storage/devices.ts'
-import { createApiKey, listApiKeys, revokeApiKey, ROLES, type Role } from '../storage/api-keys.ts'
+import { listDevices, provisionDevice, revokeDevice, type DeviceRecord } from '../storage/devices.ts'
+import { createApiKey, listApiKeys, revokeApiKey, ROLES, type ApiKeyInfo, type Role } from '../storage/api-keys.ts'
+import type { Database } from '../storage/database.ts'
+import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
+import { ApiClientError, localApi } from './api-client.ts'
 import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context } from './stack.ts'
 import { extraCommands } from './commands.ts'
 
@@ -97,48 +100,25 @@ async function main(argv: string[]): Promise<number> {
     console.log('migrations are up to date')
     return 0
   }
-  if (command === 'devices') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' } } })
-    const [sub, id] = positionals
-    return withDatabase(config, logger, async (_ctx, db) => {
-      if (sub === 'add' && id) {
-        const kind = values.kind as DeviceKind
-        if (!DEVICE_KINDS.includes(kind)) throw new UsageError('--kind must be bin or vehicle')
-        const { secret } = await provisionDevice(db, { deviceId: id, kind, binId: values.bin, vehicleId: values.vehicle })
-        console.log(JSON.stringify({ deviceId: id, kind, secret, note: 'the secret is shown this once; configure it on the device now' }, null, 2))
-        return 0
-      }
-      if (sub === 'list') {
-        for (const d of await listDevices(db, { kind: values.kind as DeviceKind | undefined, limit: 10_000, offset: 0 })) console.log(`${d.deviceId}\t${d.kind}\t${d.binId ?? d.vehicleId ?? ''}\t${d.revokedAt ? 'revoked' : d.online ? 'online' : 'offline'}\tlast seq ${d.lastSeq ?? '-'}`)
-        return 0
-      }
-      if (sub === 'revoke' && id) {
-        console.log((await revokeDevice(db, id)) ? `revoked ${id}` : `no active device ${id}`)
-        return 0
-      }
-      throw new UsageError('devices add|list|revoke — see kerbside help')
-    })
-  }
-  if (command === 'keys') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { role: { type: 'string' } } })
+  if (command === 'devices' || command === 'keys') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' }, role: { type: 'string' } } })
     const [sub, arg] = positionals
-    return withDatabase(config, logger, async (_ctx, db) => {
-      if (sub === 'create' && arg) {
-        if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
-        const { key, info } = await createApiKey(db, arg, values.role as Role)
-        console.log(JSON.stringify({ ...info, key, note: 'the key is shown this once' }, null, 2))
-        return 0
-      }
-      if (sub === 'list') {
-        for (const k of await listApiKeys(db)) console.log(`${k.keyId}\t${k.role}\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}`)
-        return 0
-      }
-      if (sub === 'revoke' && arg) {
-        console.log((await revokeApiKey(db, arg)) ? `revoked ${arg}` : `no active key ${arg}`)
-        return 0
-      }
-      throw new UsageError('keys create|list|revoke — see kerbside help')
-    })
+    let ops: AdminOps
+    let done = async () => undefined as void
+    try {
+      const ctx = createContext(config, logger)
+      const db = await openConfiguredDatabase(ctx)
+      ops = databaseOps(db)
+      done = () => db.close()
+    } catch (err) {
+      if (!(err instanceof EmbeddedDatabaseBusyError)) throw err
+      ops = apiOps(localApi(config)) // a running Kerbside owns the embedded database: ask it
+    }
+    try {
+      return await (command === 'devices' ? devicesCommand(ops, sub, arg, values) : keysCommand(ops, sub, arg, values))
+    } finally {
+      await done()
+    }
   }
   const extra = extraCommands.find((c) => c.name === command)
   if (extra) return extra.run(rest, { config, logger })
@@ -147,10 +127,75 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** Provisioning operations, on the database directly or through a running Kerbside's API. */
+interface AdminOps {
+  addDevice(input: { deviceId: string; kind: DeviceKind; binId?: string; vehicleId?: string }): Promise<{ secret: string }>
+  listDevices(kind?: DeviceKind): Promise<DeviceRecord[]>
+  revokeDevice(id: string): Promise<boolean>
+  createKey(name: string, role: Role): Promise<{ key: string; info: ApiKeyInfo }>
+  listKeys(): Promise<ApiKeyInfo[]>
+  revokeKey(id: string): Promise<boolean>
+}
+
+const databaseOps = (db: Database): AdminOps => ({
+  addDevice: (input) => provisionDevice(db, input),
+  listDevices: (kind) => listDevices(db, { kind, limit: 100_000, offset: 0 }),
+  revokeDevice: (id) => revokeDevice(db, id),
+  createKey: (name, role) => createApiKey(db, name, role),
+  listKeys: () => listApiKeys(db),
+  revokeKey: (id) => revokeApiKey(db, id),
+})
+
+const apiOps = (call: ReturnType<typeof localApi>): AdminOps => ({
+  addDevice: (input) => call('POST', '/devices', input),
+  listDevices: (kind) => call('GET', `/devices?limit=1000${kind ? `&kind=${kind}` : ''}`),
+  revokeDevice: (id) => call('DELETE', `/devices/${encodeURIComponent(id)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
+  createKey: (name, role) => call('POST', '/keys', { name, role }),
+  listKeys: () => call('GET', '/keys'),
+  revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
+})
+
+async function devicesCommand(ops: AdminOps, sub: string | undefined, id: string | undefined, values: { kind?: string; bin?: string; vehicle?: string }): Promise<number> {
+  if (sub === 'add' && id) {
+    const kind = values.kind as DeviceKind
+    if (!DEVICE_KINDS.includes(kind)) throw new UsageError('--kind must be bin or vehicle')
+    const { secret } = await ops.addDevice({ deviceId: id, kind, binId: values.bin, vehicleId: values.vehicle })
+    console.log(JSON.stringify({ deviceId: id, kind, secret, note: 'the secret is shown this once; configure it on the device now' }, null, 2))
+    return 0
+  }
+  if (sub === 'list') {
+    for (const d of await ops.listDevices(values.kind as DeviceKind | undefined)) console.log(`${d.deviceId}\t${d.kind}\t${d.binId ?? d.vehicleId ?? ''}\t${d.revokedAt ? 'revoked' : d.online ? 'online' : 'offline'}\tlast seq ${d.lastSeq ?? '-'}`)
+    return 0
+  }
+  if (sub === 'revoke' && id) {
+    console.log((await ops.revokeDevice(id)) ? `revoked ${id}` : `no active device ${id}`)
+    return 0
+  }
+  throw new UsageError('devices add|list|revoke — see kerbside help')
+}
+
+async function keysCommand(ops: AdminOps, sub: string | undefined, arg: string | undefined, values: { role?: string }): Promise<number> {
+  if (sub === 'create' && arg) {
+    if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
+    const { key, info } = await ops.createKey(arg, values.role as Role)
+    console.log(JSON.stringify({ ...info, key, note: 'the key is shown this once' }, null, 2))
+    return 0
+  }
+  if (sub === 'list') {
+    for (const k of await ops.listKeys()) console.log(`${k.keyId}\t${k.role}\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}`)
+    return 0
+  }
+  if (sub === 'revoke' && arg) {
+    console.log((await ops.revokeKey(arg)) ? `revoked ${arg}` : `no active key ${arg}`)
+    return 0
+  }
+  throw new UsageError('keys create|list|revoke — see kerbside help')
+}
+
 main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code
 }, (err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError) console.error(`kerbside: ${(err as Error).message}`)
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError || err instanceof ApiClientError || err instanceof EmbeddedDatabaseBusyError) console.error(`kerbside: ${(err as Error).message}`)
   else console.error('kerbside: failed to start:', err)
   process.exit(1)
 })
