@@ -3,6 +3,7 @@
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { registryCommands } from './registry-command.ts'
+import { demoCommand } from './demo-command.ts'
 
 export interface ExtraCommand {
   name: string
@@ -13,3 +14,4 @@ export interface ExtraCommand {
 
 export const extraCommands: ExtraCommand[] = []
 extraCommands.push(...registryCommands)
+extraCommands.push(demoCommand)

@@ -85,7 +85,7 @@ export interface SimulationBehaviour {
   vehicles: VehicleBehaviour
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends Record<string, unknown> ? DeepPartial<T[K]> : T[K] }
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
 export type BehaviourOptions = DeepPartial<Omit<SimulationBehaviour, 'crewByRound' | 'crewByVehicle'>> & {
   crewByRound?: Record<string, Partial<CrewBehaviour>>
   crewByVehicle?: Record<string, Partial<CrewBehaviour>>

@@ -51,11 +51,16 @@ function person(r: Random, n: number) {
   return { firstName, lastName, email: `${firstName}.${lastName}${n % 1000}@example.com`.toLowerCase(), phone: `07700 900${String(r.int(0, 999)).padStart(3, '0')}` }
 }
 
-/** When a resident who saw the bin still full reports: same evening, next day, or the day after. */
-function usualTime(r: Random, dueDate: string, window: ReportWindow, days: WorkingDays): number {
+/**
+ * When a resident who saw the bin still full reports: that evening (once the window is open and the
+ * crew has been and gone), the next working day, or the one after.
+ */
+function usualTime(r: Random, dueDate: string, window: ReportWindow, days: WorkingDays, decidedAt: number): number {
   const k = r.weighted([[0, 0.45], [1, 0.4], [2, 0.15]] as const)
-  if (k === 0) return window.opensAt + r.between(5, 300) * 60_000
-  return londonInstant(days.after(dueDate, k), r.between(8 * 60, 20 * 60))
+  const evening = Math.max(window.opensAt, decidedAt + 30 * 60_000)
+  const later = londonInstant(days.after(dueDate, k || 1), r.between(8 * 60, 20 * 60))
+  if (k === 0) return evening + r.between(5, 300) * 60_000
+  return Math.max(later, evening + 3_600_000)
 }
 
 export interface ReportPlanInput {
@@ -67,6 +72,8 @@ export interface ReportPlanInput {
   days: WorkingDays
   /** When the round started, for reports made while it is still out. */
   roundStartAt: number
+  /** When the crew reached (or would have reached) the bin. */
+  decidedAt: number
   serial: number
 }
 
@@ -80,7 +87,7 @@ export function planReport(input: ReportPlanInput): PlannedReport | null {
   else if (c.missCause) { intent = 'missed'; rate = b.reportRate.missed }
   else { intent = 'collected'; rate = b.reportRate.collected }
   if (!r.chance(rate)) return null
-  let at = usualTime(r, c.dueDate, window, days)
+  let at = usualTime(r, c.dueDate, window, days, input.decidedAt)
   if (intent === 'missed') {
     const timing = r.next()
     if (timing < b.earlyShare) at = r.between(Math.min(input.roundStartAt + 3_600_000, window.opensAt - 600_000), window.opensAt - 60_000)
@@ -93,9 +100,9 @@ export function planReport(input: ReportPlanInput): PlannedReport | null {
 }
 
 /** A report about the stream that was not due this week. */
-export function planWrongWeekReport(r: Random, b: ResidentBehaviour, uprn: number, stream: CityStream, dueDate: string, window: ReportWindow, serial: number): PlannedReport {
+export function planWrongWeekReport(r: Random, b: ResidentBehaviour, uprn: number, stream: CityStream, dueDate: string, window: ReportWindow, roundEndAt: number, serial: number): PlannedReport {
   return {
-    at: Math.round(window.opensAt + r.between(30, 300) * 60_000), uprn, stream, collectionKey: null, dueDate, giveDate: r.chance(b.collectionDateShare), intent: 'not_scheduled',
+    at: Math.round(Math.max(window.opensAt, roundEndAt) + r.between(30, 300) * 60_000), uprn, stream, collectionKey: null, dueDate, giveDate: r.chance(b.collectionDateShare), intent: 'not_scheduled',
     person: person(r, serial), description: r.pick(DESCRIPTIONS.not_scheduled),
   }
 }

@@ -427,7 +427,7 @@ export class Simulation {
         sensor.presented.push([out, back])
       }
       this.refs.set(key, { bin: bin.index, household: h })
-      this.planResidentReports(c, key, reports, roundStartAt)
+      this.planResidentReports(c, key, reports, roundStartAt, decided)
     }
     // Residents who report the stream that was not due: the other of residual and recycling.
     if (round.stream === 'residual' || round.stream === 'recycling') {
@@ -436,7 +436,7 @@ export class Simulation {
         if (!reports.chance(this.behaviour.residents.notScheduledRate)) continue
         const household = this.city.households[h]!
         const window = this.windowFor(dueDate)
-        this.pushReport(planWrongWeekReport(reports, this.behaviour.residents, household.uprn, other, dueDate, window, ++this.plannedReports))
+        this.pushReport(planWrongWeekReport(reports, this.behaviour.residents, household.uprn, other, dueDate, window, route.endAt, ++this.plannedReports))
       }
     }
 
@@ -463,8 +463,8 @@ export class Simulation {
     return w
   }
 
-  private planResidentReports(c: CollectionTruth, key: string, r: Random, roundStartAt: number): void {
-    const plan = planReport({ r, behaviour: this.behaviour.residents, collection: c, key, window: this.windowFor(c.dueDate), days: this.days, roundStartAt, serial: this.plannedReports + 1 })
+  private planResidentReports(c: CollectionTruth, key: string, r: Random, roundStartAt: number, decidedAt: number): void {
+    const plan = planReport({ r, behaviour: this.behaviour.residents, collection: c, key, window: this.windowFor(c.dueDate), days: this.days, roundStartAt, decidedAt, serial: this.plannedReports + 1 })
     if (plan) {
       this.plannedReports++
       this.pushReport(plan)

@@ -26,8 +26,9 @@ export interface RunOptions {
   maxInflight?: number
   /** Stop early (the demo stops on Ctrl-C); the truth then covers what ran. */
   signal?: AbortSignal
-  /** Called about once per simulated hour. */
+  /** Called each `progressEveryMs` of simulated time (default an hour). */
   onProgress?: (p: RunProgress) => void
+  progressEveryMs?: number
 }
 
 export interface RunProgress {
@@ -65,7 +66,8 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
   let lastSimTime = sim.startMs
   try {
     await fleet.connectAll(sim.city.devices, sim.startMs)
-    let nextProgress = sim.startMs + HOUR
+    const every = opts.progressEveryMs ?? HOUR
+    let nextProgress = sim.startMs + every
     for (const out of sim.outputs()) {
       if (opts.signal?.aborted) break
       await clock.waitUntil(out.at)
@@ -85,7 +87,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunResult> {
       }
       if (out.at >= nextProgress) {
         opts.onProgress?.({ simTime: out.at, messages, reports })
-        nextProgress = out.at - (out.at % HOUR) + HOUR
+        nextProgress = out.at - (out.at % every) + every
       }
       if (fleet.errors.length > 0) throw fleet.errors[0]
     }
