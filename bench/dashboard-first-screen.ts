@@ -12,6 +12,7 @@ import { createApiKey } from '../storage/api-keys.ts'
 import { startTestStack } from '../tests/helpers/stack.ts'
 import { seedCity } from '../tests/helpers/seed-city.ts'
 import { ensureDashboardBuilt, openBrowser, screenshot } from '../tests/e2e/browser.ts'
+import { rebuildLatestState } from '../storage/latest-state.ts'
 
 const households = Number(process.argv[2] ?? 20_000)
 const runs = Number(process.argv[3] ?? 3)
@@ -26,6 +27,7 @@ try {
   await t.db.query(`INSERT INTO vehicle_positions (ts, device_id, seq, vehicle_id, lat, lon, speed_kmh, heading)
     SELECT now() - interval '1 minute', 'seed-unit-' || v.vehicle_id, 1, v.vehicle_id, h.lat, h.lon, 12, 90
       FROM vehicles v JOIN LATERAL (SELECT lat, lon FROM households ORDER BY uprn OFFSET (random() * $1)::int LIMIT 1) h ON true`, [households - 1])
+  await rebuildLatestState(t.db) // seeded history bypassed ingest
   console.log(`seeded ${city.households.toLocaleString('en-GB')} households, ${city.bins.toLocaleString('en-GB')} bins with sensors and readings, ${city.streets} streets, ${city.vehicles.length} vehicles, 3,000 recent lifts in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   const key = (await createApiKey(t.db, 'bench', 'contract_manager')).key
 

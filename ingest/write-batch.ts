@@ -219,6 +219,19 @@ async function insertTelemetry(tx: Queryable, accepted: SeqItem[], bindings: Map
         col(readings, (s) => b(s).batteryV ?? null), col(readings, (s) => b(s).status ?? null)],
     )
     collect(rows)
+    // Newest reading per device; a late or replayed one never replaces a newer one.
+    await tx.query(
+      `INSERT INTO latest_readings (device_id, bin_id, uprn, ts, seq, fill_pct, temp_c, battery_v, status)
+       SELECT DISTINCT ON (device_id) * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::bigint[], $6::real[], $7::real[], $8::real[], $9::text[])
+              AS v(device_id, bin_id, uprn, ts, seq, fill_pct, temp_c, battery_v, status)
+        ORDER BY device_id, ts DESC, seq DESC
+       ON CONFLICT (device_id) DO UPDATE SET bin_id = excluded.bin_id, uprn = excluded.uprn, ts = excluded.ts, seq = excluded.seq,
+         fill_pct = excluded.fill_pct, temp_c = excluded.temp_c, battery_v = excluded.battery_v, status = excluded.status
+        WHERE latest_readings.ts < excluded.ts OR (latest_readings.ts = excluded.ts AND latest_readings.seq < excluded.seq)`,
+      [col(readings, (s) => s.deviceId), col(readings, (s) => bindings.get(s.deviceId)!.binId), col(readings, (s) => bindings.get(s.deviceId)!.uprn),
+        col(readings, iso), col(readings, (s) => s.seq), col(readings, (s) => b(s).fillPct), col(readings, (s) => b(s).tempC ?? null),
+        col(readings, (s) => b(s).batteryV ?? null), col(readings, (s) => b(s).status ?? null)],
+    )
   }
 
   const lifts = accepted.filter((s) => s.kind === 'lift')
@@ -251,6 +264,17 @@ async function insertTelemetry(tx: Queryable, accepted: SeqItem[], bindings: Map
         col(positions, (s) => b(s).lat), col(positions, (s) => b(s).lon), col(positions, (s) => b(s).speedKmh ?? null), col(positions, (s) => b(s).heading ?? null)],
     )
     collect(rows)
+    await tx.query(
+      `INSERT INTO latest_positions (device_id, vehicle_id, ts, seq, lat, lon, speed_kmh, heading)
+       SELECT DISTINCT ON (device_id) * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::float8[], $6::float8[], $7::real[], $8::real[])
+              AS v(device_id, vehicle_id, ts, seq, lat, lon, speed_kmh, heading)
+        ORDER BY device_id, ts DESC, seq DESC
+       ON CONFLICT (device_id) DO UPDATE SET vehicle_id = excluded.vehicle_id, ts = excluded.ts, seq = excluded.seq, lat = excluded.lat,
+         lon = excluded.lon, speed_kmh = excluded.speed_kmh, heading = excluded.heading
+        WHERE latest_positions.ts < excluded.ts OR (latest_positions.ts = excluded.ts AND latest_positions.seq < excluded.seq)`,
+      [col(positions, (s) => s.deviceId), col(positions, (s) => bindings.get(s.deviceId)!.vehicleId), col(positions, iso), col(positions, (s) => s.seq),
+        col(positions, (s) => b(s).lat), col(positions, (s) => b(s).lon), col(positions, (s) => b(s).speedKmh ?? null), col(positions, (s) => b(s).heading ?? null)],
+    )
   }
   return inserted
 }

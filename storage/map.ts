@@ -1,7 +1,7 @@
 // Queries behind the live city map. Each stays fast at city size:
-// - the last reading of every bin and the last position of every vehicle are one index probe each
-//   (LATERAL … ORDER BY ts DESC LIMIT 1 on the (bin_id, ts DESC) and (vehicle_id, ts DESC) indexes),
-//   never a scan of history;
+// - the last reading of every bin and the last position of every vehicle come from latest_readings
+//   and latest_positions, which ingest keeps in the same transaction as the telemetry: a join, never
+//   a probe into history per bin;
 // - whole-city results come back as one row of JSON arrays (json_agg), not one row per bin: the
 //   embedded database hands rows to JavaScript one by one, and 40,000 rows cost more than the query
 //   itself. Every array of one query shares one ORDER BY, so the planner sorts once (PostgreSQL 16+)
@@ -61,10 +61,7 @@ export async function mapBins(db: Queryable): Promise<MapBinColumns> {
            coalesce(json_agg(r.battery_v ${order}), '[]'::json) AS "batteryV"
       FROM bins b
       LEFT JOIN devices d ON d.bin_id = b.bin_id AND d.revoked_at IS NULL
-      LEFT JOIN LATERAL (
-        SELECT fill_pct, ts, status, temp_c, battery_v FROM bin_readings br
-         WHERE br.bin_id = b.bin_id ORDER BY br.ts DESC LIMIT 1
-      ) r ON true
+      LEFT JOIN latest_readings r ON r.device_id = d.device_id
      WHERE b.active`)
   return rows[0]!
 }
@@ -89,8 +86,8 @@ export async function mapVehicles(db: Queryable): Promise<MapVehicleRow[]> {
       FROM vehicles v
       LEFT JOIN devices d ON d.vehicle_id = v.vehicle_id AND d.revoked_at IS NULL
       LEFT JOIN LATERAL (
-        SELECT lat, lon, speed_kmh, heading, ts FROM vehicle_positions vp
-         WHERE vp.vehicle_id = v.vehicle_id ORDER BY vp.ts DESC LIMIT 1
+        SELECT lat, lon, speed_kmh, heading, ts FROM latest_positions lp
+         WHERE lp.vehicle_id = v.vehicle_id ORDER BY lp.ts DESC LIMIT 1
       ) p ON true
      ORDER BY v.vehicle_id`)
   return rows

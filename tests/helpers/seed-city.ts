@@ -4,6 +4,7 @@
 // a residual and a recycling bin, each with a sensor and a last reading; a few bins raise alerts.
 // Bin sensors get an unusable secret (they never log in); vehicles are left for the caller to fit.
 import type { Queryable } from '../../storage/database.ts'
+import { rebuildLatestState } from '../../storage/latest-state.ts'
 
 export interface CityOptions {
   households: number
@@ -112,6 +113,7 @@ export async function seedCity(db: Queryable, opts: CityOptions): Promise<Seeded
      ON CONFLICT DO NOTHING`,
     [idx.map((i) => r.device[i]), idx.map((i) => r.ts[i]), idx.map((i) => r.binId[i]), idx.map((i) => r.uprn[i]), idx.map((i) => r.fill[i]), idx.map((i) => r.temp[i]), idx.map((i) => r.battery[i]), idx.map((i) => r.status[i])],
   ))
+  await rebuildLatestState(db) // bulk-loaded history bypasses ingest, which keeps the latest state
 
   await db.query(`INSERT INTO contractors (contractor_id, name) VALUES ('city-contractor', 'City Waste Ltd') ON CONFLICT DO NOTHING`)
   const vehicles = Array.from({ length: opts.vehicles ?? 4 }, (_, v) => `rcv-${String(v + 1).padStart(2, '0')}`)

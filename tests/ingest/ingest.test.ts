@@ -68,6 +68,8 @@ describe('ingest', () => {
 
     await sensor.publishAsync('kerbside/v1/bins/sensor-1/reading', JSON.stringify({ seq: 12, ts: at(12), fillPct: 58 }), { qos: 1 })
     await waitFor(async () => (await t.db.query(`SELECT missing FROM device_gaps WHERE device_id = 'sensor-1' AND after_seq = 10`)).rows[0]?.missing === 2, 10_000, 'gap filled')
+    // The late message is history; the sensor's latest state stays the newer seq 14.
+    expect((await t.db.query(`SELECT seq, fill_pct, bin_id, uprn FROM latest_readings WHERE device_id = 'sensor-1'`)).rows).toEqual([{ seq: 14, fill_pct: 60, bin_id: 'bin-1', uprn: 100000000001 }])
 
     // seq 10 again, but with another timestamp: below the stored maximum, in no open gap, and not a
     // redelivery of the stored seq 10 — the device's counter went backwards.

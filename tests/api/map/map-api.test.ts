@@ -9,6 +9,7 @@ import { createApiKey } from '../../../storage/api-keys.ts'
 import type { Database } from '../../../storage/database.ts'
 import { openDatabase } from '../../../storage/open-database.ts'
 import { seedCity, type SeededCity } from '../../helpers/seed-city.ts'
+import { rebuildLatestState } from '../../../storage/latest-state.ts'
 
 const ADMIN = 'admin-key-for-map-tests-000000'
 const now = new Date()
@@ -29,6 +30,7 @@ beforeAll(async () => {
   await db.query(`INSERT INTO lift_events (ts, device_id, seq, vehicle_id, tag, bin_id, uprn, lat, lon, outcome) VALUES ($1, 'unit-1', 9, 'rcv-01', 'OLD', NULL, NULL, 53.4, -2.99, 'collected')`, [new Date(now.getTime() - 5 * 3_600_000).toISOString()])
   await db.query(`INSERT INTO bin_readings (ts, device_id, seq, bin_id, uprn, fill_pct, temp_c, battery_v, status) VALUES ($1, $2, 2, $3, $4, 93.25, 20, 3.7, 'ok')`,
     [new Date(now.getTime() - 1000).toISOString(), `s-${city.binIdOf(0, 'residual')}`, city.binIdOf(0, 'residual'), city.firstUprn])
+  await rebuildLatestState(db) // rows inserted above bypassed ingest
   for (const role of ['contract_manager', 'crm', 'viewer', 'provisioning'] as const) keys[role] = (await createApiKey(db, role, role)).key
 })
 afterAll(async () => {
