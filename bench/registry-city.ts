@@ -51,7 +51,17 @@ let t0 = performance.now()
 const db = await openDatabase({ logger: silentLogger })
 t('open database', t0)
 t0 = performance.now()
-const report = await importRegistry(db, ds, { calendar: false })
+const started: Record<string, number> = {}
+let checked = false
+const report = await importRegistry(db, ds, {
+  calendar: false,
+  onProgress: ({ entity, done, total }) => {
+    if (!checked) t('  validation', t0)
+    checked = true
+    if (done === 0) started[entity] = performance.now()
+    if (done === total) t(`  ${entity} (${total})`, started[entity]!)
+  },
+})
 t(`import (ok=${report.ok}, ${report.errors.length} errors)`, t0)
 const range = { from: '2026-11-23', to: '2027-01-18', today: '2026-11-22' }
 t0 = performance.now()

@@ -1,7 +1,13 @@
 // Registry import: all or nothing. Every row is checked against its schema, then across rows, files
 // and the database; any error and nothing is written, and the report lists every error with its
 // row. A valid input is written in one transaction, in bulk upserts of CHUNK rows, entity by
-// entity in reference order; then the collection calendar is brought up to date.
+// entity in reference order; then the collection calendar is brought up to date (the registry and
+// the calendar change together, so the import calls the calendar generator rather than leaving it
+// to the next daily run).
+// What a row means: it states the whole row (a field left out takes the column's default); a round
+// that appears in roundStops gets exactly the stops given; devices are fitted by sensorDeviceId /
+// unitDeviceId but never unfitted by an empty field (provisioning owns that).
+// On the embedded database the transaction holds the database: other writers (ingest) wait for it.
 import type { BinRow, RegistryDataset, RoundStopRow, VehicleRow } from '../../core/contract/registry.ts'
 import { generateCalendar } from '../../analysis/calendar/generate.ts'
 import { calendarHorizon } from '../../analysis/calendar/job.ts'
