@@ -215,6 +215,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }))
   const connectMs = performance.now() - t0Connect
   const live = conns.filter((c) => c.ready)
+  const refused = conns.filter((c) => !c.ready).map((c) => ({ deviceId: c.device.deviceId, reason: c.failed ?? 'not connected' }))
   if (live.length === 0) {
     for (const c of conns) c.socket?.destroy()
     throw new LoadError(`no connection was accepted: ${conns[0]?.failed ?? 'unknown'}`)
@@ -288,7 +289,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const byDevice = new Map(conns.map((c) => [c.device.deviceId, c]))
   return {
     connections: live.length,
-    refused: conns.filter((c) => !c.ready && c.failed && c.next === 0).map((c) => ({ deviceId: c.device.deviceId, reason: c.failed! })),
+    refused,
     connectMs: Math.round(connectMs),
     planned,
     sent,

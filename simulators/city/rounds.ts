@@ -36,11 +36,10 @@ export function splitEvenly<T>(items: readonly T[], parts: number): T[][] {
   return out
 }
 
-/** Rounds needed for `n` lifts a day: as near the target as whole rounds allow, within ±20 % when n allows. */
+/** Rounds needed for `n` lifts a day: the whole number of rounds whose size is nearest the target, by ratio. */
 export function roundsFor(n: number, target: number): number {
-  let k = Math.max(1, Math.round(n / target))
-  if (n / k > target * 1.2) k++
-  return k
+  const k = Math.max(1, Math.floor(n / target))
+  return Math.abs(Math.log(n / k / target)) <= Math.abs(Math.log(n / (k + 1) / target)) ? k : k + 1
 }
 
 /** Assign each household its collection weekday: contiguous zones along the route. */

@@ -106,7 +106,7 @@ export function measure(agent: SensorAgent, ms: number, trueFillPct: number, noi
   if (fire) {
     status = 'burning'
     const progress = (ms - fire.start) / (fire.end - fire.start)
-    tempC = 60 + (fire.peakTempC - 60) * Math.sin(Math.PI * Math.min(1, progress + 0.15))
+    tempC = 60 + (fire.peakTempC - 60) * Math.sin(Math.PI * (0.15 + 0.7 * Math.min(1, progress))) // never below an alarm
   } else if (roll < 0.0001) status = 'vandalized'
   else if (roll < 0.0004) status = 'dropped' // knocked over by wind or a passer-by
   else if (trueFillPct > 100 || roll < 0.004) status = 'lidOpen'
