@@ -38,7 +38,7 @@ function lastFullWeek(): string {
   return addDays(d, 1 - isoWeekday(d))
 }
 
-test('a simulated week for 20,000 households goes through broker and ingest with every lift and reading stored', async () => {
+test('a simulated week for 20,000 households goes through broker and ingest with every lift and reading stored', async ({ annotate }) => {
   const start = lastFullWeek()
   const end = addDays(start, 6)
   const city: City = generateCity({ seed: 2026, households: 20_000, start, sensorShare: 0.01 })
@@ -51,7 +51,7 @@ test('a simulated week for 20,000 households goes through broker and ingest with
   const result: RunResult = await runSimulation({ simulation, mqttUrl: t.mqttUrl, secret: installed.secret, api: { url: t.httpUrl, key }, truthFile })
   const truth = result.truth
   const acked = truth.acknowledged
-  console.log(`simulated week, 20,000 households: ${result.messages.toLocaleString('en-GB')} messages in ${(result.realMs / 1000).toFixed(1)} s (${Math.round(result.messagesPerSecond)} msg/s); ${JSON.stringify(acked)}; ${result.reports} reports`)
+  await annotate(`simulated week, 20,000 households: ${result.messages.toLocaleString('en-GB')} messages in ${(result.realMs / 1000).toFixed(1)} s (${Math.round(result.messagesPerSecond)} msg/s); ${JSON.stringify(acked)}; ${result.reports} reports`)
 
   // Nothing lost between the broker's PUBACK and the database.
   expect(acked.reading + acked.lift + acked.position).toBe(result.messages - acked.status)
