@@ -79,10 +79,15 @@ wanted AS MATERIALIZED (
    ORDER BY rh.uprn, runs.stream, runs.scheduled_date, runs.round_id
 ),
 current AS MATERIALIZED (
-  -- What is scheduled already for these rounds in the range (index on round_id, scheduled_date).
+  -- What is scheduled already for these rounds in the range: a range scan of the (round_id,
+  -- due_date) index, however much history the table holds. Due days lie within a month of their
+  -- scheduled day (bank-holiday slips are days; overrides move Christmas collections by a week or
+  -- two); a row outside that window is still updated through ON CONFLICT below.
   SELECT collection_id, uprn, stream, round_id, scheduled_date, due_date, cancelled
     FROM scheduled_collections
-   WHERE round_id = ANY($7::text[]) AND scheduled_date BETWEEN $1::date AND $2::date
+   WHERE round_id = ANY($7::text[])
+     AND due_date BETWEEN $1::date - 31 AND $2::date + 31
+     AND scheduled_date BETWEEN $1::date AND $2::date
 ),
 changed AS (
   -- Wanted rows not already there as they are: on a repeat run only the new days, so the run
