@@ -8,7 +8,7 @@ import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js'
 import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { RegistryDataset, REGISTRY_ENTITIES } from '../../core/contract/registry.ts'
 import type { Database } from '../../storage/database.ts'
-import { importCsv, importRegistry } from '../../storage/registry/import.ts'
+import { ImportBusyError, importCsv, importRegistry } from '../../storage/registry/import.ts'
 import { exportCsv, exportJson } from '../../storage/registry/export.ts'
 import { ImportReport } from '../../storage/registry/report.ts'
 import { Errors } from '../schemas/common.ts'
@@ -46,19 +46,21 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
         dryRun: Type.Optional(Type.Boolean({ default: false })),
       }),
       body: { content: { 'application/json': { schema: Type.Ref('RegistryDataset') }, 'text/csv': { schema: Type.String({ description: 'One entity as CSV' }) } } },
-      response: { 200: Type.Ref('ImportReport'), 422: Type.Ref('ImportReport'), 413: Type.Ref('Error'), 415: Type.Ref('Error'), ...Errors },
+      response: { 200: Type.Ref('ImportReport'), 422: Type.Ref('ImportReport'), 409: Type.Ref('Error'), 413: Type.Ref('Error'), 415: Type.Ref('Error'), ...Errors },
     },
   }, async (req, reply) => {
     const dryRun = req.query.dryRun === true
-    const progress = progressLogger(req.log)
+    const opts = { dryRun, onProgress: progressLogger(req.log) }
+    const csv = typeof req.body === 'string' ? req.body : null
+    const entity = req.query.entity
+    if (csv !== null && !entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_REQUIRED', `A CSV body holds one entity: add ?entity= one of ${REGISTRY_ENTITIES.join(', ')}.`)
+    if (csv === null && entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_WITH_JSON', '?entity= is for CSV bodies; a JSON body names its entities itself.')
     let report
-    if (typeof req.body === 'string') {
-      const entity = req.query.entity
-      if (!entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_REQUIRED', `A CSV body holds one entity: add ?entity= one of ${REGISTRY_ENTITIES.join(', ')}.`)
-      report = await importCsv(db, { [entity]: req.body }, { dryRun, onProgress: progress })
-    } else {
-      if (req.query.entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_WITH_JSON', '?entity= is for CSV bodies; a JSON body names its entities itself.')
-      report = await importRegistry(db, req.body as RegistryDataset, { dryRun, onProgress: progress })
+    try {
+      report = csv !== null && entity ? await importCsv(db, { [entity]: csv }, opts) : await importRegistry(db, req.body as RegistryDataset, opts)
+    } catch (err) {
+      if (err instanceof ImportBusyError) throw httpError(409, err.name, err.message)
+      throw err
     }
     req.log.info({ ok: report.ok, dryRun, errors: report.errors.length, counts: report.counts, ms: report.ms, by: req.caller?.keyId }, 'registry import')
     return reply.code(report.ok ? 200 : 422).send(report)

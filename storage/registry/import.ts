@@ -44,6 +44,11 @@ export const CHUNK = 5_000
 /** Entities whose rows change which collections are due. */
 const CALENDAR_INPUTS: RegistryEntity[] = ['contracts', 'rounds', 'roundStops', 'subscriptions']
 
+/** Another import is running; imports are one at a time (they would otherwise check against each other's half-written rows). */
+export class ImportBusyError extends Error {
+  override name = 'KERBSIDE_ERR_IMPORT_BUSY'
+}
+
 class DryRunRollback extends Error {
   override name = 'KERBSIDE_DRY_RUN_ROLLBACK'
 }
@@ -81,6 +86,12 @@ export async function importCsv(db: Database, files: Parameters<typeof parseCsvF
  * reading (a missing column, a malformed line): they fail the import like any other.
  */
 export async function importEntries(db: Database, entries: Entries, earlier: ImportError[], opts: ImportOptions = {}): Promise<ImportReport> {
+  const outcome = await db.withLock('registry-import', () => checkAndWrite(db, entries, earlier, opts))
+  if (!outcome.ran) throw new ImportBusyError('another registry import is running; try again when it has finished')
+  return outcome.value
+}
+
+async function checkAndWrite(db: Database, entries: Entries, earlier: ImportError[], opts: ImportOptions): Promise<ImportReport> {
   const t0 = performance.now()
   const errors = [...earlier]
   const counts = emptyCounts()

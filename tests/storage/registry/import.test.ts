@@ -6,7 +6,7 @@ import type { RegistryDataset } from '../../../core/contract/registry.ts'
 import type { Database } from '../../../storage/database.ts'
 import { provisionDevice } from '../../../storage/devices.ts'
 import { openDatabase } from '../../../storage/open-database.ts'
-import { importRegistry, type ImportProgress } from '../../../storage/registry/import.ts'
+import { ImportBusyError, importRegistry, type ImportProgress } from '../../../storage/registry/import.ts'
 import { clearRegistry, smallCity, tableCounts, UPRN0 } from './fixture.ts'
 
 let db: Database
@@ -66,6 +66,13 @@ describe('a valid registry', () => {
     expect(rows).toEqual([{ uprn: UPRN0 + 2 }, { uprn: UPRN0 }])
     // Rounds not in the file keep their stops.
     expect((await db.query(`SELECT count(*)::int AS n FROM round_households WHERE round_id = 'mon-rec'`)).rows[0]).toEqual({ n: 6 })
+  })
+
+  test('imports run one at a time: a second one while the first runs is refused, not interleaved', async () => {
+    const first = importRegistry(db, smallCity(), noCalendar)
+    await expect(importRegistry(db, smallCity(), noCalendar)).rejects.toThrow(ImportBusyError)
+    expect((await first).ok).toBe(true)
+    expect((await importRegistry(db, smallCity(), noCalendar)).counts.households.unchanged).toBe(6)
   })
 
   test('a dry run checks and counts but keeps nothing', async () => {
