@@ -169,4 +169,18 @@ export const exportCommand: ExtraCommand = {
   },
 }
 
-export const registryCommands: ExtraCommand[] = [importCommand, exportCommand]
+/** A usage mistake is one line on stderr and exit code 1, not a stack trace. */
+const friendly = (cmd: ExtraCommand): ExtraCommand => ({
+  ...cmd,
+  async run(args, env) {
+    try {
+      return await cmd.run(args, env)
+    } catch (err) {
+      if (!(err instanceof RegistryUsageError) && (err as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err
+      console.error(`kerbside ${cmd.name}: ${(err as Error).message}`)
+      return 1
+    }
+  },
+})
+
+export const registryCommands: ExtraCommand[] = [importCommand, exportCommand].map(friendly)

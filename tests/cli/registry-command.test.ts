@@ -68,5 +68,8 @@ test('import JSON with progress, export CSV, re-import the CSV folder: nothing c
 test('usage errors say what to do', async () => {
   const run = await kerbside('import', join(dir, 'nothing-here.json'))
   expect(run.code).toBe(1)
-  expect(run.stderr).toContain('does not exist')
-}, 60_000)
+  expect(run.stderr.trim()).toBe(`kerbside import: ${join(dir, 'nothing-here.json')} does not exist`)
+  const flag = await kerbside('export', '--format', 'xml', '--out', join(dir, 'x'))
+  expect(flag.code).toBe(1)
+  expect(flag.stderr.trim()).toBe('kerbside export: --format must be json or csv')
+}, 90_000)
