@@ -114,9 +114,9 @@ export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], o
     )
     const existing = await existingKeys(tx, late)
     // A redelivered copy can share a batch with its original, which is among the fresh ones.
-    const seenInBatch = new Set(accepted.map((a) => `${a.deviceId}\0${a.tsMs}\0${a.seq}`))
+    const seenInBatch = new Set(accepted.map(keyOf))
     for (const l of late) {
-      const key = `${l.deviceId}\0${l.tsMs}\0${l.seq}`
+      const key = keyOf(l)
       if (existing.has(key) || seenInBatch.has(key)) { stats.duplicates++; continue }
       seenInBatch.add(key)
       const gap = gapFor(openGaps.filter((g) => g.deviceId === l.deviceId), l.seq)
@@ -132,12 +132,11 @@ export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], o
   // Telemetry rows; RETURNING tells which were new (the rest were redeliveries).
   const inserted = await insertTelemetry(tx, accepted, bindings)
   if (opts.invalidateRollup) {
-    const times = accepted.filter((a) => a.kind === 'reading' && inserted.has(`${a.deviceId}\0${a.tsMs}\0${a.seq}`)).map((a) => new Date(a.tsMs))
+    const times = accepted.filter((a) => a.kind === 'reading' && inserted.has(keyOf(a))).map((a) => new Date(a.tsMs))
     await invalidateRollupHours(tx, times)
   }
   for (const s of accepted) {
-    const key = `${s.deviceId}\0${s.tsMs}\0${s.seq}`
-    if (!inserted.has(key)) { stats.duplicates++; continue }
+    if (!inserted.has(keyOf(s))) { stats.duplicates++; continue }
     stats.stored[s.kind]++
     const fill = fillOf.get(s)
     if (fill) {
@@ -200,83 +199,99 @@ async function existingKeys(tx: Queryable, late: SeqItem[]): Promise<Set<string>
 
 async function insertTelemetry(tx: Queryable, accepted: SeqItem[], bindings: Map<string, Binding>): Promise<Set<string>> {
   const inserted = new Set<string>()
-  const collect = (rows: { deviceId: string; ts: Date; seq: number }[]) => {
-    for (const r of rows) inserted.add(`${r.deviceId}\0${r.ts.getTime()}\0${r.seq}`)
-  }
   const iso = (s: SeqItem) => new Date(s.tsMs).toISOString()
   const col = <T>(list: SeqItem[], f: (s: SeqItem) => T) => list.map(f)
+  const binding = (s: SeqItem) => bindings.get(s.deviceId)!
+
+  /**
+   * Insert rows idempotently and learn which were new. Nearly always all of them are (sequence
+   * planning has already set redeliveries aside), which `rowCount` shows without sending every key
+   * back; only when some conflicted is the insert redone, under a savepoint, with RETURNING.
+   */
+  async function insertAll(list: SeqItem[], sql: string, params: unknown[]): Promise<void> {
+    if (list.length === 0) return
+    await tx.query('SAVEPOINT telemetry')
+    const res = await tx.query(sql, params)
+    if (res.rowCount === list.length) {
+      for (const s of list) inserted.add(keyOf(s))
+      await tx.query('RELEASE SAVEPOINT telemetry')
+      return
+    }
+    await tx.query('ROLLBACK TO SAVEPOINT telemetry')
+    const { rows } = await tx.query<{ deviceId: string; ts: Date; seq: number }>(`${sql} RETURNING device_id AS "deviceId", ts, seq`, params)
+    for (const r of rows) inserted.add(`${r.deviceId}\0${r.ts.getTime()}\0${r.seq}`)
+  }
 
   const readings = accepted.filter((s) => s.kind === 'reading')
-  if (readings.length > 0) {
-    const b = (s: SeqItem) => s.body as BinReading
-    const { rows } = await tx.query<{ deviceId: string; ts: Date; seq: number }>(
-      `INSERT INTO bin_readings (ts, device_id, seq, bin_id, uprn, fill_pct, temp_c, battery_v, status)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::real[], $7::real[], $8::real[], $9::text[])
-       ON CONFLICT DO NOTHING
-       RETURNING device_id AS "deviceId", ts, seq`,
-      [col(readings, iso), col(readings, (s) => s.deviceId), col(readings, (s) => s.seq), col(readings, (s) => bindings.get(s.deviceId)!.binId),
-        col(readings, (s) => bindings.get(s.deviceId)!.uprn), col(readings, (s) => b(s).fillPct), col(readings, (s) => b(s).tempC ?? null),
-        col(readings, (s) => b(s).batteryV ?? null), col(readings, (s) => b(s).status ?? null)],
-    )
-    collect(rows)
+  const reading = (s: SeqItem) => s.body as BinReading
+  await insertAll(readings,
+    `INSERT INTO bin_readings (ts, device_id, seq, bin_id, uprn, fill_pct, temp_c, battery_v, status)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::real[], $7::real[], $8::real[], $9::text[])
+     ON CONFLICT DO NOTHING`,
+    [col(readings, iso), col(readings, (s) => s.deviceId), col(readings, (s) => s.seq), col(readings, (s) => binding(s).binId),
+      col(readings, (s) => binding(s).uprn), col(readings, (s) => reading(s).fillPct), col(readings, (s) => reading(s).tempC ?? null),
+      col(readings, (s) => reading(s).batteryV ?? null), col(readings, (s) => reading(s).status ?? null)])
+  const newestReadings = newestPerDevice(readings.filter((s) => inserted.has(keyOf(s))))
+  if (newestReadings.length > 0) {
     // Newest reading per device; a late or replayed one never replaces a newer one.
     await tx.query(
       `INSERT INTO latest_readings (device_id, bin_id, uprn, ts, seq, fill_pct, temp_c, battery_v, status)
-       SELECT DISTINCT ON (device_id) * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::bigint[], $6::real[], $7::real[], $8::real[], $9::text[])
-              AS v(device_id, bin_id, uprn, ts, seq, fill_pct, temp_c, battery_v, status)
-        ORDER BY device_id, ts DESC, seq DESC
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::bigint[], $6::real[], $7::real[], $8::real[], $9::text[])
        ON CONFLICT (device_id) DO UPDATE SET bin_id = excluded.bin_id, uprn = excluded.uprn, ts = excluded.ts, seq = excluded.seq,
          fill_pct = excluded.fill_pct, temp_c = excluded.temp_c, battery_v = excluded.battery_v, status = excluded.status
         WHERE latest_readings.ts < excluded.ts OR (latest_readings.ts = excluded.ts AND latest_readings.seq < excluded.seq)`,
-      [col(readings, (s) => s.deviceId), col(readings, (s) => bindings.get(s.deviceId)!.binId), col(readings, (s) => bindings.get(s.deviceId)!.uprn),
-        col(readings, iso), col(readings, (s) => s.seq), col(readings, (s) => b(s).fillPct), col(readings, (s) => b(s).tempC ?? null),
-        col(readings, (s) => b(s).batteryV ?? null), col(readings, (s) => b(s).status ?? null)],
+      [col(newestReadings, (s) => s.deviceId), col(newestReadings, (s) => binding(s).binId), col(newestReadings, (s) => binding(s).uprn),
+        col(newestReadings, iso), col(newestReadings, (s) => s.seq), col(newestReadings, (s) => reading(s).fillPct), col(newestReadings, (s) => reading(s).tempC ?? null),
+        col(newestReadings, (s) => reading(s).batteryV ?? null), col(newestReadings, (s) => reading(s).status ?? null)],
     )
   }
 
   const lifts = accepted.filter((s) => s.kind === 'lift')
-  if (lifts.length > 0) {
-    const b = (s: SeqItem) => s.body as LiftEvent
-    // The lifted bin (and its household) is found by RFID tag; an unknown tag is kept as evidence.
-    const { rows } = await tx.query<{ deviceId: string; ts: Date; seq: number }>(
-      `INSERT INTO lift_events (ts, device_id, seq, vehicle_id, tag, bin_id, uprn, weight_kg, lat, lon, outcome)
-       SELECT v.ts, v.device_id, v.seq, v.vehicle_id, v.tag, bn.bin_id, bn.uprn, v.weight_kg, v.lat, v.lon, v.outcome
-         FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::real[], $7::float8[], $8::float8[], $9::text[])
-              AS v(ts, device_id, seq, vehicle_id, tag, weight_kg, lat, lon, outcome)
-         LEFT JOIN bins bn ON bn.rfid_tag = v.tag
-       ON CONFLICT DO NOTHING
-       RETURNING device_id AS "deviceId", ts, seq`,
-      [col(lifts, iso), col(lifts, (s) => s.deviceId), col(lifts, (s) => s.seq), col(lifts, (s) => bindings.get(s.deviceId)!.vehicleId),
-        col(lifts, (s) => b(s).tag), col(lifts, (s) => b(s).weightKg ?? null), col(lifts, (s) => b(s).lat), col(lifts, (s) => b(s).lon), col(lifts, (s) => b(s).outcome)],
-    )
-    collect(rows)
-  }
+  const lift = (s: SeqItem) => s.body as LiftEvent
+  // The lifted bin (and its household) is found by RFID tag; an unknown tag is kept as evidence.
+  await insertAll(lifts,
+    `INSERT INTO lift_events (ts, device_id, seq, vehicle_id, tag, bin_id, uprn, weight_kg, lat, lon, outcome)
+     SELECT v.ts, v.device_id, v.seq, v.vehicle_id, v.tag, bn.bin_id, bn.uprn, v.weight_kg, v.lat, v.lon, v.outcome
+       FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::real[], $7::float8[], $8::float8[], $9::text[])
+            AS v(ts, device_id, seq, vehicle_id, tag, weight_kg, lat, lon, outcome)
+       LEFT JOIN bins bn ON bn.rfid_tag = v.tag
+     ON CONFLICT DO NOTHING`,
+    [col(lifts, iso), col(lifts, (s) => s.deviceId), col(lifts, (s) => s.seq), col(lifts, (s) => binding(s).vehicleId),
+      col(lifts, (s) => lift(s).tag), col(lifts, (s) => lift(s).weightKg ?? null), col(lifts, (s) => lift(s).lat), col(lifts, (s) => lift(s).lon), col(lifts, (s) => lift(s).outcome)])
 
   const positions = accepted.filter((s) => s.kind === 'position')
-  if (positions.length > 0) {
-    const b = (s: SeqItem) => s.body as VehiclePosition
-    const { rows } = await tx.query<{ deviceId: string; ts: Date; seq: number }>(
-      `INSERT INTO vehicle_positions (ts, device_id, seq, vehicle_id, lat, lon, speed_kmh, heading)
-       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::float8[], $6::float8[], $7::real[], $8::real[])
-       ON CONFLICT DO NOTHING
-       RETURNING device_id AS "deviceId", ts, seq`,
-      [col(positions, iso), col(positions, (s) => s.deviceId), col(positions, (s) => s.seq), col(positions, (s) => bindings.get(s.deviceId)!.vehicleId),
-        col(positions, (s) => b(s).lat), col(positions, (s) => b(s).lon), col(positions, (s) => b(s).speedKmh ?? null), col(positions, (s) => b(s).heading ?? null)],
-    )
-    collect(rows)
+  const position = (s: SeqItem) => s.body as VehiclePosition
+  await insertAll(positions,
+    `INSERT INTO vehicle_positions (ts, device_id, seq, vehicle_id, lat, lon, speed_kmh, heading)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::text[], $5::float8[], $6::float8[], $7::real[], $8::real[])
+     ON CONFLICT DO NOTHING`,
+    [col(positions, iso), col(positions, (s) => s.deviceId), col(positions, (s) => s.seq), col(positions, (s) => binding(s).vehicleId),
+      col(positions, (s) => position(s).lat), col(positions, (s) => position(s).lon), col(positions, (s) => position(s).speedKmh ?? null), col(positions, (s) => position(s).heading ?? null)])
+  const newestPositions = newestPerDevice(positions.filter((s) => inserted.has(keyOf(s))))
+  if (newestPositions.length > 0) {
     await tx.query(
       `INSERT INTO latest_positions (device_id, vehicle_id, ts, seq, lat, lon, speed_kmh, heading)
-       SELECT DISTINCT ON (device_id) * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::float8[], $6::float8[], $7::real[], $8::real[])
-              AS v(device_id, vehicle_id, ts, seq, lat, lon, speed_kmh, heading)
-        ORDER BY device_id, ts DESC, seq DESC
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::float8[], $6::float8[], $7::real[], $8::real[])
        ON CONFLICT (device_id) DO UPDATE SET vehicle_id = excluded.vehicle_id, ts = excluded.ts, seq = excluded.seq, lat = excluded.lat,
          lon = excluded.lon, speed_kmh = excluded.speed_kmh, heading = excluded.heading
         WHERE latest_positions.ts < excluded.ts OR (latest_positions.ts = excluded.ts AND latest_positions.seq < excluded.seq)`,
-      [col(positions, (s) => s.deviceId), col(positions, (s) => bindings.get(s.deviceId)!.vehicleId), col(positions, iso), col(positions, (s) => s.seq),
-        col(positions, (s) => b(s).lat), col(positions, (s) => b(s).lon), col(positions, (s) => b(s).speedKmh ?? null), col(positions, (s) => b(s).heading ?? null)],
+      [col(newestPositions, (s) => s.deviceId), col(newestPositions, (s) => binding(s).vehicleId), col(newestPositions, iso), col(newestPositions, (s) => s.seq),
+        col(newestPositions, (s) => position(s).lat), col(newestPositions, (s) => position(s).lon), col(newestPositions, (s) => position(s).speedKmh ?? null), col(newestPositions, (s) => position(s).heading ?? null)],
     )
   }
   return inserted
+}
+
+const keyOf = (s: SeqItem) => `${s.deviceId}\0${s.tsMs}\0${s.seq}`
+
+/** The newest message of each device (by device time, then seq). */
+function newestPerDevice(list: SeqItem[]): SeqItem[] {
+  const newest = new Map<string, SeqItem>()
+  for (const s of list) {
+    const cur = newest.get(s.deviceId)
+    if (!cur || s.tsMs > cur.tsMs || (s.tsMs === cur.tsMs && s.seq > cur.seq)) newest.set(s.deviceId, s)
+  }
+  return [...newest.values()]
 }
 
 /** Online/offline transitions: only a change of state is recorded, so a redelivered status is a no-op. */

@@ -82,7 +82,7 @@ export async function killIngestMidStream(opts: { databaseUrl?: string; messages
     },
   })
   const waitReady = async () => {
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1800; i++) {
       const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => null)
       if (res?.status === 200) return
       await new Promise((r) => setTimeout(r, 100))
@@ -122,16 +122,21 @@ export async function killIngestMidStream(opts: { databaseUrl?: string; messages
   await Promise.all(publishers)
   trace(`published ${accepted}`)
 
-  // Wait until the restarted ingest has had nothing new for 3 s and holds nothing unacknowledged.
-  let last = -1
-  let quietSince = Date.now()
+  // Done when the broker holds nothing more for the ingest session (every message delivered and
+  // acknowledged, which ingest does only after its commit) and ingest holds nothing unacknowledged.
+  const persistence = broker.aedes.persistence as unknown as { outgoingStream(client: { id: string }): AsyncIterable<unknown> }
+  const queuedForIngest = async () => {
+    let n = 0
+    for await (const _ of persistence.outgoingStream({ id: 'kerbside-ingest' })) n++
+    return n
+  }
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the restarted ingest process exited with code ${child.exitCode}`)
     const m = await metricsOf(opsPort)
-    const received = m['kerbside_ingest_received_total'] ?? 0
-    if (received !== last) { last = received; quietSince = Date.now(); trace(`received ${received}, pending ${m['kerbside_ingest_pending_messages']}`) }
-    if (Date.now() - quietSince > 3000 && (m['kerbside_ingest_pending_messages'] ?? 1) === 0) break
-    await new Promise((r) => setTimeout(r, 200))
+    const queued = await queuedForIngest()
+    trace(`received ${m['kerbside_ingest_received_total']}, pending ${m['kerbside_ingest_pending_messages']}, queued at the broker ${queued}`)
+    if (queued === 0 && m['kerbside_ingest_pending_messages'] === 0) break
+    await new Promise((r) => setTimeout(r, 500))
   }
   child.kill('SIGTERM')
   await new Promise((r) => child.once('exit', r))
