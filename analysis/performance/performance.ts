@@ -1,0 +1,117 @@
+// Contractor performance for a contract over a range of days: KPIs against targets, default points,
+// the monthly deduction and the score; the league table of its rounds; and trends by day, week or
+// month. All from round-day counts (rollup.ts), summed.
+import type { Queryable } from '../../storage/database.ts'
+import { addCounts, emptyCounts, sumCounts, type KpiCounts, type RoundDayCounts } from './counts.ts'
+import { defaultPoints, kpiFigures, monthDeduction, type KpiFigures, type MonthDeduction, type Points } from './kpis.ts'
+import { bucketOf, buckets, checkRange, type DateRange, type Granularity } from './periods.ts'
+import { DEFAULT_TIME_ZONE, loadRoundDayCounts } from './rollup.ts'
+import { contractScore, type ScoreComponent } from './score.ts'
+import { contractTerms, type ContractTerms } from './terms.ts'
+
+export interface PerformanceOptions extends DateRange {
+  /** Deadlines are judged as of this instant (default now). */
+  now?: Date
+  timeZone?: string
+}
+
+export interface Assessment {
+  figures: KpiFigures
+  points: Points
+  score: number | null
+  targets: ScoreComponent[]
+}
+
+export interface ContractPerformance extends Assessment {
+  contract: { contractId: string; name: string; contractorId: string }
+  terms: ContractTerms
+  from: string
+  to: string
+  asOf: Date
+  deduction: { months: MonthDeduction[]; total: number }
+  source: { rolledUpDays: number; liveDays: number }
+}
+
+export function assess(counts: KpiCounts, terms: ContractTerms): Assessment {
+  const figures = kpiFigures(counts)
+  const { score, components } = contractScore(figures, terms)
+  return { figures, points: defaultPoints(counts, terms), score, targets: components }
+}
+
+/** Monthly deductions over a range, each month capped on its own (kpis.ts). */
+export function deductions(rows: readonly RoundDayCounts[], range: DateRange, terms: ContractTerms): { months: MonthDeduction[]; total: number } {
+  const byMonth = new Map<string, KpiCounts>()
+  for (const r of rows) byMonth.set(r.day.slice(0, 7), addCounts(byMonth.get(r.day.slice(0, 7)) ?? emptyCounts(), r))
+  const months = buckets(range, 'month').map((b) =>
+    monthDeduction({ month: b.period, from: b.from, to: b.to }, defaultPoints(byMonth.get(b.period) ?? emptyCounts(), terms).total, terms))
+  return { months, total: Math.round(months.reduce((s, m) => s + m.deduction, 0) * 100) / 100 }
+}
+
+async function load(db: Queryable, contractId: string, opts: PerformanceOptions) {
+  const range = checkRange({ from: opts.from, to: opts.to })
+  const terms = await contractTerms(db, contractId)
+  const now = opts.now ?? new Date()
+  const counts = await loadRoundDayCounts(db, { terms, ...range, now, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE })
+  return { range, terms, now, counts }
+}
+
+export async function contractPerformance(db: Queryable, contractId: string, opts: PerformanceOptions): Promise<ContractPerformance> {
+  const { range, terms, now, counts } = await load(db, contractId, opts)
+  return {
+    contract: { contractId: terms.contractId, name: terms.name, contractorId: terms.contractorId },
+    terms, ...range, asOf: now,
+    ...assess(sumCounts(counts.rows), terms),
+    deduction: deductions(counts.rows, range, terms),
+    source: { rolledUpDays: counts.rolledUpDays, liveDays: counts.liveDays },
+  }
+}
+
+export interface LeagueRow extends Assessment {
+  rank: number
+  roundId: string
+  name: string
+  stream: string
+  vehicleId: string | null
+}
+
+/**
+ * The contract's rounds ranked by score (best first), then by fewer misses per 100,000, then by
+ * round id. Rounds with nothing decided in the range are left out; rounds without a score rank last.
+ */
+export async function roundLeague(db: Queryable, contractId: string, opts: PerformanceOptions): Promise<{ from: string; to: string; asOf: Date; rounds: LeagueRow[] }> {
+  const { range, terms, now, counts } = await load(db, contractId, opts)
+  const byRound = new Map<string, RoundDayCounts[]>()
+  for (const r of counts.rows) {
+    const list = byRound.get(r.roundId)
+    if (list) list.push(r)
+    else byRound.set(r.roundId, [r])
+  }
+  const meta = new Map((await db.query<{ roundId: string; name: string; stream: string; vehicleId: string | null }>(
+    `SELECT round_id AS "roundId", name, stream, vehicle_id AS "vehicleId" FROM rounds WHERE contract_id = $1`, [contractId])).rows.map((r) => [r.roundId, r]))
+  const rows = [...byRound].map(([roundId, list]) => ({ roundId, name: meta.get(roundId)?.name ?? roundId, stream: meta.get(roundId)?.stream ?? 'unknown', vehicleId: meta.get(roundId)?.vehicleId ?? null, ...assess(sumCounts(list), terms) }))
+    .filter((r) => r.figures.scheduled > 0)
+  // Keys where null sorts last (Infinity − Infinity is NaN, which falls through to the next key).
+  const best = (x: number | null) => (x === null ? Infinity : -x)
+  const least = (x: number | null) => (x === null ? Infinity : x)
+  rows.sort((a, b) => best(a.score) - best(b.score)
+    || least(a.figures.missedPer100k) - least(b.figures.missedPer100k)
+    || (a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
+  return { ...range, asOf: now, rounds: rows.map((r, i) => ({ rank: i + 1, ...r })) }
+}
+
+export interface TrendPoint extends Assessment {
+  period: string
+  from: string
+  to: string
+}
+
+export async function performanceTrends(db: Queryable, contractId: string, opts: PerformanceOptions & { granularity: Granularity }): Promise<{ from: string; to: string; asOf: Date; granularity: Granularity; points: TrendPoint[] }> {
+  const { range, terms, now, counts } = await load(db, contractId, opts)
+  const byPeriod = new Map<string, KpiCounts>()
+  for (const r of counts.rows) {
+    const period = bucketOf(r.day, opts.granularity)
+    byPeriod.set(period, addCounts(byPeriod.get(period) ?? emptyCounts(), r))
+  }
+  const points = buckets(range, opts.granularity).map((b) => ({ period: b.period, from: b.from, to: b.to, ...assess(byPeriod.get(b.period) ?? emptyCounts(), terms) }))
+  return { ...range, asOf: now, granularity: opts.granularity, points }
+}

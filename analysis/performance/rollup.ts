@@ -1,0 +1,131 @@
+// The KPI roll-up (storage migration 060): round-day counts stored per contract and day, marked
+// stale by triggers when outcomes, reports or cancellations change, and refreshed by the daily job.
+// Readers take the days that are rolled up and still hold from the table, and compute the rest
+// live with the same query, so a figure never depends on when the job last ran.
+import { eachDay, type IsoDate } from '../calendar/dates.ts'
+import type { Database, Queryable } from '../../storage/database.ts'
+import { COUNT_COLUMNS, COUNT_FIELDS, type RoundDayCounts } from './counts.ts'
+import type { DateRange } from './periods.ts'
+import { roundDayCounts } from './round-day-counts.ts'
+import { allContractTerms, type ContractTerms } from './terms.ts'
+
+export const DEFAULT_TIME_ZONE = 'Europe/London'
+/** Days recomputed in one transaction: short transactions, few round trips. */
+const BATCH_DAYS = 14
+
+export interface CountsQuery extends DateRange {
+  terms: Pick<ContractTerms, 'contractId' | 'repeatWindowDays'>
+  now: Date
+  timeZone: string
+}
+
+export interface LoadedCounts {
+  rows: RoundDayCounts[]
+  /** Days read from the roll-up, and days computed live (not rolled up, stale, or past a deadline). */
+  rolledUpDays: number
+  liveDays: number
+}
+
+// A rolled-up day holds while nothing it was computed from has changed: not marked stale, computed
+// with the same repeat window and time zone, and no rectification deadline passed since.
+const FRESH_DAYS_SQL = `
+SELECT d.day FROM kpi_days d
+ WHERE d.contract_id = $1 AND d.day BETWEEN $2 AND $3
+   AND d.repeat_window_days = $4 AND d.time_zone = $5
+   AND d.computed_at <= $6 AND (d.settles_at IS NULL OR d.settles_at > $6)
+   AND NOT EXISTS (SELECT 1 FROM kpi_stale_days s WHERE s.contract_id = d.contract_id AND s.day = d.day)`
+
+const SELECT_ROLLED_UP = `SELECT round_id AS "roundId", day, ${COUNT_FIELDS.map((f) => `${COUNT_COLUMNS[f]} AS "${f}"`).join(', ')}
+  FROM kpi_round_days WHERE contract_id = $1 AND day = ANY ($2::date[])`
+
+/** Round-day counts of a contract over a range: the roll-up where it holds, live elsewhere. */
+export async function loadRoundDayCounts(db: Queryable, q: CountsQuery): Promise<LoadedCounts> {
+  const { contractId, repeatWindowDays } = q.terms
+  const fresh = (await db.query<{ day: string }>(FRESH_DAYS_SQL, [contractId, q.from, q.to, repeatWindowDays, q.timeZone, q.now.toISOString()])).rows.map((r) => r.day)
+  const rolled = fresh.length > 0 ? (await db.query<RoundDayCounts>(SELECT_ROLLED_UP, [contractId, fresh])).rows : []
+  const freshSet = new Set(fresh)
+  const liveDays = eachDay(q.from, q.to).filter((d) => !freshSet.has(d))
+  const live = await roundDayCounts(db, { contractId, days: liveDays, now: q.now, repeatWindowDays, timeZone: q.timeZone })
+  const rows = rolled.concat(live.rows).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
+  return { rows, rolledUpDays: fresh.length, liveDays: liveDays.length }
+}
+
+export interface RefreshOptions {
+  now: Date
+  timeZone?: string
+  /** Only this contract (default every contract). */
+  contractId?: string
+  /** Also roll up the days of this range that never were (stale and expired days are always refreshed). */
+  ensure?: DateRange
+}
+
+export interface RefreshReport {
+  contracts: number
+  days: number
+  rows: number
+}
+
+// Days of a contract to recompute: marked stale, past a deadline, computed under other terms, or
+// (within $5–$6) never rolled up.
+const DAYS_TO_REFRESH_SQL = `
+SELECT day FROM kpi_stale_days WHERE contract_id = $1
+UNION
+SELECT day FROM kpi_days WHERE contract_id = $1 AND (settles_at <= $2 OR repeat_window_days <> $3 OR time_zone <> $4)
+UNION
+SELECT d::date FROM generate_series($5::date, $6::date, interval '1 day') AS d
+ WHERE $5::date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM kpi_days k WHERE k.contract_id = $1 AND k.day = d::date)
+ORDER BY day`
+
+/** Recompute and store the days whose roll-up no longer holds. Safe to run concurrently with writers. */
+export async function refreshRollup(db: Database, opts: RefreshOptions): Promise<RefreshReport> {
+  const timeZone = opts.timeZone ?? DEFAULT_TIME_ZONE
+  const contracts = (await allContractTerms(db)).filter((c) => !opts.contractId || c.contractId === opts.contractId)
+  if (!opts.contractId) await db.query(`DELETE FROM kpi_stale_days WHERE contract_id NOT IN (SELECT contract_id FROM contracts)`)
+  const report: RefreshReport = { contracts: contracts.length, days: 0, rows: 0 }
+  for (const terms of contracts) {
+    const { rows } = await db.query<{ day: string }>(DAYS_TO_REFRESH_SQL, [
+      terms.contractId, opts.now.toISOString(), terms.repeatWindowDays, timeZone, opts.ensure?.from ?? null, opts.ensure?.to ?? null,
+    ])
+    const days = rows.map((r) => r.day)
+    for (let i = 0; i < days.length; i += BATCH_DAYS) {
+      report.rows += await refreshDays(db, terms, days.slice(i, i + BATCH_DAYS), opts.now, timeZone)
+      report.days += Math.min(BATCH_DAYS, days.length - i)
+    }
+  }
+  return report
+}
+
+async function refreshDays(db: Database, terms: ContractTerms, days: IsoDate[], now: Date, timeZone: string): Promise<number> {
+  const { contractId, repeatWindowDays } = terms
+  return db.transaction(async (tx) => {
+    // Lock the marks first: a writer marking one of these days again waits until this commits,
+    // and a mark it made before is seen here by its version, so only marks computed over go.
+    const marks = (await tx.query<{ day: string; version: number }>(
+      `SELECT day, version FROM kpi_stale_days WHERE contract_id = $1 AND day = ANY ($2::date[]) FOR UPDATE`, [contractId, days])).rows
+    const { rows, settlesAt } = await roundDayCounts(tx, { contractId, days, now, repeatWindowDays, timeZone })
+    await tx.query(`DELETE FROM kpi_round_days WHERE contract_id = $1 AND day = ANY ($2::date[])`, [contractId, days])
+    if (rows.length > 0) {
+      const columns = COUNT_FIELDS.map((f) => COUNT_COLUMNS[f])
+      await tx.query(
+        `INSERT INTO kpi_round_days (contract_id, round_id, day, ${columns.join(', ')})
+         SELECT $1, * FROM unnest($2::text[], $3::date[], ${columns.map((_, i) => `$${i + 4}::int[]`).join(', ')})`,
+        [contractId, rows.map((r) => r.roundId), rows.map((r) => r.day), ...COUNT_FIELDS.map((f) => rows.map((r) => r[f]))],
+      )
+    }
+    await tx.query(
+      `INSERT INTO kpi_days (contract_id, day, computed_at, repeat_window_days, time_zone, settles_at)
+       SELECT $1, day, $3, $4, $5, settles FROM unnest($2::date[], $6::timestamptz[]) AS t(day, settles)
+       ON CONFLICT (contract_id, day) DO UPDATE SET computed_at = excluded.computed_at, repeat_window_days = excluded.repeat_window_days,
+         time_zone = excluded.time_zone, settles_at = excluded.settles_at`,
+      [contractId, days, now.toISOString(), repeatWindowDays, timeZone, days.map((d) => settlesAt.get(d)?.toISOString() ?? null)],
+    )
+    if (marks.length > 0) {
+      await tx.query(
+        `DELETE FROM kpi_stale_days s USING unnest($2::date[], $3::bigint[]) AS m(day, version)
+          WHERE s.contract_id = $1 AND s.day = m.day AND s.version = m.version`,
+        [contractId, marks.map((m) => m.day), marks.map((m) => m.version)],
+      )
+    }
+    return rows.length
+  })
+}
