@@ -7,21 +7,22 @@
 // their bins out (or not) and each round's day is worked out stop by stop — what the crew will do,
 // when it gets there, what each bin weighs, when the vehicle fills and tips. Spare vehicles plan
 // their day at 05:00 from yesterday's unfinished work and the misses residents have reported.
-import type { CrewException } from '../../core/contract/messages.ts'
+// (round-day.ts and spare-day.ts do the planning; this file keeps time, devices and reports.)
 import type { DeviceKind } from '../../core/contract/topics.ts'
 import { addDays, type IsoDate } from '../../analysis/calendar/dates.ts'
 import type { City, CityStream, CityVehicle } from '../city/city.ts'
 import { Random } from '../random.ts'
-import { clockMinutes, DAY_MS, iso, londonDate, londonInstant, MINUTE_MS, WorkingDays } from '../time.ts'
+import { DAY_MS, iso, londonDate, londonInstant, MINUTE_MS, WorkingDays } from '../time.ts'
 import { GroundTruth } from '../truth/ground-truth.ts'
 import type { CollectionTruth, ReportTruth } from '../truth/records.ts'
-import { crewFor, resolveBehaviour, type BehaviourOptions, type KerbException, type SimulationBehaviour } from './behaviour.ts'
-import { DENSITY_KG_PER_L, FillModel } from './bin-fill.ts'
+import { crewFor, resolveBehaviour, type BehaviourOptions, type SimulationBehaviour } from './behaviour.ts'
+import { FillModel } from './bin-fill.ts'
 import { createSensorAgent, measure, type BinFire, type OfflineSpell, type SensorAgent } from './bin-sensor.ts'
 import { EventQueue } from './event-queue.ts'
 import { judgeReport, planReport, planWrongWeekReport, reportWindow, type PlannedReport, type ReportWindow } from './residents.ts'
 import { previousRun, roundRunsByDueDate, type RoundRun } from './schedule.ts'
-import { driveRoute, samplePositions, type RouteStop } from './vehicle-route.ts'
+import { planRoundDay, type DayPlanning, type Pending, type PlannedMessage } from './round-day.ts'
+import { planSpareDay } from './spare-day.ts'
 
 export interface SimulationOptions {
   /** Simulated instant to start at; default London midnight at the start of the city's start day. */
@@ -48,9 +49,7 @@ export class SimulationError extends Error {
   override name = 'KERBSIDE_ERR_SIMULATION'
 }
 
-interface PlannedMessage { at: number; kind: 'lift' | 'position'; body: Record<string, unknown>; onSent?: (seq: number, ts: string) => void }
 interface VehicleAgent { vehicle: CityVehicle; queue: PlannedMessage[]; cursor: number; generation: number; armedAt: number }
-interface Pending { key: string; bin: number; household: number; visit: 'late' | 'return' }
 
 type Ev =
   | { kind: 'plan-rounds'; date: IsoDate }
@@ -61,7 +60,6 @@ type Ev =
   | { kind: 'offline-start' | 'offline-end'; sensor: SensorAgent; spell: OfflineSpell }
   | { kind: 'report'; plan: PlannedReport }
 
-const KERB_EXCEPTIONS: KerbException[] = ['contaminated', 'excess_waste', 'no_access', 'wrong_bin']
 const FIRE_TICK_MS = 10 * MINUTE_MS
 
 export class Simulation {
@@ -92,6 +90,7 @@ export class Simulation {
   private readonly returnRequested = new Set<string>()
   private readonly refs = new Map<string, { bin: number; household: number }>()
   private readonly previousRuns = new Map<number, number>()
+  private readonly planning: DayPlanning
   private reportSerial = 0
   private plannedReports = 0
   private started = false
@@ -117,6 +116,18 @@ export class Simulation {
     city.rounds.forEach((r, ri) => { for (const h of r.stops) this.roundOf[r.stream][h] = ri })
     this.fill = new FillModel(city, this.rng.fork('fill'), (bin) => this.firstEmptying(bin))
 
+    this.planning = {
+      city, behaviour: this.behaviour, rng: this.rng, fill: this.fill, truth: this.truth, days: this.days, startMs: this.startMs, sensorOfBin: this.sensorOfBin,
+      decided: (c, key, decidedAt, ref) => {
+        this.truth.collections.set(key, c)
+        this.decidedAt.set(key, decidedAt)
+        this.keyByDue.set(`${c.uprn}|${c.stream}|${c.dueDate}`, key)
+        this.refs.set(key, ref)
+      },
+      later: (date, work) => this.addWork(this.backlog, date, work),
+      residents: (c, key, r, roundStartAt, decidedAt) => this.planResidentReports(c, key, r, roundStartAt, decidedAt),
+      wrongWeek: (uprn, stream, dueDate, r, roundEndAt) => this.pushReport(planWrongWeekReport(r, this.behaviour.residents, uprn, stream, dueDate, this.windowFor(dueDate), roundEndAt, ++this.plannedReports)),
+    }
     for (const v of city.vehicles) this.vehicles.set(v.vehicleId, { vehicle: v, queue: [], cursor: 0, generation: 0, armedAt: Infinity })
     for (const bin of city.bins) {
       if (!bin.sensorDeviceId) continue
@@ -295,166 +306,9 @@ export class Simulation {
       if (!agent) throw new SimulationError(`round ${list[0]!.round.roundId} names vehicle ${vehicleId}, which the city does not have`)
       let free = 0
       const items: PlannedMessage[] = []
-      for (const run of list) free = this.planRun(run, agent.vehicle, free, now, items)
+      for (const run of list) free = planRoundDay(this.planning, run, agent.vehicle, free, now, items)
       this.plan(agent, items, now)
     }
-  }
-
-  /** Work out one round's day; returns when the vehicle is back. */
-  private planRun(run: RoundRun, vehicle: CityVehicle, freeFrom: number, now: number, items: PlannedMessage[]): number {
-    const { round, dueDate } = run
-    const crew = crewFor(this.behaviour, round.roundId, vehicle.vehicleId)
-    const r = this.rng.fork('round', round.roundId, dueDate)
-    const departAt = Math.max(londonInstant(dueDate, clockMinutes(round.startsAt)) + r.between(0, 10) * MINUTE_MS, freeFrom)
-    // Rounds that would have started before the simulation did are not simulated.
-    if (departAt < this.startMs) return freeFrom
-    const stops = round.stops
-    const n = stops.length
-    const skipped = new Set<number>()
-    for (const h of stops) {
-      const street = this.city.households[h]!.street
-      if (!skipped.has(street) && !skipped.has(-street - 1)) {
-        if (r.chance(crew.streetSkipRate)) skipped.add(street)
-        else skipped.add(-street - 1) // decided: not skipped
-      }
-    }
-    const breakdownAt = r.chance(crew.breakdownRate) ? Math.floor(n * r.between(0.2, 0.9)) : undefined
-    const stopAfter = r.chance(crew.unfinishedRate) ? Math.ceil(n * (1 - r.between(0.05, 0.15))) : undefined
-
-    type Action = { kind: 'lift' } | { kind: 'exception'; code: CrewException } | { kind: 'pass' } | { kind: 'skip' }
-    const actions: Action[] = []
-    const presented: boolean[] = []
-    const noise: number[] = []
-    const routeStops: RouteStop[] = []
-    for (const [i, h] of stops.entries()) {
-      const household = this.city.households[h]!
-      const bin = this.city.binOf[round.stream][h]!
-      const pct = this.fill.fillPct(bin, now)
-      const put = household.assisted || r.chance(this.behaviour.residents.presentRate[round.stream] * (pct < 15 ? 0.6 : 1))
-      presented.push(put)
-      noise.push(r.logNormal(1, 0.12))
-      let action: Action
-      // A skipped street is not driven at all: nothing is lifted or logged there.
-      if (skipped.has(household.street)) action = { kind: 'skip' }
-      else if (!put) action = r.chance(crew.logNotPresented) ? { kind: 'exception', code: 'not_presented' } : { kind: 'pass' }
-      else if (r.chance(crew.missRate)) action = { kind: 'pass' }
-      else {
-        const code = KERB_EXCEPTIONS.find((c) => r.chance(crew.exceptions[c]?.[round.stream] ?? 0))
-        action = code ? { kind: 'exception', code } : { kind: 'lift' }
-      }
-      actions.push(action)
-      const dwellS = action.kind === 'lift' ? crew.secondsPerLift * r.logNormal(1, 0.3) + (household.assisted ? 45 : 0)
-        : action.kind === 'exception' ? (action.code === 'not_presented' ? 6 : 15) : 0
-      const binCapacity = this.city.bins[bin]!.capacityL
-      routeStops.push({
-        at: household, dwellS, skip: action.kind === 'skip',
-        sameStreet: i > 0 && this.city.households[stops[i - 1]!]!.street === household.street,
-        weightKg: action.kind === 'lift' ? (t) => Math.round(Math.min(this.fill.litresAt(bin, t), binCapacity * 1.1) * DENSITY_KG_PER_L[round.stream] * noise[i]! * 10) / 10 : () => 0,
-      })
-    }
-    const route = driveRoute(routeStops, {
-      departAt, depot: this.city.depot, tip: this.city.tip, capacityKg: vehicle.capacityKg, speedKmh: this.behaviour.vehicles.speedKmh,
-      tipMinutes: this.behaviour.vehicles.tipMinutes, breakdownAt, stopAfter,
-    })
-    const gps = r.fork('gps')
-    const roundStartAt = departAt
-    const reports = r.fork('residents')
-    let lastPassed = departAt
-    const nextDay = this.days.after(dueDate)
-
-    for (const [i, h] of stops.entries()) {
-      const household = this.city.households[h]!
-      const bin = this.city.bins[this.city.binOf[round.stream][h]!]!
-      const action = actions[i]!
-      const t = route.stopTimes[i]!
-      const reached = !Number.isNaN(t)
-      if (reached) lastPassed = t
-      const key = GroundTruth.key(household.uprn, round.stream, run.scheduledDate)
-      const c: CollectionTruth = {
-        type: 'collection', uprn: household.uprn, stream: round.stream, binId: bin.binId, tag: bin.tag, roundId: round.roundId, vehicleId: vehicle.vehicleId,
-        scheduledDate: run.scheduledDate, dueDate, presented: presented[i]!, outcome: 'collected', exception: null, missCause: null, lifts: [],
-        collectedAt: null, lateAt: null, rectifiedAt: null, firstReportAt: null,
-      }
-      let decided = reached ? t : route.brokeDownAt ?? route.endAt
-      if (action.kind === 'skip') decided = lastPassed
-      let code: CrewException | null = null
-      if (!presented[i]) {
-        c.outcome = 'not_presented'
-        if (action.kind === 'exception' && reached) code = 'not_presented'
-      } else if (action.kind === 'skip') {
-        c.outcome = 'missed'
-        c.missCause = 'street_skipped'
-      } else if (!reached) {
-        c.outcome = 'missed'
-        c.missCause = breakdownAt !== undefined && i >= breakdownAt ? 'breakdown' : 'unfinished'
-        const recover = c.missCause === 'unfinished' || crew.breakdownRecovery === 'next_day'
-        if (recover) this.addWork(this.backlog, nextDay, { key, bin: bin.index, household: h, visit: 'late' })
-      } else if (action.kind === 'pass') {
-        c.outcome = 'missed'
-        c.missCause = 'random'
-      } else if (action.kind === 'exception') {
-        c.outcome = 'crew_exception'
-        code = action.code
-      } else if (route.weights[i]! > crew.overweightKg) {
-        c.outcome = 'crew_exception'
-        code = 'overweight'
-      }
-      c.exception = code
-      this.truth.collections.set(key, c)
-      this.decidedAt.set(key, decided)
-      this.keyByDue.set(`${household.uprn}|${round.stream}|${dueDate}`, key)
-
-      if (reached && (code || c.outcome === 'collected')) {
-        const lat = round6(household.lat + gps.normal(0, 4) / 111_320)
-        const lon = round6(household.lon + gps.normal(0, 4) / (111_320 * Math.cos((household.lat * Math.PI) / 180)))
-        const weightKg = c.outcome === 'collected' ? route.weights[i]! : null
-        if (c.outcome === 'collected') this.fill.empty(bin.index, t)
-        const outcome = code ?? 'collected'
-        items.push({
-          at: Math.round(t), kind: 'lift',
-          body: { tag: bin.tag, ...(weightKg !== null ? { weightKg } : {}), lat, lon, outcome },
-          onSent: (seq, ts) => {
-            c.lifts.push({ ts, seq, deviceId: vehicle.unitDeviceId, vehicleId: vehicle.vehicleId, outcome, weightKg, lat, lon, visit: 'round' })
-            if (outcome === 'collected') c.collectedAt = ts
-          },
-        })
-      }
-      // The bin stands at the kerb from the evening before until the evening of the day.
-      const sensor = this.sensorOfBin.get(bin.index)
-      if (sensor && presented[i]) {
-        const out = londonInstant(addDays(dueDate, -1), r.between(19 * 60, 23 * 60))
-        const back = Math.max(londonInstant(dueDate, r.between(17 * 60, 21 * 60)), (reached ? t : 0) + 3_600_000)
-        sensor.presented.push([out, back])
-      }
-      this.refs.set(key, { bin: bin.index, household: h })
-      this.planResidentReports(c, key, reports, roundStartAt, decided)
-    }
-    // Residents who report the stream that was not due: the other of residual and recycling.
-    if (round.stream === 'residual' || round.stream === 'recycling') {
-      const other = round.stream === 'residual' ? 'recycling' : 'residual'
-      for (const h of stops) {
-        if (!reports.chance(this.behaviour.residents.notScheduledRate)) continue
-        const household = this.city.households[h]!
-        const window = this.windowFor(dueDate)
-        this.pushReport(planWrongWeekReport(reports, this.behaviour.residents, household.uprn, other, dueDate, window, route.endAt, ++this.plannedReports))
-      }
-    }
-
-    const positions = samplePositions(route.legs, this.behaviour.vehicles.positionIntervalS * 1000)
-    for (const p of positions) items.push({ at: p.at, kind: 'position', body: { lat: p.lat, lon: p.lon, speedKmh: p.speedKmh, heading: p.heading } })
-
-    if (route.brokeDownAt !== null) {
-      const where = route.legs[route.legs.length - 1]!.to
-      this.truth.breakdowns.push({ type: 'breakdown', vehicleId: vehicle.vehicleId, roundId: round.roundId, date: dueDate, at: iso(route.brokeDownAt), lat: where.lat, lon: where.lon, stopsLeft: n - breakdownAt!, recovery: crew.breakdownRecovery })
-    } else if (stopAfter !== undefined && stopAfter < n) {
-      this.truth.unfinished.push({ type: 'unfinished', roundId: round.roundId, vehicleId: vehicle.vehicleId, date: dueDate, at: iso(lastPassed), stopsLeft: n - stopAfter })
-    }
-    for (const street of skipped) {
-      if (street < 0) continue
-      const households = stops.filter((h) => this.city.households[h]!.street === street).length
-      this.truth.streetsSkipped.push({ type: 'street-skipped', roundId: round.roundId, vehicleId: vehicle.vehicleId, date: dueDate, street: this.city.streets[street]!.name, households })
-    }
-    return route.endAt
   }
 
   private windowFor(dueDate: IsoDate): ReportWindow {
@@ -484,61 +338,11 @@ export class Simulation {
   // ---- spare vehicles: late collections and return visits ---------------------------------------
 
   private planSpares(date: IsoDate): void {
-    const work: Pending[] = []
-    const seen = new Set<string>()
-    for (const p of [...(this.backlog.get(date) ?? []), ...(this.returns.get(date) ?? [])]) {
-      const c = this.truth.collections.get(p.key)
-      // Once emptied, there is nothing to go back for.
-      if (!c || seen.has(p.key) || c.collectedAt !== null) continue
-      seen.add(p.key)
-      work.push(p)
-    }
+    const pending = [...(this.backlog.get(date) ?? []), ...(this.returns.get(date) ?? [])]
     this.backlog.delete(date)
     this.returns.delete(date)
-    if (work.length === 0) return
-    const spares = this.city.vehicles.filter((v) => v.role === 'spare')
-    if (spares.length === 0) throw new SimulationError('the city has no spare vehicle for late collections and return visits')
-    work.sort((a, b) => a.household - b.household) // route order
-    const r = this.rng.fork('spares', date)
     const now = londonInstant(date, 5 * 60)
-    spares.forEach((vehicle, si) => {
-      const mine = work.slice(Math.round((si * work.length) / spares.length), Math.round(((si + 1) * work.length) / spares.length))
-      if (mine.length === 0) return
-      const crew = crewFor(this.behaviour, `spare:${date}`, vehicle.vehicleId)
-      const noise = mine.map(() => r.logNormal(1, 0.12))
-      const stops: RouteStop[] = mine.map((p, i) => {
-        const bin = this.city.bins[p.bin]!
-        return {
-          at: this.city.households[p.household]!, dwellS: crew.secondsPerLift * r.logNormal(1, 0.3) + 20, skip: false, sameStreet: false,
-          weightKg: (t: number) => Math.round(Math.min(this.fill.litresAt(p.bin, t), bin.capacityL * 1.1) * DENSITY_KG_PER_L[bin.stream] * noise[i]! * 10) / 10,
-        }
-      })
-      const route = driveRoute(stops, {
-        departAt: londonInstant(date, 7 * 60) + r.between(0, 15) * MINUTE_MS, depot: this.city.depot, tip: this.city.tip, capacityKg: vehicle.capacityKg,
-        speedKmh: this.behaviour.vehicles.speedKmh, tipMinutes: this.behaviour.vehicles.tipMinutes,
-      })
-      const items: PlannedMessage[] = []
-      mine.forEach((p, i) => {
-        const t = route.stopTimes[i]!
-        const c = this.truth.collections.get(p.key)!
-        const bin = this.city.bins[p.bin]!
-        const household = this.city.households[p.household]!
-        const weightKg = route.weights[i]!
-        this.fill.empty(p.bin, t)
-        const lat = round6(household.lat + r.normal(0, 4) / 111_320)
-        const lon = round6(household.lon + r.normal(0, 4) / (111_320 * Math.cos((household.lat * Math.PI) / 180)))
-        items.push({
-          at: Math.round(t), kind: 'lift', body: { tag: bin.tag, weightKg, lat, lon, outcome: 'collected' },
-          onSent: (seq, ts) => {
-            c.lifts.push({ ts, seq, deviceId: vehicle.unitDeviceId, vehicleId: vehicle.vehicleId, outcome: 'collected', weightKg, lat, lon, visit: p.visit })
-            c.collectedAt = ts
-            if (p.visit === 'late') { c.outcome = 'collected_late'; c.lateAt = ts } else { c.outcome = 'rectified'; c.rectifiedAt = ts }
-          },
-        })
-      })
-      for (const f of samplePositions(route.legs, this.behaviour.vehicles.positionIntervalS * 1000)) items.push({ at: f.at, kind: 'position', body: { lat: f.lat, lon: f.lon, speedKmh: f.speedKmh, heading: f.heading } })
-      this.plan(this.vehicles.get(vehicle.vehicleId)!, items, now)
-    })
+    for (const [vehicleId, items] of planSpareDay(this.planning, date, pending)) this.plan(this.vehicles.get(vehicleId)!, items, now)
   }
 
   // ---- residents' reports ----------------------------------------------------------------------
@@ -613,4 +417,3 @@ export function createSimulation(city: City, opts: SimulationOptions = {}): Simu
 }
 
 const toMs = (v: Date | number | undefined) => (v === undefined ? undefined : typeof v === 'number' ? v : v.getTime())
-const round6 = (v: number) => Math.round(v * 1e6) / 1e6
