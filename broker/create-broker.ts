@@ -68,8 +68,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   aedes.on('client', () => metrics.connected.inc())
   aedes.on('clientReady', (client: Client) => {
-    const conn = client.conn as { encrypted?: boolean; constructor?: { name?: string } }
-    metrics.connections.inc({ transport: conn.encrypted ? 'tls' : conn.constructor?.name === 'Socket' ? 'tcp' : 'ws' })
+    const conn = client.conn as { kerbsideTransport?: string }
+    metrics.connections.inc({ transport: conn.kerbsideTransport ?? 'other' })
   })
   aedes.on('clientDisconnect', () => metrics.connected.dec())
   aedes.on('clientError', (client: Client, err: Error) => {

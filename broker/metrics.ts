@@ -2,7 +2,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 
 export const BROKER_REJECT_REASONS = [
-  'bad_credentials', 'unknown_device', 'revoked_device', 'client_id_mismatch', 'throttled',
+  'bad_credentials', 'unknown_device', 'packet_too_large', 'revoked_device', 'client_id_mismatch', 'throttled',
   'topic_not_own', 'topic_invalid', 'sys_topic', 'qos2_not_supported', 'retain_not_allowed', 'subscribe_denied',
 ] as const
 export type BrokerRejectReason = (typeof BROKER_REJECT_REASONS)[number]

@@ -63,6 +63,7 @@ export async function startBroker(ctx: Context, db: Database): Promise<RunningBr
   })
   const listening = await listenBroker(broker, {
     host: config.MQTT_HOST,
+    maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
     tcpPort: config.MQTT_PORT,
     wsPort: config.MQTT_WS_PORT,
     tls: config.MQTT_TLS_CERT && config.MQTT_TLS_KEY ? { port: config.MQTTS_PORT, certPath: config.MQTT_TLS_CERT, keyPath: config.MQTT_TLS_KEY } : undefined,

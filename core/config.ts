@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   MQTT_TLS_KEY: Type.Optional(Type.String()),
   MQTT_PERSISTENCE: Type.Union([Type.Literal('memory'), Type.Literal('level'), Type.Literal('redis')], { default: 'memory' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  MQTT_MAX_PACKET_BYTES: Type.Integer({ minimum: 1024, maximum: 268_435_455, default: 262_144, description: 'Largest MQTT packet the broker accepts; a bigger one closes the connection' }),
   MQTT_DRAIN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   MQTT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 1, default: 10, description: 'Failed logins per client address per minute before that address is throttled' }),
 

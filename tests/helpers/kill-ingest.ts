@@ -124,7 +124,7 @@ export async function killIngestMidStream(opts: { databaseUrl?: string; messages
 
   // Done when the broker holds nothing more for the ingest session (every message delivered and
   // acknowledged, which ingest does only after its commit) and ingest holds nothing unacknowledged.
-  const persistence = broker.aedes.persistence as unknown as { outgoingStream(client: { id: string }): AsyncIterable<unknown> }
+  const persistence = (broker.aedes as unknown as { persistence: { outgoingStream(client: { id: string }): AsyncIterable<unknown> } }).persistence
   const queuedForIngest = async () => {
     let n = 0
     for await (const _ of persistence.outgoingStream({ id: 'kerbside-ingest' })) n++
