@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { Readable } from 'node:stream'
 import { Redis } from 'ioredis'
 
 const require = createRequire(import.meta.url)
@@ -44,6 +45,10 @@ export function createBackends(opts: PersistenceOptions): BrokerBackends {
       const conn = new Redis(opts.redisUrl, { keyPrefix })
       // Deliver whole offline queues on reconnect (the default of 1000 would hold the rest back).
       const persistence = new AsyncRedisPersistence({ conn, maxSessionDelivery: 1_000_000 })
+      // aedes pipes createRetainedStreamCombi()'s result, but aedes-persistence-redis (11.2 and 12.0)
+      // returns an async generator there, and SUBSCRIBE then throws "stream.pipe is not a function".
+      const retained = persistence.createRetainedStreamCombi.bind(persistence)
+      persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns))
       const mq = mqemitterRedis({ connectionString: opts.redisUrl, keyPrefix })
       return {
         persistence,
