@@ -26,8 +26,8 @@ export interface CrewBehaviour {
   overweightKg: number
   /** Chance that a reported miss is put right by the end of the next working day; the rest take 2–4 working days. */
   rectifyOnTime: number
-  /** Median seconds at the kerb per lift. */
-  secondsPerLift: number
+  /** Median seconds at the kerb per lift, by stream (a crew of three works two bins at once; caddies are tipped by hand). */
+  secondsPerLift: Record<CityStream, number>
 }
 
 export interface ResidentBehaviour {
@@ -108,7 +108,7 @@ export const DEFAULT_BEHAVIOUR: SimulationBehaviour = {
     },
     overweightKg: 70,
     rectifyOnTime: 0.92,
-    secondsPerLift: 22,
+    secondsPerLift: { residual: 16, recycling: 16, garden: 18, food: 9 },
   },
   crewByRound: {},
   crewByVehicle: {},

@@ -102,7 +102,7 @@ export function planRoundDay(p: DayPlanning, run: RoundRun, vehicle: CityVehicle
       action = code ? { kind: 'exception', code } : { kind: 'lift' }
     }
     actions.push(action)
-    const dwellS = action.kind === 'lift' ? crew.secondsPerLift * r.logNormal(1, 0.3) + (household.assisted ? 45 : 0)
+    const dwellS = action.kind === 'lift' ? crew.secondsPerLift[round.stream] * r.logNormal(1, 0.3) + (household.assisted ? 45 : 0)
       : action.kind === 'exception' ? (action.code === 'not_presented' ? 6 : 15) : 0
     const binCapacity = p.city.bins[bin]!.capacityL
     routeStops.push({

@@ -38,7 +38,7 @@ export function planSpareDay(p: DayPlanning, date: IsoDate, pending: Pending[]):
     const stops: RouteStop[] = mine.map((w, i) => {
       const bin = p.city.bins[w.bin]!
       return {
-        at: p.city.households[w.household]!, dwellS: crew.secondsPerLift * r.logNormal(1, 0.3) + 20, skip: false, sameStreet: false,
+        at: p.city.households[w.household]!, dwellS: crew.secondsPerLift[bin.stream] * r.logNormal(1, 0.3) + 20, skip: false, sameStreet: false,
         weightKg: (t: number) => weightOf(p.fill.litresAt(w.bin, t), bin.capacityL, bin.stream, noise[i]!),
       }
     })
