@@ -1,0 +1,91 @@
+// Why bins are missed, for a contract over a range: the breakdowns (breakdowns.ts), the hotspots
+// among streets and grid cells, the households with repeat misses, and the cost of return trips.
+import type { Queryable } from '../../storage/database.ts'
+import { checkRange, type DateRange } from '../performance/periods.ts'
+import { DEFAULT_TIME_ZONE } from '../performance/rollup.ts'
+import { contractTerms } from '../performance/terms.ts'
+import { breakdowns, type BreakdownRow, type Dimension } from './breakdowns.ts'
+import { repeatHouseholds, type RepeatHousehold } from './repeat-households.ts'
+import { returnTripCost, type ReturnTripCost } from './return-trips.ts'
+
+export interface WhyMissedOptions extends DateRange {
+  timeZone?: string
+  /** Grid cell side in metres (default 250). */
+  cellM?: number
+  /** Streets and cells with fewer decided collections are not hotspots: a rate on a handful says nothing (default 20). */
+  minScheduled?: number
+  /** Hotspots and repeat households listed (default 25 and 50). */
+  hotspots?: number
+  households?: number
+}
+
+export interface Breakdown extends Omit<BreakdownRow, 'dimension' | 'lat' | 'lon' | 'ward'> {
+  missedPer100k: number | null
+}
+
+export interface Hotspot extends Breakdown {
+  kind: 'street' | 'cell'
+  /** The street's ward; null for cells. */
+  ward: string | null
+  /** The households' mean position (streets), or the cell's centre (cells). */
+  lat: number
+  lon: number
+}
+
+export interface WhyMissed {
+  contractId: string
+  from: string
+  to: string
+  total: Breakdown
+  by: Record<Exclude<Dimension, 'total' | 'cell' | 'street'>, Breakdown[]> & { street: (Breakdown & { ward: string | null })[] }
+  hotspots: { cellM: number; minScheduled: number; streets: Hotspot[]; cells: Hotspot[] }
+  repeatHouseholds: { total: number; households: RepeatHousehold[] }
+  returnTrips: ReturnTripCost
+}
+
+const per100k = (r: { missed: number; scheduled: number }) => (r.scheduled > 0 ? (r.missed / r.scheduled) * 100_000 : null)
+const strip = ({ dimension: _d, lat: _la, lon: _lo, ward: _w, ...r }: BreakdownRow): Breakdown => ({ ...r, missedPer100k: per100k(r) })
+
+/** Worst first: misses per 100,000, then the number of misses. */
+const worstFirst = (a: Breakdown, b: Breakdown) => (b.missedPer100k ?? 0) - (a.missedPer100k ?? 0) || b.missed - a.missed || (a.key < b.key ? -1 : 1)
+
+const NATURAL_ORDER: Partial<Record<Dimension, (a: Breakdown, b: Breakdown) => number>> = {
+  weekday: (a, b) => Number(a.key) - Number(b.key),
+  hour: (a, b) => (a.key === 'not_passed' ? 1 : b.key === 'not_passed' ? -1 : Number(a.key) - Number(b.key)),
+  window: (a, b) => ['before', 'within', 'after', 'not_passed'].indexOf(a.key) - ['before', 'within', 'after', 'not_passed'].indexOf(b.key),
+}
+
+export async function whyMissed(db: Queryable, contractId: string, opts: WhyMissedOptions): Promise<WhyMissed> {
+  const range = checkRange({ from: opts.from, to: opts.to })
+  const terms = await contractTerms(db, contractId)
+  const cellM = opts.cellM ?? 250
+  const minScheduled = opts.minScheduled ?? 20
+  const rows = await breakdowns(db, { contractId, ...range, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, cellM })
+
+  const of = (d: Dimension) => rows.filter((r) => r.dimension === d)
+  const by = {} as WhyMissed['by']
+  for (const d of ['round', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window'] as const) by[d] = of(d).map(strip).sort(NATURAL_ORDER[d] ?? worstFirst)
+  by.street = of('street').map((r) => ({ ...strip(r), ward: r.ward })).sort(worstFirst)
+
+  const hot = (r: BreakdownRow) => r.missed > 0 && r.scheduled >= minScheduled && r.lat !== null && r.lon !== null
+  const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, ward: r.ward, lat: r.lat!, lon: r.lon! }))
+  const cells: Hotspot[] = of('cell').filter(hot).map((r) => ({ ...strip(r), kind: 'cell' as const, ward: null, ...cellCentre(r.key, cellM) }))
+  const total = of('total')[0] ?? { dimension: 'total', key: '', ward: null, scheduled: 0, missed: 0, collectedLate: 0, crewExceptions: 0, returnVisits: 0, exceptionsByCode: {}, lat: null, lon: null }
+
+  return {
+    contractId, ...range,
+    total: strip(total),
+    by,
+    hotspots: { cellM, minScheduled, streets: streets.sort(worstFirst).slice(0, opts.hotspots ?? 25), cells: cells.sort(worstFirst).slice(0, opts.hotspots ?? 25) },
+    repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
+    returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
+  }
+}
+
+/** The centre of grid cell 'y:x' (breakdowns.ts: rows of `cellM` metres, each as wide as tall at its latitude). */
+export function cellCentre(key: string, cellM: number): { lat: number; lon: number } {
+  const [y, x] = key.split(':').map(Number) as [number, number]
+  const lat = ((y + 0.5) * cellM) / 111_320
+  const lon = ((x + 0.5) * cellM) / (111_320 * Math.cos((lat * Math.PI) / 180))
+  return { lat: Math.round(lat * 1e6) / 1e6, lon: Math.round(lon * 1e6) / 1e6 }
+}
