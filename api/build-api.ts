@@ -21,6 +21,8 @@ import { authPlugin } from './plugins/auth.ts'
 import { ErrorBody } from './schemas/common.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { keyRoutes } from './routes/keys.ts'
+import { householdRoutes } from './routes/households.ts'
+import { auditPlugin } from './plugins/audit.ts'
 import { liveRoutes } from './routes/live.ts'
 import { mapRoutes } from './routes/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
@@ -39,6 +41,8 @@ export interface ApiOptions {
   /** Folder of the built dashboard, served at / when it exists. */
   dashboardDir?: string
   https?: { cert: Buffer; key: Buffer }
+  /** The council's time zone: "today", due dates and reporting windows are local dates. */
+  timezone?: string
 }
 
 export async function buildApi(opts: ApiOptions) {
@@ -88,10 +92,12 @@ export async function buildApi(opts: ApiOptions) {
   app.addSchema(ErrorBody)
 
   await app.register(authPlugin, { db: opts.db, adminKey: opts.adminKey })
+  await app.register(auditPlugin, { db: opts.db })
   await app.register(opsRoutes, { registry: opts.registry, checks: { database: async () => (await opts.db.query('SELECT 1')).rowCount === 1, ...opts.readiness } })
   await app.register(async (v1) => {
     await v1.register(deviceRoutes, { db: opts.db })
     await v1.register(keyRoutes, { db: opts.db })
+    await v1.register(householdRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })
     await v1.register(registryRoutes, { db: opts.db })
