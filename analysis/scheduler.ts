@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
 import { calendarJob } from './calendar/job.ts'
+import { kpiRollupJob } from './performance/job.ts'
 
 export interface JobContext {
   db: Database
@@ -57,6 +58,7 @@ export const CORE_JOBS: JobDefinition[] = [
     },
   },
   calendarJob,
+  kpiRollupJob,
 ]
 
 export interface Scheduler {
