@@ -21,6 +21,7 @@ import { authPlugin } from './plugins/auth.ts'
 import { ErrorBody } from './schemas/common.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { keyRoutes } from './routes/keys.ts'
+import { userRoutes } from './routes/users.ts'
 import { householdRoutes } from './routes/households.ts'
 import { auditPlugin } from './plugins/audit.ts'
 import { liveRoutes } from './routes/live.ts'
@@ -98,6 +99,7 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(async (v1) => {
     await v1.register(deviceRoutes, { db: opts.db })
     await v1.register(keyRoutes, { db: opts.db })
+    await v1.register(userRoutes, { db: opts.db })
     await v1.register(householdRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })

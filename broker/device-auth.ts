@@ -46,6 +46,8 @@ export function createAuthenticator(opts: DeviceAuthOptions) {
   // (stored hash, digest of the presented secret) pairs that verified, and when. Keyed by the stored
   // hash rather than the device, so a fleet provisioned with one shared secret hashes once.
   const verified = new Map<string, number>()
+  // Checks in progress, so that a fleet sharing one secret connecting at once hashes once, not once each.
+  const checking = new Map<string, Promise<boolean>>()
   // remote address -> failures in the current minute
   const failures = new Map<string, { count: number; windowStart: number }>()
 
@@ -93,7 +95,12 @@ export function createAuthenticator(opts: DeviceAuthOptions) {
       const pairKey = `${device.secretHash}\0${sha256(secret).toString('base64')}`
       const at = verified.get(pairKey)
       if (at === undefined || now() - at >= ttl) {
-        if (!(await verifySecret(secret, device.secretHash))) return fail(client, done, 'bad_credentials', username)
+        let check = checking.get(pairKey)
+        if (!check) {
+          check = verifySecret(secret, device.secretHash).finally(() => checking.delete(pairKey))
+          checking.set(pairKey, check)
+        }
+        if (!(await check)) return fail(client, done, 'bad_credentials', username)
         if (verified.size > 1_000_000) verified.clear()
         verified.set(pairKey, now())
       }

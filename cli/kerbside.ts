@@ -9,6 +9,7 @@ import { MigrationError } from '../storage/migrate.ts'
 import { listDevices, provisionDevice, revokeDevice, type DeviceRecord } from '../storage/devices.ts'
 import { createApiKey, listApiKeys, revokeApiKey, ROLES, type ApiKeyInfo, type Role } from '../storage/api-keys.ts'
 import type { Database } from '../storage/database.ts'
+import { createUser, disableUser, listUsers, type UserInfo } from '../storage/users.ts'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
 import { ApiClientError, localApi } from './api-client.ts'
 import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context } from './stack.ts'
@@ -33,6 +34,9 @@ Provisioning
   keys create <name> --role ${ROLES.join('|')}
   keys list
   keys revoke <keyId>
+  users add <username> --role ${ROLES.join('|')} [--name "Display Name"]
+  users list
+  users disable <username>
 
 Configuration comes from the environment; see .env.example for every setting.`
 
@@ -100,8 +104,8 @@ async function main(argv: string[]): Promise<number> {
     console.log('migrations are up to date')
     return 0
   }
-  if (command === 'devices' || command === 'keys') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' }, role: { type: 'string' } } })
+  if (command === 'devices' || command === 'keys' || command === 'users') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' } } })
     const [sub, arg] = positionals
     let ops: AdminOps
     let done = async () => undefined as void
@@ -115,7 +119,9 @@ async function main(argv: string[]): Promise<number> {
       ops = apiOps(localApi(config)) // a running Kerbside owns the embedded database: ask it
     }
     try {
-      return await (command === 'devices' ? devicesCommand(ops, sub, arg, values) : keysCommand(ops, sub, arg, values))
+      if (command === 'devices') return await devicesCommand(ops, sub, arg, values)
+      if (command === 'keys') return await keysCommand(ops, sub, arg, values)
+      return await usersCommand(ops, sub, arg, values)
     } finally {
       await done()
     }
@@ -135,6 +141,9 @@ interface AdminOps {
   createKey(name: string, role: Role): Promise<{ key: string; info: ApiKeyInfo }>
   listKeys(): Promise<ApiKeyInfo[]>
   revokeKey(id: string): Promise<boolean>
+  addUser(input: { username: string; displayName: string; role: Role }): Promise<{ user: UserInfo; password: string }>
+  listUsers(): Promise<UserInfo[]>
+  disableUser(username: string): Promise<boolean>
 }
 
 const databaseOps = (db: Database): AdminOps => ({
@@ -144,6 +153,9 @@ const databaseOps = (db: Database): AdminOps => ({
   createKey: (name, role) => createApiKey(db, name, role),
   listKeys: () => listApiKeys(db),
   revokeKey: (id) => revokeApiKey(db, id),
+  addUser: (input) => createUser(db, input),
+  listUsers: () => listUsers(db),
+  disableUser: (username) => disableUser(db, username),
 })
 
 const apiOps = (call: ReturnType<typeof localApi>): AdminOps => ({
@@ -153,7 +165,28 @@ const apiOps = (call: ReturnType<typeof localApi>): AdminOps => ({
   createKey: (name, role) => call('POST', '/keys', { name, role }),
   listKeys: () => call('GET', '/keys'),
   revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
+  addUser: (input) => call('POST', '/users', input),
+  listUsers: () => call('GET', '/users'),
+  disableUser: (username) => call('DELETE', `/users/${encodeURIComponent(username)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
 })
+
+async function usersCommand(ops: AdminOps, sub: string | undefined, username: string | undefined, values: { role?: string; name?: string }): Promise<number> {
+  if (sub === 'add' && username) {
+    if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
+    const { user, password } = await ops.addUser({ username, displayName: values.name ?? username, role: values.role as Role })
+    console.log(JSON.stringify({ ...user, password, note: 'the password is shown this once; give it to the user' }, null, 2))
+    return 0
+  }
+  if (sub === 'list') {
+    for (const u of await ops.listUsers()) console.log(`${u.username}\t${u.role}\t${u.displayName}\t${u.disabledAt ? 'disabled' : 'active'}`)
+    return 0
+  }
+  if (sub === 'disable' && username) {
+    console.log((await ops.disableUser(username)) ? `disabled ${username}` : `no active user ${username}`)
+    return 0
+  }
+  throw new UsageError('users add|list|disable — see kerbside help')
+}
 
 async function devicesCommand(ops: AdminOps, sub: string | undefined, id: string | undefined, values: { kind?: string; bin?: string; vehicle?: string }): Promise<number> {
   if (sub === 'add' && id) {

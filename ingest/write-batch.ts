@@ -294,27 +294,36 @@ function newestPerDevice(list: SeqItem[]): SeqItem[] {
   return [...newest.values()]
 }
 
-/** Online/offline transitions: only a change of state is recorded, so a redelivered status is a no-op. */
+/**
+ * Online/offline transitions, in device-time order: each status that differs from the one before
+ * it (stored, or earlier in this batch) is a transition and is recorded; a redelivered or repeated
+ * status is not. An offline→online pair inside one batch therefore leaves both events.
+ */
 async function applyStatus(tx: Queryable, statusItems: { deviceId: string; online: boolean; ts: Date }[]): Promise<number> {
   if (statusItems.length === 0) return 0
-  const latest = new Map<string, { online: boolean; ts: Date }>()
-  for (const s of statusItems) latest.set(s.deviceId, { online: s.online, ts: s.ts })
-  const ids = [...latest.keys()]
-  const { rows } = await tx.query<{ deviceId: string }>(
+  const ids = [...new Set(statusItems.map((s) => s.deviceId))]
+  const { rows: current } = await tx.query<{ deviceId: string; online: boolean | null }>(
+    `SELECT device_id AS "deviceId", online FROM devices WHERE device_id = ANY($1::text[])`, [ids])
+  const state = new Map(current.map((r) => [r.deviceId, r.online]))
+  const transitions: { deviceId: string; online: boolean; ts: Date }[] = []
+  for (const s of [...statusItems].sort((a, b) => a.ts.getTime() - b.ts.getTime())) {
+    if (state.get(s.deviceId) === s.online) continue
+    state.set(s.deviceId, s.online)
+    transitions.push(s)
+  }
+  if (transitions.length === 0) return 0
+  await tx.query(
+    `INSERT INTO device_status_events (device_id, ts, online) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bool[])`,
+    [transitions.map((t) => t.deviceId), transitions.map((t) => t.ts.toISOString()), transitions.map((t) => t.online)],
+  )
+  const last = new Map(transitions.map((t) => [t.deviceId, t]))
+  await tx.query(
     `UPDATE devices d SET online = v.online, online_since = v.ts
        FROM unnest($1::text[], $2::bool[], $3::timestamptz[]) AS v(device_id, online, ts)
-      WHERE d.device_id = v.device_id AND d.online IS DISTINCT FROM v.online
-      RETURNING d.device_id AS "deviceId"`,
-    [ids, ids.map((id) => latest.get(id)!.online), ids.map((id) => latest.get(id)!.ts.toISOString())],
+      WHERE d.device_id = v.device_id`,
+    [[...last.keys()], [...last.values()].map((t) => t.online), [...last.values()].map((t) => t.ts.toISOString())],
   )
-  if (rows.length > 0) {
-    const changed = rows.map((r) => r.deviceId)
-    await tx.query(
-      `INSERT INTO device_status_events (device_id, ts, online) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bool[])`,
-      [changed, changed.map((id) => latest.get(id)!.ts.toISOString()), changed.map((id) => latest.get(id)!.online)],
-    )
-  }
-  return rows.length
+  return transitions.length
 }
 
 async function quarantine(tx: Queryable, refused: { item: DecodedItem; reason: string; detail: string }[]): Promise<void> {

@@ -1,11 +1,13 @@
 // Who is calling: an API key (header `Authorization: Bearer <key>` or `X-Api-Key`; Open311 clients
-// send `api_key` as the spec says), checked against the api_keys table or the bootstrap admin key.
+// send `api_key` as the spec says), checked against the api_keys table or the bootstrap admin key,
+// or a dashboard user's session token from POST /api/v1/auth/login.
 // Routes declare the roles they accept with `app.requireRole(...)`.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { safeEqual } from '../../core/secrets.ts'
 import type { Database } from '../../storage/database.ts'
 import { verifyApiKey, type Role } from '../../storage/api-keys.ts'
+import { sessionUser } from '../../storage/users.ts'
 
 export interface Caller {
   keyId: string
@@ -47,13 +49,20 @@ function presentedKey(req: FastifyRequest): string | undefined {
 
 export const authPlugin = fp<AuthOptions>(async (app, opts) => {
   app.decorateRequest('caller', null)
-  // Cache verified keys for a short time: one digest lookup per key per 30 s, not per request.
+  // Cache verified API keys for a short time: one digest lookup per key per 30 s, not per request
+  // (so a revoked key stops working within 30 s).
   const cache = new Map<string, { caller: Caller | null; at: number }>()
 
   async function identify(req: FastifyRequest): Promise<Caller | null> {
     const key = presentedKey(req)
     if (!key) return null
     if (safeEqual(key, opts.adminKey)) return { keyId: 'bootstrap', name: 'bootstrap admin', role: 'admin' }
+    if (key.startsWith('kss_')) {
+      // A dashboard user's session (POST /api/v1/auth/login): not cached, so that signing out or
+      // disabling a user takes effect at once.
+      const user = await sessionUser(opts.db, key)
+      return user ? { keyId: `user:${user.username}`, name: user.displayName, role: user.role } : null
+    }
     const hit = cache.get(key)
     if (hit && Date.now() - hit.at < 30_000) return hit.caller
     const info = await verifyApiKey(opts.db, key)

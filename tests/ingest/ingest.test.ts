@@ -96,3 +96,17 @@ describe('ingest', () => {
     expect(await metric('kerbside_ingest_rejected_total', 'reason="schema"')).toBeGreaterThanOrEqual(2)
   })
 })
+
+describe('device status', () => {
+  test('regression: an offline→online pair inside one batch records both transitions', async () => {
+    await t.db.query(`INSERT INTO devices (device_id, kind, secret_hash, online) VALUES ('flappy', 'bin', '!', true)`)
+    const { writeBatch } = await import('../../ingest/write-batch.ts')
+    const { parseTopic } = await import('../../core/contract/topics.ts')
+    const topic = 'kerbside/v1/bins/flappy/status'
+    const item = (online: boolean, ts: string) => ({ topic, payload: Buffer.from('{}'), receivedAt: new Date(), parsed: parseTopic(topic), result: { ok: true as const, message: { kind: 'status' as const, body: { online, ts } } } })
+    await t.db.transaction((tx) => writeBatch(tx, [item(false, at(30)), item(true, at(31)), item(true, at(32))]))
+    const events = (await t.db.query<{ online: boolean }>(`SELECT online FROM device_status_events WHERE device_id = 'flappy' ORDER BY ts`)).rows
+    expect(events.map((e) => e.online)).toEqual([false, true])
+    expect((await t.db.query(`SELECT online FROM devices WHERE device_id = 'flappy'`)).rows[0]).toEqual({ online: true })
+  })
+})
