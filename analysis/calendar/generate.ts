@@ -45,7 +45,7 @@ export const MAX_CALENDAR_DAYS = 400
 const STOPS_PER_BATCH = 20_000
 
 // $1 from, $2 to, $3 today, $4..$6 the days whose due day differs from the scheduled one, $7 round ids.
-export const GENERATE_SQL = `
+const GENERATE_SQL = `
 WITH days AS (
   SELECT d::date AS scheduled_date,
          COALESCE(x.due_date, d::date) AS due_date,
