@@ -170,16 +170,16 @@ export function createIngest(opts: IngestOptions): Ingest {
         client.on('connect', () => {
           metrics.connected.set(1)
           logger.info({ url: opts.mqttUrl, clientId: opts.clientId }, 'ingest connected to broker')
-          client.subscribe(filters, { qos: 1 }, (err, granted) => {
-            const refusedFilters = (granted ?? []).filter((g) => g.qos !== 0 && g.qos !== 1)
-            if (err || refusedFilters.length > 0) {
-              const e = err ?? new Error(`broker refused subscriptions: ${refusedFilters.map((g) => g.topic).join(', ')}`)
-              logger.error({ err: e.message }, 'ingest could not subscribe')
-              if (first) { first = false; reject(e) }
-              return
-            }
+          // One SUBSCRIBE per filter: aedes 1.2 with a shared (Redis) persistence stores a
+          // multi-filter SUBSCRIBE once per filter under one broadcast key, and never answers it.
+          Promise.all(filters.map((f) => client.subscribeAsync(f, { qos: 1 }))).then((grants) => {
+            const refused = grants.flat().filter((g) => g.qos !== 0 && g.qos !== 1)
+            if (refused.length > 0) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`)
             subscribed = true
             if (first) { first = false; resolve() }
+          }).catch((err: Error) => {
+            logger.error({ err: err.message }, 'ingest could not subscribe')
+            if (first) { first = false; reject(err) }
           })
         })
         client.on('close', () => { metrics.connected.set(0); subscribed = false })
