@@ -7,7 +7,9 @@ import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
 import { calendarJob } from './calendar/job.ts'
+import { outcomesJob } from './outcomes/job.ts'
 import { kpiRollupJob } from './performance/job.ts'
+import { rewardsJob } from './rewards/job.ts'
 
 export interface JobContext {
   db: Database
@@ -58,7 +60,9 @@ export const CORE_JOBS: JobDefinition[] = [
     },
   },
   calendarJob,
+  outcomesJob,
   kpiRollupJob,
+  rewardsJob,
 ]
 
 export interface Scheduler {

@@ -28,6 +28,8 @@ import { liveRoutes } from './routes/live.ts'
 import { mapRoutes } from './routes/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
 import { registryRoutes } from './routes/registry.ts'
+import { rewardRoutes } from './routes/rewards.ts'
+import { crmEventRoutes } from './routes/crm-events.ts'
 import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
 
@@ -104,6 +106,8 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })
     await v1.register(registryRoutes, { db: opts.db })
+    await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
+    await v1.register(crmEventRoutes, { db: opts.db })
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db })

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { localMqttUrl, type Config } from '../core/config.ts'
+import { crmWebhookUrls, localMqttUrl, type Config } from '../core/config.ts'
 import { loadLocalSecrets, type LocalSecrets } from '../core/local-secrets.ts'
 import type { Logger } from '../core/log.ts'
 import { createBroker, type Broker } from '../broker/create-broker.ts'
@@ -17,6 +17,8 @@ import type { Database } from '../storage/database.ts'
 import { deviceCredentials } from '../storage/devices.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { startScheduler, type Scheduler } from '../analysis/scheduler.ts'
+import { createReportAssessor } from '../analysis/first-contact/assess-report.ts'
+import { startCrmWebhooks, type WebhookWorker } from '../analysis/crm-feed/webhook-worker.ts'
 
 export const DASHBOARD_DIR = join(import.meta.dirname, '..', 'dashboard', 'dist')
 
@@ -93,7 +95,7 @@ export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqt
   return ingest
 }
 
-export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; url: string; close(): Promise<void> }
+export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; crmWebhooks: WebhookWorker | null; url: string; close(): Promise<void> }
 
 export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}, mqttUrl = localMqttUrl(ctx.config)): Promise<RunningApi> {
   const { config } = ctx
@@ -107,6 +109,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
   })
   const app = await buildApi({
     db,
+    assessReport: createReportAssessor(db),
     logger: ctx.logger.child({ component: 'api' }),
     registry: ctx.registry,
     adminKey: ctx.secrets.adminKey,
@@ -120,11 +123,17 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
   })
   const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
   const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE }) : null
+  // Guarded by a database lock: with several API instances, one delivers at a time.
+  const webhookUrls = crmWebhookUrls(config)
+  const crmWebhooks = webhookUrls.length > 0
+    ? startCrmWebhooks({ db, logger: ctx.logger, registry: ctx.registry, urls: webhookUrls, secrets: config.CRM_WEBHOOK_SECRET!.split(',').map((s) => s.trim()) })
+    : null
   ctx.logger.info({ url }, `API listening on ${url} (docs at ${url}/docs)`)
   return {
-    app, live, scheduler, url,
+    app, live, scheduler, crmWebhooks, url,
     close: async () => {
       scheduler?.stop()
+      await crmWebhooks?.stop()
       await app.close()
       await live.close()
     },

@@ -46,6 +46,10 @@ export const ConfigSchema = Type.Object({
   KERBSIDE_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16, description: 'Admin API key; generated into the data dir at first start when unset' })),
   KERBSIDE_JOBS: Bool(true),
   KERBSIDE_TIMEZONE: Type.String({ default: 'Europe/London' }),
+
+  // CRM webhooks (analysis/crm-feed, docs/crm-integration.md).
+  CRM_WEBHOOK_URL: Type.Optional(Type.String({ description: 'Comma-separated http(s) URLs the CRM receives events at (signed webhooks); unset = no webhooks, the pull API only' })),
+  CRM_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC-SHA256 signing secret shared with the CRM; comma-separate two during a rotation' })),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -71,6 +75,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = candidate as Config
   if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) throw new ConfigError('MQTT_TLS_CERT and MQTT_TLS_KEY must be set together')
   if (Boolean(config.HTTP_TLS_CERT) !== Boolean(config.HTTP_TLS_KEY)) throw new ConfigError('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together')
+  if (config.CRM_WEBHOOK_URL && !config.CRM_WEBHOOK_SECRET) throw new ConfigError('CRM_WEBHOOK_URL needs CRM_WEBHOOK_SECRET: webhooks are always signed')
+  for (const url of crmWebhookUrls(config)) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new ConfigError(`CRM_WEBHOOK_URL: ${JSON.stringify(url.replace(/[?#].*$/, ''))} is not an http(s) URL`)
+  }
   return config
 }
 
@@ -78,3 +86,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function localMqttUrl(config: Config): string {
   return config.MQTT_URL ?? `mqtt://127.0.0.1:${config.MQTT_PORT}`
 }
+
+/** The CRM webhook URLs, split from CRM_WEBHOOK_URL. */
+export const crmWebhookUrls = (config: Config): string[] => (config.CRM_WEBHOOK_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean)

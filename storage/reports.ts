@@ -3,6 +3,7 @@
 // note is appended to report_updates for CRMs that poll. Open311 is one way in (api/routes/open311);
 // the collection-outcome analysis decides each report's validity and records it with setReportVerdict.
 import type { WasteStream } from '../core/contract/domain.ts'
+import { emitReportClosed } from './crm-outbox.ts'
 import { type Database, type Queryable, lockKey } from './database.ts'
 
 export const REPORT_STATUSES = ['open', 'closed'] as const
@@ -250,6 +251,8 @@ async function changeReport(db: Database, id: number, at: Date | undefined, set:
     if (a.status !== before[0].status || a.notes !== before[0].notes) {
       await tx.query(`INSERT INTO report_updates (report_id, status, notes, at) VALUES ($1, $2, $3, $4)`, [id, a.status, a.notes, a.at])
     }
+    // The CRM hears of the closure through the outbox, in this transaction (last: it takes the outbox lock).
+    if (a.status === 'closed' && before[0].status !== 'closed') await emitReportClosed(tx, id)
     return true
   })
   return changed ? getReport(db, id) : null

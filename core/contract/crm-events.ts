@@ -1,0 +1,88 @@
+// The contract with the council's CRM: the events Kerbside writes into the customer record, as
+// webhook bodies and as items of the pull API (GET /api/v1/events). Declared once: the outbox checks
+// what it stores against it, fastify serialises and documents it, CRMs and the dashboard import the types.
+// docs/crm-integration.md describes each event.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { WASTE_STREAMS } from './domain.ts'
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+const Stream = Type.Union(WASTE_STREAMS.map((s) => Type.Literal(s)))
+const DateTime = Type.String({ format: 'date-time' })
+const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
+const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' })
+
+export const CRM_EVENT_TYPES = ['reward.points_posted', 'collection.missed_confirmed', 'report.closed'] as const
+export type CrmEventType = (typeof CRM_EVENT_TYPES)[number]
+
+export const RewardPostedData = Type.Object({
+  period: Month,
+  points: Type.Integer({ description: 'Net points of the entries in this event (negative when an adjustment took points away)' }),
+  periodPoints: Type.Integer({ description: "The household's total for the period after these entries" }),
+  balance: Type.Integer({ description: "The household's balance after these entries" }),
+  entries: Type.Array(Type.Object({
+    entryId: Type.Integer(),
+    rule: Type.String(),
+    kind: Type.Union([Type.Literal('award'), Type.Literal('adjustment')]),
+    points: Type.Integer(),
+    reason: Type.String(),
+  })),
+}, { additionalProperties: false })
+export type RewardPostedData = Static<typeof RewardPostedData>
+
+export const MissedCollectionData = Type.Object({
+  collectionId: Type.Integer({ description: 'Kerbside id of the scheduled collection' }),
+  stream: Stream,
+  dueDate: Day,
+  roundId: Type.String(),
+  contractId: Type.String(),
+  missedAt: Nullable(DateTime),
+  reportId: Nullable(Type.Integer({ description: 'The first valid missed-bin report (Open311 service_request_id), if any' })),
+  rectifyDeadline: Nullable(DateTime),
+}, { additionalProperties: false })
+export type MissedCollectionData = Static<typeof MissedCollectionData>
+
+export const ReportClosedData = Type.Object({
+  reportId: Type.Integer(),
+  serviceRequestId: Type.String({ description: 'The Open311 service_request_id' }),
+  stream: Stream,
+  collectionDate: Nullable(Day),
+  validity: Type.Union([Type.Literal('pending'), Type.Literal('valid'), Type.Literal('invalid')]),
+  statusNotes: Nullable(Type.String()),
+  closedAt: DateTime,
+}, { additionalProperties: false })
+export type ReportClosedData = Static<typeof ReportClosedData>
+
+const envelope = <K extends CrmEventType, D extends TSchema>(type: K, data: D, description: string) => Type.Object({
+  id: Type.Integer({ description: 'Position in the event stream: strictly increasing; the pull API cursor' }),
+  idempotencyKey: Type.String({ description: 'Stable key of this event: the same event always has the same key (also sent as the Idempotency-Key header)' }),
+  type: Type.Literal(type),
+  occurredAt: DateTime,
+  uprn: Nullable(Type.Integer({ minimum: 1, maximum: 999_999_999_999 })),
+  crmRef: Nullable(Type.String({ description: "The household's reference in the CRM, when the registry has one" })),
+  data,
+}, { description })
+
+export const RewardPostedEvent = envelope('reward.points_posted', RewardPostedData, 'Reward points were posted to a household for a period (first award, or an adjustment after late data)')
+export const MissedCollectionEvent = envelope('collection.missed_confirmed', MissedCollectionData, 'The collection-outcome analysis confirmed a scheduled collection as missed by the contractor')
+export const ReportClosedEvent = envelope('report.closed', ReportClosedData, 'A missed-bin report was closed')
+
+export const CrmEvent = Type.Union([RewardPostedEvent, MissedCollectionEvent, ReportClosedEvent], { $id: 'CrmEvent' })
+export type CrmEvent = Static<typeof CrmEvent>
+
+/** The data schema of each event type, to check what is written to the outbox. */
+export const CRM_EVENT_DATA: Record<CrmEventType, TSchema> = {
+  'reward.points_posted': RewardPostedData,
+  'collection.missed_confirmed': MissedCollectionData,
+  'report.closed': ReportClosedData,
+}
+
+/** What a module hands to emitCrmEvent: the envelope without the id and CRM reference the outbox adds. */
+export type NewCrmEvent = {
+  [K in CrmEventType]: {
+    type: K
+    idempotencyKey: string
+    uprn: number | null
+    occurredAt?: Date
+    data: Extract<CrmEvent, { type: K }>['data']
+  }
+}[CrmEventType]
