@@ -32,6 +32,7 @@ import { rewardRoutes } from './routes/rewards.ts'
 import { crmEventRoutes } from './routes/crm-events.ts'
 import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
+import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
 
 export interface ApiOptions {
   db: Database
@@ -111,6 +112,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db })
+  await app.register(ngsiLdRoutes, { prefix: '/ngsi-ld/v1', db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
 
   if (opts.dashboardDir && existsSync(opts.dashboardDir)) {
     await app.register(fastifyStatic, { root: opts.dashboardDir, prefix: '/', wildcard: false, index: ['index.html'] })

@@ -8,10 +8,13 @@ export type WasteStream = (typeof WASTE_STREAMS)[number]
 export const COLLECTION_OUTCOMES = ['pending', 'collected', 'collected_late', 'crew_exception', 'missed', 'rectified', 'rectified_late'] as const
 export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number]
 
-/** FIWARE WasteContainer `storedWasteKind` for each stream. */
-export const FIWARE_WASTE_KIND: Record<WasteStream, string> = {
-  residual: 'inorganic',
-  recycling: 'plastic',
+/**
+ * FIWARE WasteContainer `storedWasteKind` for each stream (an enum of single materials). Residual
+ * waste and UK mixed dry recycling are mixtures that no single value describes, so they are `other`.
+ */
+export const FIWARE_WASTE_KIND: Record<WasteStream, 'organic' | 'glass' | 'other'> = {
+  residual: 'other',
+  recycling: 'other',
   garden: 'organic',
   food: 'organic',
   glass: 'glass',
