@@ -33,9 +33,13 @@ import { crmEventRoutes } from './routes/crm-events.ts'
 import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
 import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
+import { firstContactRoutes } from './routes/first-contact.ts'
+import type { AssessReport } from '../storage/reports.ts'
 
 export interface ApiOptions {
   db: Database
+  /** Judges each new missed-bin report from the evidence (analysis/first-contact createReportAssessor); without it reports stay pending. */
+  assessReport?: AssessReport
   logger: Logger
   registry: Registry
   adminKey: string
@@ -104,6 +108,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(keyRoutes, { db: opts.db })
     await v1.register(userRoutes, { db: opts.db })
     await v1.register(householdRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
+    await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })
     await v1.register(registryRoutes, { db: opts.db })
@@ -111,7 +116,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(crmEventRoutes, { db: opts.db })
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
   }, { prefix: '/api/v1' })
-  await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db })
+  await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db, assessReport: opts.assessReport })
   await app.register(ngsiLdRoutes, { prefix: '/ngsi-ld/v1', db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
 
   if (opts.dashboardDir && existsSync(opts.dashboardDir)) {

@@ -1,0 +1,204 @@
+// The first-contact check: a resident says their bin was not emptied; what does the evidence say,
+// and what should they be told? The verdict, first that holds:
+//
+//   not_scheduled             no collection of that stream at the address on the day asked about
+//                             (or, with no day given, none due on or before today);
+//   round_in_progress         the collection is today, the crew has neither reached this household
+//                             (no lift or exception for it) nor passed it (no lift further along the
+//                             round), and the round is not over (before its planned end, or its
+//                             vehicle lifted something within ROUND_GRACE_MINUTES);
+//   outside_reporting_window  before the window opens (too_early) or after it closes (too_late);
+//   collected                 an accepted lift of the bin since the start of the due day;
+//   crew_exception            the crew logged an exception for it on the due day;
+//   genuine_miss              none of these: a valid missed-bin report, with a return visit due by
+//                             the rectification deadline (window.ts).
+//
+// The window is checked before the facts, as councils apply it (a report outside it is not taken),
+// and as the simulator's ground truth judges reports; the facts still go into the answer and the
+// advice (e.g. "our records already show the bin was emptied at 09:12"). The facts are the evidence
+// the outcome rules read (analysis/outcomes/decide.ts) — the bin's lift events from the start of the
+// due day until the next collection, those within MAX_LIFT_DISTANCE_M of the property accepted — as
+// it stood at `at`, read for this one collection (a few index probes, so the check stays well
+// inside the contact centre's time); the stored outcome is what the hourly classification decided.
+import type { WasteStream } from '../../core/contract/domain.ts'
+import type { CrewException } from '../../core/contract/messages.ts'
+import type { Queryable } from '../../storage/database.ts'
+import { MAX_CLAIM_DAYS, MAX_LIFT_DISTANCE_M, ROUND_GRACE_MINUTES } from '../outcomes/decide.ts'
+import { addDays } from '../calendar/dates.ts'
+import { clockMinutes, ukDate, ukDayEnd, ukInstant } from '../outcomes/local-time.ts'
+import {
+  collectedAdvice, exceptionAdvice, inProgressAdvice, notScheduledAdvice, returnVisitAdvice, tooEarlyAdvice, tooLateAdvice,
+  type Advice, type NextDue,
+} from './advice.ts'
+import {
+  binEvents, collectionInQuestion, earlierReports, nearestPass, nextCollection, readingsAround, roundProgress,
+  type BinEvent, type CollectionInQuestion, type EarlierReport, type Progress,
+} from './lookup.ts'
+import type { FirstContactAnswer, FirstContactVerdict } from './schema.ts'
+import { buildTimeline } from './timeline.ts'
+import { rectifyDeadline, reportWindow, windowSide, type ReportWindow } from './window.ts'
+import { reasonFor } from './reasons.ts'
+
+export interface FirstContactInput {
+  uprn: number
+  stream: WasteStream
+  /** The collection day the resident means; default the latest due on or before the day of `at`. */
+  date?: string | null
+  /** As the evidence stood at this instant; default now. */
+  at?: Date
+  /** A report being assessed is not one of the "earlier reports". */
+  excludeReportId?: number
+}
+
+export class HouseholdNotFoundError extends Error {
+  override name = 'KERBSIDE_ERR_HOUSEHOLD_NOT_FOUND'
+}
+
+const iso = (d: Date) => d.toISOString()
+
+export async function firstContactCheck(db: Queryable, input: FirstContactInput): Promise<FirstContactAnswer> {
+  const asOf = input.at ?? new Date()
+  const today = ukDate(asOf)
+  const asked = input.date ?? null
+  const c = await collectionInQuestion(db, input.uprn, input.stream, asked, today)
+  if (!c) throw new HouseholdNotFoundError(`UPRN ${input.uprn} is not a property on the collection register.`)
+  const reports = await earlierReports(db, input.uprn, input.stream, asOf, input.excludeReportId ?? null)
+  const base = {
+    uprn: c.uprn, stream: input.stream, address: c.postcode ? `${c.address}, ${c.postcode}` : c.address, asOf: iso(asOf),
+    previousReports: reports.map((r) => ({ id: r.id, at: iso(r.at), collectionDate: r.collectionDate, validity: r.validity, status: r.status })),
+  }
+  const nextAfter = async (day: string): Promise<NextDue | null> => {
+    const n = await nextCollection(db, input.uprn, input.stream, day)
+    return n ? { date: n.dueDate, startsAt: ukInstant(n.dueDate, clockMinutes(n.startsAt)) } : null
+  }
+
+  if (c.collectionId === null) {
+    const next = await nextAfter(asked && asked > today ? asked : today)
+    const advice = notScheduledAdvice(input.stream, asked, next)
+    return {
+      ...base, verdict: 'not_scheduled', valid: false, windowSide: null, reason: reasonFor({ verdict: 'not_scheduled', stream: input.stream, asked }),
+      collection: null, window: null, collected: null, exception: null, progress: null, nextCollection: next?.date ?? null,
+      timeline: buildTimeline({ reports }), nextAction: adviceOut(advice),
+    }
+  }
+  return checkCollection(db, input, c as ScheduledCollection, asOf, today, { base, reports, nextAfter })
+}
+
+type ScheduledCollection = { [K in keyof CollectionInQuestion]: K extends 'position' | 'vehicleId' | 'registration' | 'lat' | 'lon' | 'postcode' ? CollectionInQuestion[K] : NonNullable<CollectionInQuestion[K]> }
+
+async function checkCollection(
+  db: Queryable, input: FirstContactInput, c: ScheduledCollection, asOf: Date, today: string,
+  ctx: { base: Pick<FirstContactAnswer, 'uprn' | 'stream' | 'address' | 'asOf' | 'previousReports'>; reports: EarlierReport[]; nextAfter: (day: string) => Promise<NextDue | null> },
+): Promise<FirstContactAnswer> {
+  const { base, reports, nextAfter } = ctx
+  const due = c.dueDate
+  const dayStart = ukInstant(due)
+  const dayEnd = ukDayEnd(due)
+  const claimEnd = ukInstant(c.nextDue && c.nextDue < addDays(due, MAX_CLAIM_DAYS) ? c.nextDue : addDays(due, MAX_CLAIM_DAYS))
+  const events = await binEvents(db, { uprn: c.uprn, stream: input.stream, dayStart, dayEnd, claimEnd, asOf, lat: c.lat, lon: c.lon, maxDistanceM: MAX_LIFT_DISTANCE_M })
+  const window = reportWindow(due, { reportOpensHour: c.reportOpensHour, reportWindowWorkingDays: c.reportWindowWorkingDays, rectifyWorkingDays: c.rectifyWorkingDays })
+  const plannedStart = ukInstant(due, clockMinutes(c.startsAt))
+  const plannedEnd = ukInstant(due, clockMinutes(c.endsAt))
+  // As the outcome rules take them: the first lift emptying the bin, the last exception on the day.
+  const lift = events.find((e) => e.accepted && e.outcome === 'collected') ?? null
+  const exception = [...events].reverse().find((e) => e.accepted && e.onDueDay && e.outcome !== 'collected') ?? null
+  const reachedToday = events.some((e) => e.accepted && e.onDueDay)
+
+  // The round's progress, when the collection is today and the crew has not been to this bin yet.
+  let progress: Progress | null = null
+  if (today === due && !reachedToday && c.vehicleId) {
+    progress = await roundProgress(db, { roundId: c.roundId, stream: input.stream, vehicleId: c.vehicleId, dayStart, asOf, position: c.position, lat: c.lat, lon: c.lon })
+  }
+  const passed = progress !== null && progress.maxPosition !== null && c.position !== null && progress.maxPosition > c.position
+  const recentlyActive = progress?.lastLiftAt != null && asOf.getTime() - progress.lastLiftAt.getTime() < ROUND_GRACE_MINUTES * 60_000
+  const inProgress = today === due && !reachedToday && !passed && (asOf.getTime() < plannedEnd.getTime() || recentlyActive)
+
+  const side = windowSide(window, asOf)
+  const verdict: FirstContactVerdict = inProgress ? 'round_in_progress'
+    : side !== 'open' ? 'outside_reporting_window'
+      : lift ? 'collected'
+        : exception ? 'crew_exception'
+          : 'genuine_miss'
+
+  const needsNext = verdict === 'collected' || verdict === 'crew_exception' || verdict === 'outside_reporting_window'
+  const next = needsNext ? await nextAfter(due > today ? due : today) : null
+  // A miss already reported keeps the deadline its first valid report was given.
+  const firstValid = [...reports].reverse().find((r) => r.validity === 'valid' && r.collectionDate === due && r.expectedDatetime)
+  const existingDeadline = firstValid?.expectedDatetime ?? null
+  const deadline = verdict === 'genuine_miss' ? existingDeadline ?? rectifyDeadline(asOf, c.rectifyWorkingDays) : null
+
+  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline: deadline!, alreadyReported: existingDeadline !== null })
+  const movedFrom = input.date && input.date !== due ? input.date : null
+  return {
+    ...base,
+    verdict,
+    valid: verdict === 'genuine_miss',
+    windowSide: side === 'open' || inProgress ? null : side,
+    reason: reasonFor({ verdict, stream: input.stream, asked: input.date ?? null, due, side, window, lift, exception, progress }),
+    collection: {
+      collectionId: c.collectionId, roundId: c.roundId, roundName: c.roundName, scheduledDate: c.scheduledDate, dueDate: due,
+      plannedStart: iso(plannedStart), plannedEnd: iso(plannedEnd), outcome: c.storedOutcome, movedFrom,
+    },
+    window: { opensAt: iso(window.opensAt), closesAt: iso(window.closesAt) },
+    collected: lift ? { at: iso(lift.ts), vehicleId: lift.vehicleId, registration: lift.registration, weightKg: lift.weightKg, distanceM: lift.distanceM, onDueDate: lift.onDueDay } : null,
+    exception: exception ? { code: exception.outcome as CrewException, at: iso(exception.ts), vehicleId: exception.vehicleId, registration: exception.registration, distanceM: exception.distanceM } : null,
+    progress: progress ? {
+      vehicleId: c.vehicleId, registration: c.registration, liftsToday: progress.liftsToday, stopsBefore: passed ? 0 : progress.stopsBefore, passed, plannedEnd: iso(plannedEnd),
+      lastLiftAt: progress.lastLiftAt ? iso(progress.lastLiftAt) : null,
+      lastSeen: progress.lastSeen ? { ...progress.lastSeen, at: iso(progress.lastSeen.at) } : null,
+    } : null,
+    nextCollection: next?.date ?? null,
+    timeline: await timelineFor(db, input, c, asOf, { due, plannedStart, window, events, movedFrom, reports }),
+    nextAction: adviceOut(advice),
+  }
+}
+
+interface AdviceInput {
+  verdict: FirstContactVerdict
+  side: 'too_early' | 'open' | 'too_late'
+  input: FirstContactInput
+  due: string
+  window: ReportWindow
+  lift: BinEvent | null
+  exception: BinEvent | null
+  progress: Progress | null
+  next: NextDue | null
+  deadline: Date
+  alreadyReported: boolean
+}
+
+function adviceFor(a: AdviceInput): Advice {
+  switch (a.verdict) {
+    case 'round_in_progress':
+      return inProgressAdvice(a.window.opensAt, a.progress?.stopsBefore ?? null, a.progress?.lastSeen ?? null)
+    case 'outside_reporting_window':
+      return a.side === 'too_early' ? tooEarlyAdvice(a.due, a.window.opensAt, a.lift?.ts ?? null) : tooLateAdvice(a.window.closesAt, a.next)
+    case 'collected':
+      return collectedAdvice(a.input.stream, a.lift!.ts, a.lift!.registration, a.lift!.distanceM, a.next)
+    case 'crew_exception':
+      return exceptionAdvice(a.exception!.outcome as CrewException, a.exception!.ts, a.next)
+    case 'genuine_miss':
+      return returnVisitAdvice(a.input.stream, a.due, a.deadline, a.alreadyReported)
+    case 'not_scheduled':
+      return notScheduledAdvice(a.input.stream, a.input.date ?? null, a.next)
+  }
+}
+
+const adviceOut = (a: Advice): FirstContactAnswer['nextAction'] => ({ action: a.action, tell: a.tell, deadline: a.deadline ? iso(a.deadline) : null })
+
+async function timelineFor(
+  db: Queryable, input: FirstContactInput, c: ScheduledCollection, asOf: Date,
+  t: { due: string; plannedStart: Date; window: ReportWindow; events: BinEvent[]; movedFrom: string | null; reports: EarlierReport[] },
+) {
+  const dayEnd = ukDayEnd(t.due)
+  const until = asOf.getTime() < dayEnd.getTime() ? asOf : dayEnd
+  const pass = c.vehicleId && c.lat !== null && c.lon !== null && asOf.getTime() > t.plannedStart.getTime() - 3_600_000
+    ? await nearestPass(db, c.vehicleId, c.lat, c.lon, ukInstant(t.due), until, MAX_LIFT_DISTANCE_M)
+    : null
+  const around = t.events.find((e) => e.accepted)?.ts
+  const readings = await readingsAround(db, input.uprn, input.stream, around ?? t.plannedStart, asOf)
+  return buildTimeline({
+    scheduled: { at: t.plannedStart, roundName: c.roundName, dueDate: t.due, movedFrom: t.movedFrom, stream: input.stream },
+    window: t.window, pass: pass ? { ...pass, registration: c.registration } : null, events: t.events, readings, reports: t.reports,
+  })
+}

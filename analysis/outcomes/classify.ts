@@ -1,0 +1,103 @@
+// Writing the decided outcomes (decide.ts) into collection_outcomes: one statement per batch of due
+// days, upserting every collection in it. Idempotent: a row is rewritten only when the decision or its
+// evidence changed, and `revision` goes up (with decided_at) only when the decision did — the
+// outcome, the exception code, the deciding event, the report, the deadline or the time it was put right.
+import { addDays, daysBetween, isIsoDate, type IsoDate } from '../calendar/dates.ts'
+import type { Database } from '../../storage/database.ts'
+import { DECIDE_CTES, decideParams } from './decide.ts'
+
+export const CLASSIFY_SQL = `${DECIDE_CTES},
+written AS (
+  INSERT INTO collection_outcomes AS co (collection_id, uprn, stream, round_id, contract_id, due_date, outcome, exception_code,
+         lift_ts, lift_device_id, lift_seq, lift_vehicle_id, lift_weight_kg, lift_distance_m,
+         missed_at, first_report_id, reported_at, rectify_deadline, rectified_at, evidence, decided_at, revision)
+  SELECT collection_id, uprn, stream, round_id, contract_id, due_date, outcome, exception_code,
+         lift_ts, lift_device_id, lift_seq, lift_vehicle_id, lift_weight_kg, lift_distance_m,
+         missed_at, first_report_id, reported_at, rectify_deadline, rectified_at, evidence, $3::timestamptz, 1
+    FROM decided
+  ON CONFLICT (collection_id) DO UPDATE SET
+         outcome = EXCLUDED.outcome, exception_code = EXCLUDED.exception_code,
+         lift_ts = EXCLUDED.lift_ts, lift_device_id = EXCLUDED.lift_device_id, lift_seq = EXCLUDED.lift_seq,
+         lift_vehicle_id = EXCLUDED.lift_vehicle_id, lift_weight_kg = EXCLUDED.lift_weight_kg, lift_distance_m = EXCLUDED.lift_distance_m,
+         missed_at = EXCLUDED.missed_at, first_report_id = EXCLUDED.first_report_id, reported_at = EXCLUDED.reported_at,
+         rectify_deadline = EXCLUDED.rectify_deadline, rectified_at = EXCLUDED.rectified_at, evidence = EXCLUDED.evidence,
+         decided_at = CASE WHEN (co.outcome, co.exception_code, co.lift_ts, co.lift_device_id, co.lift_seq, co.first_report_id, co.rectify_deadline, co.rectified_at)
+                                IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.exception_code, EXCLUDED.lift_ts, EXCLUDED.lift_device_id, EXCLUDED.lift_seq,
+                                                  EXCLUDED.first_report_id, EXCLUDED.rectify_deadline, EXCLUDED.rectified_at)
+                           THEN EXCLUDED.decided_at ELSE co.decided_at END,
+         revision = co.revision + CASE WHEN (co.outcome, co.exception_code, co.lift_ts, co.lift_device_id, co.lift_seq, co.first_report_id, co.rectify_deadline, co.rectified_at)
+                                IS DISTINCT FROM (EXCLUDED.outcome, EXCLUDED.exception_code, EXCLUDED.lift_ts, EXCLUDED.lift_device_id, EXCLUDED.lift_seq,
+                                                  EXCLUDED.first_report_id, EXCLUDED.rectify_deadline, EXCLUDED.rectified_at)
+                           THEN 1 ELSE 0 END
+   WHERE (co.outcome, co.exception_code, co.lift_ts, co.lift_device_id, co.lift_seq, co.lift_vehicle_id, co.lift_weight_kg, co.lift_distance_m,
+          co.missed_at, co.first_report_id, co.reported_at, co.rectify_deadline, co.rectified_at, co.evidence)
+         IS DISTINCT FROM
+         (EXCLUDED.outcome, EXCLUDED.exception_code, EXCLUDED.lift_ts, EXCLUDED.lift_device_id, EXCLUDED.lift_seq, EXCLUDED.lift_vehicle_id,
+          EXCLUDED.lift_weight_kg, EXCLUDED.lift_distance_m, EXCLUDED.missed_at, EXCLUDED.first_report_id, EXCLUDED.reported_at,
+          EXCLUDED.rectify_deadline, EXCLUDED.rectified_at, EXCLUDED.evidence)
+  RETURNING (xmax = 0) AS inserted
+)
+SELECT (SELECT count(*) FROM decided)::int AS decided,
+       count(*) FILTER (WHERE inserted)::int AS inserted,
+       count(*) FILTER (WHERE NOT inserted)::int AS written,
+       (SELECT COALESCE(jsonb_object_agg(outcome, n), '{}'::jsonb) FROM (SELECT outcome, count(*)::int AS n FROM decided GROUP BY outcome) c) AS outcomes
+  FROM written`
+
+export interface ClassifyRange {
+  /** Due dates from `from` to `to`, both included. */
+  from: IsoDate
+  to: IsoDate
+  /** The evidence as it stands at this instant (the job's run time; tests pass simulated time). */
+  now: Date
+  /** Only these collections of the range. */
+  collectionIds?: readonly number[]
+  /** Only collections not yet settled (no outcome, or one other than collected). */
+  unsettledOnly?: boolean
+}
+
+export interface ClassifyReport {
+  from: IsoDate
+  to: IsoDate
+  /** Collections decided, and how many rows were new or rewritten (the rest were unchanged). */
+  decided: number
+  inserted: number
+  rewritten: number
+  outcomes: Record<string, number>
+  ms: number
+}
+
+export class ClassifyRangeError extends Error {
+  override name = 'KERBSIDE_ERR_CLASSIFY_RANGE'
+}
+
+/** Due days per statement: one day of a large city is one set-based statement. */
+const DAYS_PER_STATEMENT = 1
+export const MAX_CLASSIFY_DAYS = 400
+
+/** Decide and store the outcome of every collection due in the range, one day per statement. */
+export async function classifyOutcomes(db: Database, range: ClassifyRange): Promise<ClassifyReport> {
+  const { from, to } = range
+  if (!isIsoDate(from) || !isIsoDate(to)) throw new ClassifyRangeError(`from and to must be calendar days written YYYY-MM-DD, got ${JSON.stringify(from)} and ${JSON.stringify(to)}`)
+  const span = daysBetween(from, to)
+  if (span < 0) throw new ClassifyRangeError(`to (${to}) is before from (${from})`)
+  if (span >= MAX_CLASSIFY_DAYS) throw new ClassifyRangeError(`a classification may span at most ${MAX_CLASSIFY_DAYS} days; ${from}..${to} spans ${span + 1}`)
+  const t0 = performance.now()
+  const report: ClassifyReport = { from, to, decided: 0, inserted: 0, rewritten: 0, outcomes: {}, ms: 0 }
+  for (let day = from; day <= to; day = addDays(day, DAYS_PER_STATEMENT)) {
+    const last = addDays(day, DAYS_PER_STATEMENT - 1) < to ? addDays(day, DAYS_PER_STATEMENT - 1) : to
+    const row = await db.transaction(async (tx) => {
+      // Room to hash and sort a day of a large city in memory.
+      await tx.query(`SET LOCAL work_mem = '64MB'`)
+      const { rows } = await tx.query<{ decided: number; inserted: number; written: number; outcomes: Record<string, number> }>(
+        CLASSIFY_SQL, decideParams({ from: day, to: last, now: range.now, collectionIds: range.collectionIds, unsettledOnly: range.unsettledOnly }),
+      )
+      return rows[0]!
+    })
+    report.decided += row.decided
+    report.inserted += row.inserted
+    report.rewritten += row.written
+    for (const [k, n] of Object.entries(row.outcomes)) report.outcomes[k] = (report.outcomes[k] ?? 0) + n
+  }
+  report.ms = Math.round(performance.now() - t0)
+  return report
+}
