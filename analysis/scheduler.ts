@@ -25,6 +25,8 @@ export interface JobDefinition {
   /** The period a run at `now` covers, e.g. '2026-11-23' for a daily job; runs are idempotent per period. */
   period: (now: Date) => string
   run: (ctx: JobContext) => Promise<Record<string, unknown> | void>
+  /** Also run once when the scheduler starts (catch up after downtime; a period already done is skipped). */
+  runAtStart?: boolean
 }
 
 export type JobResult = { status: 'done' | 'skipped' | 'locked' | 'failed'; detail?: unknown }
@@ -108,6 +110,12 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
     cron.schedule(job.schedule, () => void runJob(job).catch((err: unknown) => logger.error({ err, job: job.name }, 'job could not start')), { timezone: opts.timezone, noOverlap: true, name: job.name }),
   )
   if (opts.autostart === false) for (const t of tasks) void t.stop()
+  else {
+    // Catch up in the background: a fresh start at 10:00 should not wait for tomorrow's 02:20.
+    for (const job of jobs.values()) {
+      if (job.runAtStart) void runJob(job).catch((err: unknown) => logger.error({ err, job: job.name }, 'catch-up run failed'))
+    }
+  }
 
   return {
     runNow(name, now) {

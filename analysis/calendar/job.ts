@@ -16,6 +16,7 @@ export const calendarJob: JobDefinition = {
   name: 'calendar',
   // 02:20 daily: after midnight, before crews start; also run after every registry import.
   schedule: '20 2 * * *',
+  runAtStart: true,
   period: (now) => localDate(now),
   async run({ db, now }) {
     const report = await generateCalendar(db, calendarHorizon(now))
