@@ -3,12 +3,14 @@
 // (a period already done is skipped): several API replicas, or a restart, never double a run.
 import cron from 'node-cron'
 import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
 import { calendarJob } from './calendar/job.ts'
 import { outcomesJob } from './outcomes/job.ts'
 import { kpiRollupJob } from './performance/job.ts'
+import { retentionJob } from './privacy/retention-job.ts'
 import { rewardsJob } from './rewards/job.ts'
 
 export interface JobContext {
@@ -16,6 +18,8 @@ export interface JobContext {
   logger: Logger
   now: Date
   period: string
+  /** The service's configuration, when the scheduler was given it. */
+  config?: Config
 }
 
 export interface JobDefinition {
@@ -65,6 +69,7 @@ export const CORE_JOBS: JobDefinition[] = [
   outcomesJob,
   kpiRollupJob,
   rewardsJob,
+  retentionJob,
 ]
 
 export interface Scheduler {
@@ -72,7 +77,7 @@ export interface Scheduler {
   stop(): void
 }
 
-export function startScheduler(opts: { db: Database; logger: Logger; registry: Registry; timezone: string; jobs?: JobDefinition[]; autostart?: boolean }): Scheduler {
+export function startScheduler(opts: { db: Database; logger: Logger; registry: Registry; timezone: string; jobs?: JobDefinition[]; autostart?: boolean; config?: Config }): Scheduler {
   const { db, logger } = opts
   const jobs = new Map((opts.jobs ?? CORE_JOBS).map((j) => [j.name, j]))
   const runs = new Counter({ name: 'kerbside_job_runs_total', help: 'Scheduled job runs by job and result', labelNames: ['job', 'status'], registers: [opts.registry] })
@@ -90,7 +95,7 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
       )
       const t0 = performance.now()
       try {
-        const detail = (await job.run({ db, logger: logger.child({ job: job.name, period }), now, period })) ?? {}
+        const detail = (await job.run({ db, logger: logger.child({ job: job.name, period }), now, period, config: opts.config })) ?? {}
         await db.query(`UPDATE job_runs SET status = 'done', finished_at = now(), detail = $3 WHERE job = $1 AND period = $2`, [job.name, period, JSON.stringify(detail)])
         return { status: 'done', detail }
       } catch (err) {

@@ -122,7 +122,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,
   })
   const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
-  const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE }) : null
+  const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config }) : null
   // Guarded by a database lock: with several API instances, one delivers at a time.
   const webhookUrls = crmWebhookUrls(config)
   const crmWebhooks = webhookUrls.length > 0

@@ -47,6 +47,12 @@ export const ConfigSchema = Type.Object({
   KERBSIDE_JOBS: Bool(true),
   KERBSIDE_TIMEZONE: Type.String({ default: 'Europe/London' }),
 
+  // Retention (analysis/privacy, docs/data-protection.md): days kept; 0 keeps forever.
+  REPORT_CONTACT_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 90, description: "Reporters' contact details and the free text of missed-bin reports, after the report was made" }),
+  AUDIT_LOG_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 730, description: 'Entries of the audit log of household reads' }),
+  READINGS_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 400, description: 'Bin sensor readings, raw and their hourly roll-up' }),
+  POSITION_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 90, description: 'Refuse-vehicle GPS positions (the movements of crews)' }),
+
   // CRM webhooks (analysis/crm-feed, docs/crm-integration.md).
   CRM_WEBHOOK_URL: Type.Optional(Type.String({ description: 'Comma-separated http(s) URLs the CRM receives events at (signed webhooks); unset = no webhooks, the pull API only' })),
   CRM_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC-SHA256 signing secret shared with the CRM; comma-separate two during a rotation' })),
