@@ -12,9 +12,9 @@ export interface RetryPolicy {
   maxDelayMs: number
 }
 
-// 16 attempts at 30 s, 1 min, 2 min … capped at 6 h: about two days of trying, as a CRM's weekend
-// maintenance window needs, before a person is asked to look.
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 16, baseDelayMs: 30_000, maxDelayMs: 6 * 3_600_000 }
+// 20 attempts, waiting 30 s, 1 min, 2 min … up to 6 h between them: with the jitter, 1.3 to 2.6 days
+// of trying (a CRM's weekend maintenance window) before a person is asked to look.
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 20, baseDelayMs: 30_000, maxDelayMs: 6 * 3_600_000 }
 
 export type Verdict =
   | { kind: 'delivered'; statusCode: number }

@@ -2,8 +2,18 @@
 // webhook bodies and as items of the pull API (GET /api/v1/events). Declared once: the outbox checks
 // what it stores against it, fastify serialises and documents it, CRMs and the dashboard import the types.
 // docs/crm-integration.md describes each event.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox'
 import { WASTE_STREAMS } from './domain.ts'
+
+// TypeBox's Value.Check knows no formats until they are registered (fastify's ajv has its own).
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+const realDay = (v: string) => {
+  const m = ISO_DAY.exec(v)
+  return !!m && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v)
+}
+if (!FormatRegistry.Has('date')) FormatRegistry.Set('date', realDay)
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => ISO_DATE_TIME.test(v) && realDay(v.slice(0, 10)) && Number.isFinite(Date.parse(v)))
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 const Stream = Type.Union(WASTE_STREAMS.map((s) => Type.Literal(s)))
