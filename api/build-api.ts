@@ -33,6 +33,7 @@ import { crmEventRoutes } from './routes/crm-events.ts'
 import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
 import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
+import { privacyRoutes } from './routes/privacy.ts'
 import { firstContactRoutes } from './routes/first-contact.ts'
 import type { AssessReport } from '../storage/reports.ts'
 
@@ -108,6 +109,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(keyRoutes, { db: opts.db })
     await v1.register(userRoutes, { db: opts.db })
     await v1.register(householdRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
+    await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
     await v1.register(mapRoutes, { db: opts.db })

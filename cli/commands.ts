@@ -4,6 +4,7 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { registryCommands } from './registry-command.ts'
 import { demoCommand } from './demo-command.ts'
+import { privacyCommand } from './privacy-command.ts'
 
 export interface ExtraCommand {
   name: string
@@ -15,3 +16,4 @@ export interface ExtraCommand {
 export const extraCommands: ExtraCommand[] = []
 extraCommands.push(...registryCommands)
 extraCommands.push(demoCommand)
+extraCommands.push(privacyCommand)
