@@ -7,6 +7,10 @@ export const REDACT_PATHS = [
   'password', '*.password', 'secret', '*.secret', 'secretHash', '*.secretHash', 'apiKey', '*.apiKey', 'api_key', '*.api_key',
   'authorization', '*.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie',
   'email', '*.email', 'phone', '*.phone', 'first_name', '*.first_name', 'last_name', '*.last_name', '*.contactName',
+  // Personal data under the names the code uses (storage/reports.ts ReportContact, Open311 fields,
+  // dashboard users and sessions, the CRM reference): docs/data-protection.md.
+  'firstName', '*.firstName', 'lastName', '*.lastName', 'account_id', '*.account_id', 'accountId', '*.accountId',
+  'contact', '*.contact', 'displayName', '*.displayName', 'crmRef', '*.crmRef', 'crm_ref', '*.crm_ref', 'token', '*.token',
 ]
 
 /** Strip credentials that may travel in a query string (WebSocket clients, Open311) before a URL is logged. */
