@@ -21,7 +21,8 @@ export interface SimulatedCityOptions {
   city: CityOptions
   /** Days to simulate from the city's start. */
   days: number
-  behaviour?: BehaviourOptions
+  /** The simulation's behaviour; a function of the city to single out its rounds or vehicles. */
+  behaviour?: BehaviourOptions | ((city: City) => BehaviourOptions)
   /** Messages per writeBatch transaction; default 5,000. */
   batchSize?: number
 }
@@ -46,7 +47,8 @@ export async function loadSimulatedCity(db: Database, opts: SimulatedCityOptions
   // after the end, so that every simulated collection has its next one scheduled.
   await installCity(db, city, { calendar: { from: addDays(start, -7), to: addDays(start, opts.days + 14), today: addDays(start, -8) } })
   const t1 = performance.now()
-  const sim = createSimulation(city, { days: opts.days, truthReadings: false, behaviour: opts.behaviour })
+  const behaviour = typeof opts.behaviour === 'function' ? opts.behaviour(city) : opts.behaviour
+  const sim = createSimulation(city, { days: opts.days, truthReadings: false, behaviour })
   const kinds = new Map(city.devices.map((d) => [d.deviceId, d.kind]))
   const stored = { reading: 0, lift: 0, position: 0, status: 0 }
   const reports: SimulatedReport[] = []

@@ -22,7 +22,7 @@ beforeEach(async () => {
   await db.query(`DELETE FROM job_runs WHERE job = 'outcomes'`)
 })
 
-const run = (now: string) => outcomesJob.run({ db, logger: silentLogger, now: new Date(now), period: new Date(now).toISOString().slice(0, 13) })
+const run = async (now: string) => (await outcomesJob.run({ db, logger: silentLogger, now: new Date(now), period: new Date(now).toISOString().slice(0, 13) })) as Record<string, unknown>
 const outcomeOf = async (uprn: number, due: string) =>
   (await db.query<{ outcome: string }>(`SELECT outcome FROM collection_outcomes WHERE uprn = $1 AND due_date = $2`, [uprn, due])).rows[0]?.outcome
 const fileWithoutAssessor = async (uprn: number, due: string, at: string) =>
