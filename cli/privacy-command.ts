@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { retentionDays } from '../analysis/privacy/retention-job.ts'
 import type { Config } from '../core/config.ts'
 import { isUprn } from '../core/contract/domain.ts'
-import type { ErasureResult, RawReadings, SubjectAccessExport } from '../core/contract/privacy.ts'
+import { ERASURE_CATEGORIES, type ErasureResult, type RawReadings, type SubjectAccessExport } from '../core/contract/privacy.ts'
 import type { Logger } from '../core/log.ts'
 import { recordAudit } from '../storage/audit.ts'
 import type { Database } from '../storage/database.ts'
@@ -94,7 +94,8 @@ async function eraseCommand(args: string[], env: Env): Promise<number> {
     console.error(`kerbside privacy: no household with UPRN ${uprn}`)
     return 1
   }
-  console.log(`Erasure ${result.record.erasureId} for UPRN ${uprn}: ${Object.entries(result.record.erased).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  const erased = result.record.erased
+  console.log(`Erasure ${result.record.erasureId} for UPRN ${uprn}: ${ERASURE_CATEGORIES.filter((c) => c in erased).map((c) => `${c} ${erased[c]}`).join(', ')}`)
   for (const note of result.notes) console.log(`  note: ${note}`)
   return 0
 }
