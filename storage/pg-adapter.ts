@@ -20,6 +20,12 @@ const typeParsers = {
   },
 } as pg.CustomTypesConfig
 
+/** Whether a client's connection is unusable (so it is destroyed rather than returned to the pool). */
+const brokenConnection = (client: pg.PoolClient): boolean => {
+  const c = client as unknown as { _ending?: boolean; connection?: { stream?: { destroyed?: boolean } } }
+  return Boolean(c._ending || c.connection?.stream?.destroyed)
+}
+
 export interface PgOptions {
   connectionString: string
   poolSize?: number
@@ -45,6 +51,10 @@ export function createPgDatabase(opts: PgOptions): Database & { pool: pg.Pool } 
 
   async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await pool.connect()
+    // A checked-out client whose connection dies emits 'error'; the pool only listens on idle ones.
+    // Without this the process would crash; the failed query rejects and the caller retries.
+    const onError = (err: Error) => opts.logger.warn({ err: err.message }, 'PostgreSQL connection lost during a transaction')
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const value = await fn({ query: (sql, params) => query(client, sql, params), exec: async (sql) => void (await client.query(sql)) })
@@ -54,7 +64,9 @@ export function createPgDatabase(opts: PgOptions): Database & { pool: pg.Pool } 
       await client.query('ROLLBACK').catch(() => undefined)
       throw err
     } finally {
-      client.release()
+      client.off('error', onError)
+      // A client whose connection broke must not go back to the pool.
+      client.release(brokenConnection(client))
     }
   }
 
