@@ -7,6 +7,7 @@ import { localDate } from '../../analysis/calendar/dates.ts'
 import type { Database } from '../../storage/database.ts'
 import { collectionHistory, getHousehold, householdBins, nextCollections, openReports, searchHouseholds } from '../../storage/households.ts'
 import { auditEntries } from '../../storage/audit.ts'
+import { rewardBalance } from '../../analysis/rewards/ledger.ts'
 import { CollectionHistory, CollectionRecord, HouseholdMatch, HouseholdSummary, Stream } from '../schemas/households.ts'
 import { DateTime, Errors, Paging, Uprn } from '../schemas/common.ts'
 import { httpError } from '../errors.ts'
@@ -42,10 +43,10 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
     },
   }, async (req) => {
     const household = await found(req.params.uprn)
-    const [bins, next, reports] = await Promise.all([
-      householdBins(db, household.uprn), nextCollections(db, household.uprn, localDate(new Date(), timezone)), openReports(db, household.uprn),
+    const [bins, next, reports, rewardPoints] = await Promise.all([
+      householdBins(db, household.uprn), nextCollections(db, household.uprn, localDate(new Date(), timezone)), openReports(db, household.uprn), rewardBalance(db, household.uprn),
     ])
-    return { household, bins, nextCollections: next, openReports: reports }
+    return { household, bins, nextCollections: next, openReports: reports, rewardBalance: rewardPoints }
   })
 
   app.get('/households/:uprn/collections', {

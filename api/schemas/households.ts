@@ -27,6 +27,7 @@ export const HouseholdSummary = Type.Object({
     reportId: Type.Integer(), stream: Type.String(), collectionDate: Nullable(IsoDay), requestedAt: DateTime, validity: Type.String(),
     expectedDatetime: Nullable(DateTime), statusNotes: Nullable(Type.String()),
   })),
+  rewardBalance: Type.Integer({ description: 'Points in the reward scheme ledger (GET …/rewards for the entries)' }),
 }, { $id: 'HouseholdSummary' })
 export type HouseholdSummary = Static<typeof HouseholdSummary>
 

@@ -47,6 +47,7 @@ describe('household summary', () => {
     const next = DAYS.find((d) => d >= localDate(new Date()))!
     expect(body.nextCollections).toEqual([{ stream: 'residual', dueDate: next, scheduledDate: next, roundId: 'r1' }])
     expect(body.openReports).toEqual([expect.objectContaining({ stream: 'residual', collectionDate: '2026-11-09', validity: 'pending' })])
+    expect(body.rewardBalance).toBe(0)
   })
 
   test('unknown household 404, bad UPRN 400, no key 401, wrong role 403', async () => {
