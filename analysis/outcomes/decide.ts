@@ -61,53 +61,55 @@ WITH target AS MATERIALIZED (
          h.lat AS h_lat, h.lon AS h_lon,
          (sc.due_date::timestamp AT TIME ZONE 'Europe/London') AS day_start,
          ((sc.due_date + 1)::timestamp AT TIME ZONE 'Europe/London') AS day_end,
-         ((sc.due_date + r.ends_at) AT TIME ZONE 'Europe/London') AS planned_end,
-         -- Later evidence belongs to this collection until the day of the household's next one of the
-         -- stream, and for four weeks at most.
-         (least(nx.due_date, sc.due_date + $11::int)::timestamp AT TIME ZONE 'Europe/London') AS claim_until
+         ((sc.due_date + r.ends_at) AT TIME ZONE 'Europe/London') AS planned_end
     FROM scheduled_collections sc
     JOIN rounds r ON r.round_id = sc.round_id
     JOIN households h ON h.uprn = sc.uprn
-    LEFT JOIN LATERAL (
-      SELECT n.due_date FROM scheduled_collections n
-       WHERE n.uprn = sc.uprn AND n.stream = sc.stream AND n.due_date > sc.due_date AND NOT n.cancelled
-       ORDER BY n.due_date LIMIT 1) nx ON true
    WHERE sc.due_date BETWEEN $1::date AND $2::date AND NOT sc.cancelled
      AND ($4::bigint[] IS NULL OR sc.collection_id = ANY($4::bigint[]))
      AND (NOT $7::boolean OR NOT EXISTS (SELECT 1 FROM collection_outcomes o WHERE o.collection_id = sc.collection_id AND o.outcome = 'collected'))
 ),
+target_bins AS MATERIALIZED (
+  -- The household's bins of the collection's stream (usually one).
+  SELECT t.collection_id, b.bin_id, b.rfid_tag FROM target t JOIN bins b ON b.uprn = t.uprn AND b.stream = t.stream
+),
 day_events AS MATERIALIZED (
-  -- Lift events of the household's bin of the stream on the due day: bins as ingest resolved them
-  -- from the tag, then tags it did not know yet, matched to the bin now. The constant bounds let the
-  -- planner keep to the chunks of these days.
+  -- Lift events of those bins on the due day: by the bin ingest resolved from the tag, or, for tags it
+  -- did not know yet (bin_id NULL), by the tag now. The constant bounds keep the planner to the chunks
+  -- of these days.
   SELECT t.collection_id, l.ts, l.device_id, l.seq, l.vehicle_id, l.outcome, l.weight_kg, true AS on_day,
          kerbside_distance_m(t.h_lat, t.h_lon, l.lat, l.lon) AS distance_m
-    FROM target t
-    JOIN lift_events l ON l.uprn = t.uprn AND l.ts >= t.day_start AND l.ts < t.day_end
-    JOIN bins b ON b.bin_id = l.bin_id AND b.stream = t.stream
+    FROM lift_events l
+    JOIN target_bins tb ON tb.bin_id = l.bin_id
+    JOIN target t ON t.collection_id = tb.collection_id AND l.ts >= t.day_start AND l.ts < t.day_end
    WHERE l.ts >= $8::timestamptz AND l.ts < $10::timestamptz AND l.ts <= $3::timestamptz
   UNION ALL
   SELECT t.collection_id, l.ts, l.device_id, l.seq, l.vehicle_id, l.outcome, l.weight_kg, true AS on_day,
          kerbside_distance_m(t.h_lat, t.h_lon, l.lat, l.lon) AS distance_m
-    FROM target t
-    JOIN bins b ON b.uprn = t.uprn AND b.stream = t.stream AND b.rfid_tag IS NOT NULL
-    JOIN lift_events l ON l.tag = b.rfid_tag AND l.bin_id IS NULL AND l.ts >= t.day_start AND l.ts < t.day_end
-   WHERE l.ts >= $8::timestamptz AND l.ts < $10::timestamptz AND l.ts <= $3::timestamptz
+    FROM lift_events l
+    JOIN target_bins tb ON tb.rfid_tag = l.tag
+    JOIN target t ON t.collection_id = tb.collection_id AND l.ts >= t.day_start AND l.ts < t.day_end
+   WHERE l.bin_id IS NULL AND l.ts >= $8::timestamptz AND l.ts < $10::timestamptz AND l.ts <= $3::timestamptz
 ),
 later_events AS MATERIALIZED (
-  -- After the due day until the next collection, only for collections not emptied on the day (few):
-  -- probed per collection through the (uprn, ts) and (tag, ts) indexes.
+  -- After the due day, only for collections not emptied on it (few), probed per collection through the
+  -- (uprn, ts) and (tag, ts) indexes. Evidence belongs to this collection until the day of the
+  -- household's next collection of the stream, and for MAX_CLAIM_DAYS at most.
   SELECT t.collection_id, l.ts, l.device_id, l.seq, l.vehicle_id, l.outcome, l.weight_kg, false AS on_day,
          kerbside_distance_m(t.h_lat, t.h_lon, l.lat, l.lon) AS distance_m
     FROM target t
-    JOIN bins b ON b.uprn = t.uprn AND b.stream = t.stream
+    CROSS JOIN LATERAL (
+      SELECT (least((SELECT n.due_date FROM scheduled_collections n
+                      WHERE n.uprn = t.uprn AND n.stream = t.stream AND n.due_date > t.due_date AND NOT n.cancelled
+                      ORDER BY n.due_date LIMIT 1), t.due_date + $11::int)::timestamp AT TIME ZONE 'Europe/London') AS claim_until) c
+    JOIN target_bins b ON b.collection_id = t.collection_id
     CROSS JOIN LATERAL (
       SELECT x.ts, x.device_id, x.seq, x.vehicle_id, x.outcome, x.weight_kg, x.lat, x.lon FROM lift_events x
-       WHERE x.uprn = t.uprn AND x.bin_id = b.bin_id AND x.ts >= t.day_end AND x.ts < t.claim_until AND x.ts <= $3::timestamptz
+       WHERE x.uprn = t.uprn AND x.bin_id = b.bin_id AND x.ts >= t.day_end AND x.ts < c.claim_until AND x.ts <= $3::timestamptz
          AND x.ts >= $8::timestamptz AND x.ts < $9::timestamptz
       UNION ALL
       SELECT x.ts, x.device_id, x.seq, x.vehicle_id, x.outcome, x.weight_kg, x.lat, x.lon FROM lift_events x
-       WHERE x.tag = b.rfid_tag AND x.bin_id IS NULL AND x.ts >= t.day_end AND x.ts < t.claim_until AND x.ts <= $3::timestamptz
+       WHERE x.tag = b.rfid_tag AND x.bin_id IS NULL AND x.ts >= t.day_end AND x.ts < c.claim_until AND x.ts <= $3::timestamptz
          AND x.ts >= $8::timestamptz AND x.ts < $9::timestamptz
     ) l
    WHERE t.day_end <= $3::timestamptz
