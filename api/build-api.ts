@@ -32,6 +32,8 @@ import { rewardRoutes } from './routes/rewards.ts'
 import { crmEventRoutes } from './routes/crm-events.ts'
 import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
+import { contractRoutes } from './routes/contracts.ts'
+import { reportRoutes } from './routes/reports.ts'
 import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
 import { privacyRoutes } from './routes/privacy.ts'
 import { firstContactRoutes } from './routes/first-contact.ts'
@@ -117,6 +119,8 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(crmEventRoutes, { db: opts.db })
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
+    await v1.register(contractRoutes, { db: opts.db })
+    await v1.register(reportRoutes, { db: opts.db })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db, assessReport: opts.assessReport })
   await app.register(ngsiLdRoutes, { prefix: '/ngsi-ld/v1', db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })

@@ -1,6 +1,6 @@
 // Request and response shapes shared by several routes. Declared once: fastify validates with them,
 // the OpenAPI document is generated from them, and the dashboard imports their static types.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 export const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -31,3 +31,10 @@ export const TimeRange = Type.Object({
   from: DateTime,
   to: DateTime,
 })
+
+/**
+ * A reference to a named schema ({ $ref: its $id }) that keeps the schema's static type: TypeBox
+ * 0.34's Type.Ref('Name') types as unknown, which would leave every nested field of a response
+ * untyped for the routes and for the dashboard that imports these types.
+ */
+export const Ref = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T>>(Type.Ref(schema.$id!))

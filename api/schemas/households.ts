@@ -2,7 +2,7 @@
 // the dashboard imports the static types.
 import { Type, type Static } from '@sinclair/typebox'
 import { COLLECTION_OUTCOMES, WASTE_STREAMS } from '../../core/contract/domain.ts'
-import { DateTime, Uprn } from './common.ts'
+import { DateTime, Ref, Uprn } from './common.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const IsoDay = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
@@ -40,7 +40,7 @@ export const CollectionRecord = Type.Object({
 }, { $id: 'CollectionRecord' })
 export type CollectionRecord = Static<typeof CollectionRecord>
 
-export const CollectionHistory = Type.Object({ total: Type.Integer(), items: Type.Array(Type.Ref('CollectionRecord')) }, { $id: 'CollectionHistory' })
+export const CollectionHistory = Type.Object({ total: Type.Integer(), items: Type.Array(Ref(CollectionRecord)) }, { $id: 'CollectionHistory' })
 export type CollectionHistory = Static<typeof CollectionHistory>
 
 export const HouseholdMatch = Type.Object({ uprn: Uprn, address: Type.String(), postcode: Nullable(Type.String()), ward: Nullable(Type.String()) }, { $id: 'HouseholdMatch' })

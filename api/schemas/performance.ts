@@ -4,7 +4,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { DRILL_KPIS } from '../../analysis/performance/drill-down.ts'
 import { MAX_RANGE_DAYS } from '../../analysis/performance/periods.ts'
-import { DateTime, Paging, Uprn } from './common.ts'
+import { DateTime, Paging, Ref, Uprn } from './common.ts'
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD (local day of the council)' })
@@ -59,7 +59,7 @@ export const KpiFigures = Type.Object({
   rectifiedInTimePct: Nullable(Type.Number({ description: 'rectified / (rectified + not rectified in time) × 100' })),
   invalidReportPct: Nullable(Type.Number({ description: 'invalid / (valid + invalid) reports × 100' })),
   reports: Type.Object({ total: Count, valid: Count, invalid: Count, pending: Count }),
-  exceptionsByCode: Type.Ref('ExceptionsByCode'),
+  exceptionsByCode: Ref(ExceptionsByCode),
 }, { $id: 'KpiFigures' })
 export type KpiFigures = Static<typeof KpiFigures>
 
@@ -83,10 +83,10 @@ export type ScoreComponent = Static<typeof ScoreComponent>
 
 /** What every period, round or contract is assessed with. */
 const Assessment = {
-  figures: Type.Ref('KpiFigures'),
-  points: Type.Ref('Points'),
+  figures: Ref(KpiFigures),
+  points: Ref(Points),
   score: Nullable(Type.Number({ minimum: 0, maximum: 100, description: '0–100; see docs/kpis.md' })),
-  targets: Type.Array(Type.Ref('ScoreComponent')),
+  targets: Type.Array(Ref(ScoreComponent)),
 }
 
 export const MonthDeduction = Type.Object({
@@ -105,7 +105,7 @@ export const ContractPerformance = Type.Object({
   from: Day, to: Day,
   asOf: Type.String({ format: 'date-time', description: 'Deadlines are judged as of this instant' }),
   ...Assessment,
-  deduction: Type.Object({ months: Type.Array(Type.Ref('MonthDeduction')), total: Money }),
+  deduction: Type.Object({ months: Type.Array(Ref(MonthDeduction)), total: Money }),
   source: Type.Object({ rolledUpDays: Count, liveDays: Count }, { description: 'Days read from the KPI roll-up, and days computed live' }),
 }, { $id: 'ContractPerformance' })
 export type ContractPerformance = Static<typeof ContractPerformance>
@@ -114,13 +114,13 @@ export const LeagueRow = Type.Object({
   rank: Type.Integer({ minimum: 1 }), roundId: Type.String(), name: Type.String(), stream: Type.String(), vehicleId: Nullable(Type.String()),
   ...Assessment,
 }, { $id: 'LeagueRow' })
-export const League = Type.Object({ from: Day, to: Day, asOf: DateTime, rounds: Type.Array(Type.Ref('LeagueRow')) }, { $id: 'League' })
+export const League = Type.Object({ from: Day, to: Day, asOf: DateTime, rounds: Type.Array(Ref(LeagueRow)) }, { $id: 'League' })
 export type LeagueRow = Static<typeof LeagueRow>
 export type League = Static<typeof League>
 
 export const TrendPoint = Type.Object({ period: Type.String({ description: 'YYYY-MM-DD, YYYY-Www or YYYY-MM' }), from: Day, to: Day, ...Assessment }, { $id: 'TrendPoint' })
 export const Trends = Type.Object({
-  from: Day, to: Day, asOf: DateTime, granularity: Type.String(), points: Type.Array(Type.Ref('TrendPoint')),
+  from: Day, to: Day, asOf: DateTime, granularity: Type.String(), points: Type.Array(Ref(TrendPoint)),
 }, { $id: 'Trends' })
 export type TrendPoint = Static<typeof TrendPoint>
 export type Trends = Static<typeof Trends>
@@ -128,7 +128,7 @@ export type Trends = Static<typeof Trends>
 const breakdownFields = {
   key: Type.String(),
   scheduled: Count, missed: Count, collectedLate: Count, crewExceptions: Count, returnVisits: Count,
-  exceptionsByCode: Type.Ref('ExceptionsByCode'),
+  exceptionsByCode: Ref(ExceptionsByCode),
   missedPer100k: Nullable(Type.Number()),
 }
 export const Breakdown = Type.Object(breakdownFields, { $id: 'Breakdown' })
@@ -145,16 +145,16 @@ export const RepeatHousehold = Type.Object({
 }, { $id: 'RepeatHousehold' })
 export const WhyMissed = Type.Object({
   contractId: Type.String(), from: Day, to: Day,
-  total: Type.Ref('Breakdown'),
+  total: Ref(Breakdown),
   by: Type.Object({
-    round: Type.Array(Type.Ref('Breakdown')), street: Type.Array(Type.Ref('StreetBreakdown')), ward: Type.Array(Type.Ref('Breakdown')),
-    vehicle: Type.Array(Type.Ref('Breakdown')), stream: Type.Array(Type.Ref('Breakdown')),
-    weekday: Type.Array(Type.Ref('Breakdown'), { description: 'Key: ISO weekday of the due date, 1 = Monday' }),
-    hour: Type.Array(Type.Ref('Breakdown'), { description: 'Key: local hour the round passed the property, or not_passed' }),
-    window: Type.Array(Type.Ref('Breakdown'), { description: 'Key: before, within or after the round\'s scheduled hours, or not_passed' }),
+    round: Type.Array(Ref(Breakdown)), street: Type.Array(Ref(StreetBreakdown)), ward: Type.Array(Ref(Breakdown)),
+    vehicle: Type.Array(Ref(Breakdown)), stream: Type.Array(Ref(Breakdown)),
+    weekday: Type.Array(Ref(Breakdown), { description: 'Key: ISO weekday of the due date, 1 = Monday' }),
+    hour: Type.Array(Ref(Breakdown), { description: 'Key: local hour the round passed the property, or not_passed' }),
+    window: Type.Array(Ref(Breakdown), { description: 'Key: before, within or after the round\'s scheduled hours, or not_passed' }),
   }),
-  hotspots: Type.Object({ cellM: Type.Integer(), minScheduled: Type.Integer(), streets: Type.Array(Type.Ref('Hotspot')), cells: Type.Array(Type.Ref('Hotspot')) }),
-  repeatHouseholds: Type.Object({ total: Count, households: Type.Array(Type.Ref('RepeatHousehold')) }),
+  hotspots: Type.Object({ cellM: Type.Integer(), minScheduled: Type.Integer(), streets: Type.Array(Ref(Hotspot)), cells: Type.Array(Ref(Hotspot)) }),
+  repeatHouseholds: Type.Object({ total: Count, households: Type.Array(Ref(RepeatHousehold)) }),
   returnTrips: Type.Object({
     visits: Count, costPerVisit: Money, costPerKm: Money, kmPerVisit: Type.Number(), km: Type.Number(), cost: Money,
     collectedLateVisits: Type.Integer({ description: 'Late collections: counted, not costed' }),
@@ -172,7 +172,7 @@ export const KpiCollection = Type.Object({
   reportedAt: Nullable(DateTime), rectifyDeadline: Nullable(DateTime), rectifiedAt: Nullable(DateTime),
   repeat: Type.Boolean(), notRectifiedInTime: Type.Boolean(), points: Type.Number({ description: 'Default points this miss earned' }),
 }, { $id: 'KpiCollection' })
-export const KpiCollectionPage = Type.Object({ total: Count, limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(Type.Ref('KpiCollection')) }, { $id: 'KpiCollectionPage' })
+export const KpiCollectionPage = Type.Object({ total: Count, limit: Type.Integer(), offset: Type.Integer(), items: Type.Array(Ref(KpiCollection)) }, { $id: 'KpiCollectionPage' })
 export type KpiCollection = Static<typeof KpiCollection>
 export type KpiCollectionPage = Static<typeof KpiCollectionPage>
 

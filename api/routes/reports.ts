@@ -1,0 +1,37 @@
+// Missed-bin reports for the dashboard's reports list: Open311 GET requests.json carries neither the
+// validity nor the reason a report was judged invalid, which the contract manager needs beside the
+// status and the return-visit deadline. Same roles as reading Open311 requests; never the reporter.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Database } from '../../storage/database.ts'
+import { listReports } from '../../storage/reports.ts'
+import { httpError } from '../errors.ts'
+import { Errors } from '../schemas/common.ts'
+import { ReportRow, ReportsQuery } from '../schemas/reports.ts'
+
+export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  app.addSchema(ReportRow)
+
+  app.get('/reports', {
+    preHandler: app.requireRole('crm', 'contract_manager', 'viewer'),
+    schema: {
+      tags: ['open311'], summary: 'Missed-bin reports, newest first, with status, validity and the return-visit deadline', security: [{ apiKey: [] }],
+      querystring: ReportsQuery, response: { 200: Type.Array(Type.Ref('ReportRow')), ...Errors },
+    },
+  }, async (req) => {
+    const q = req.query
+    const from = q.from ? new Date(q.from) : undefined
+    const to = q.to ? new Date(q.to) : undefined
+    if (from && to && to < from) throw httpError(400, 'KERBSIDE_ERR_BAD_RANGE', '`to` must not be before `from`.')
+    const reports = await listReports(db, {
+      statuses: q.status ? [q.status] : undefined, validities: q.validity ? [q.validity] : undefined,
+      serviceCodes: q.stream ? [`missed_${q.stream}`] : undefined, uprn: q.uprn, from, to, limit: q.limit,
+    })
+    return reports.map((r) => ({
+      reportId: r.id, serviceCode: r.serviceCode, stream: r.stream, uprn: r.uprn, address: r.address, postcode: r.postcode,
+      collectionDate: r.collectionDate, requestedAt: r.requestedAt.toISOString(), status: r.status, statusNotes: r.statusNotes,
+      validity: r.validity, invalidReason: r.invalidReason, expectedDatetime: r.expectedDatetime?.toISOString() ?? null,
+      closedAt: r.closedAt?.toISOString() ?? null, agencyResponsible: r.agencyResponsible,
+    }))
+  })
+}
