@@ -62,6 +62,9 @@ export const kpiRollupJob: JobDefinition = {
   period: (now) => localDate(now),
   async run({ db, now }) {
     const today = localDate(now)
+    // The embedded engine has no autovacuum, so nothing else keeps the planner's statistics of
+    // these fast-growing tables fresh; without them it plans a month of outcomes as one row.
+    if (db.kind === 'pglite') await db.query(`ANALYZE collection_outcomes, missed_reports, kpi_round_days, kpi_days`)
     const rollup = await refreshRollup(db, { now, ensure: { from: firstOfMonth(addDays(firstOfMonth(today), -1)), to: today } })
     const months = await storeMonthToDate(db, { now })
     return { ...rollup, months: months.length }

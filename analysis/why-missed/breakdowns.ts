@@ -52,34 +52,49 @@ outcomes AS (
      AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
 ),
 -- Collections the round did not lift or refuse on the day: when it passed them (see above).
-passing AS (
-  SELECT o.collection_id, coalesce(before.lift_ts, after.lift_ts) AS passed_at
+passing AS MATERIALIZED (
+  SELECT o.*, coalesce(before.lift_ts, after.lift_ts) AS passed_at
     FROM outcomes o
-    JOIN round_households me ON me.round_id = o.round_id AND me.uprn = o.uprn
+    LEFT JOIN round_households me ON me.round_id = o.round_id AND me.uprn = o.uprn
+    -- Walk the round's stops away from this one in driving order, taking the first the round lifted
+    -- or refused that day: an index scan that stops at once in the common case.
     LEFT JOIN LATERAL (
-      SELECT n.lift_ts FROM round_households nh
-        JOIN collection_outcomes n ON n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-       WHERE nh.round_id = o.round_id AND nh.position < me.position AND n.outcome IN ('collected', 'crew_exception')
-       ORDER BY nh.position DESC LIMIT 1
+      SELECT walk.lift_ts FROM (
+        SELECT (SELECT n.lift_ts FROM collection_outcomes n
+                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
+                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
+          FROM round_households nh
+         WHERE nh.round_id = o.round_id AND nh.position < me.position
+         ORDER BY nh.position DESC
+      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
     ) before ON true
     LEFT JOIN LATERAL (
-      SELECT n.lift_ts FROM round_households nh
-        JOIN collection_outcomes n ON n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-       WHERE nh.round_id = o.round_id AND nh.position > me.position AND n.outcome IN ('collected', 'crew_exception')
-       ORDER BY nh.position LIMIT 1
+      SELECT walk.lift_ts FROM (
+        SELECT (SELECT n.lift_ts FROM collection_outcomes n
+                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
+                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
+          FROM round_households nh
+         WHERE nh.round_id = o.round_id AND nh.position > me.position
+         ORDER BY nh.position
+      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
     ) after ON before.lift_ts IS NULL
    WHERE o.outcome NOT IN ('collected', 'crew_exception')
+),
+-- Every collection with the time the round passed it (no join: a plan that cannot go quadratic).
+timed AS (
+  SELECT o.*, o.lift_ts AS passed_at FROM outcomes o WHERE o.outcome IN ('collected', 'crew_exception')
+  UNION ALL
+  SELECT * FROM passing
 ),
 facts AS (
   SELECT o.round_id, o.stream, o.outcome, o.exception_code, h.street, h.ward, h.lat, h.lon, r.vehicle_id,
          extract(isodow FROM o.due_date)::int AS weekday,
-         (CASE WHEN o.outcome IN ('collected', 'crew_exception') THEN o.lift_ts ELSE p.passed_at END) AT TIME ZONE $4 AS passed_local,
+         o.passed_at AT TIME ZONE $4 AS passed_local,
          r.starts_at, r.ends_at,
          floor(h.lat * 111320 / $5::float8)::int AS cell_y
-    FROM outcomes o
+    FROM timed o
     JOIN households h ON h.uprn = o.uprn
     JOIN rounds r ON r.round_id = o.round_id
-    LEFT JOIN passing p ON p.collection_id = o.collection_id
 ),
 keyed AS (
   SELECT *,

@@ -1,0 +1,169 @@
+// The issue's check: a simulated city over eight weeks with known miss rates (one residual round
+// with a bad crew), and every contractor KPI Kerbside computes equal to the figure computed from the
+// simulator's ground truth in plain TypeScript (truth-kpis.ts) — for the contract, every round, every
+// week and month, and again once the roll-up has stored the days. Sized by the caller: the default
+// suite runs a small city, the services suite the 20,000 households of the issue.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { addDays, isoWeekday } from '../../../analysis/calendar/dates.ts'
+import { contractPerformance, performanceTrends, roundLeague, type Assessment } from '../../../analysis/performance/performance.ts'
+import { refreshRollup } from '../../../analysis/performance/rollup.ts'
+import { whyMissed } from '../../../analysis/why-missed/why-missed.ts'
+import { silentLogger } from '../../../core/log.ts'
+import { generateCity } from '../../../simulators/city/generate-city.ts'
+import type { City } from '../../../simulators/city/city.ts'
+import { installCity } from '../../../simulators/install-city.ts'
+import { createSimulation } from '../../../simulators/model/simulation.ts'
+import type { GroundTruth } from '../../../simulators/truth/ground-truth.ts'
+import type { ReportTruth } from '../../../simulators/truth/records.ts'
+import { londonDate } from '../../../simulators/time.ts'
+import type { Database } from '../../../storage/database.ts'
+import { openDatabase } from '../../../storage/open-database.ts'
+import { expectedKpis, repeatMisses, seenCollections, servingKey, servingRounds, type Expected, type SeenCollection, type Terms } from './truth-kpis.ts'
+import { writeReports, writeSeenOutcomes } from './truth-loader.ts'
+
+export interface GroundTruthOptions {
+  households: number
+  seed: number
+  /** A Monday; eight weeks from it. */
+  start: string
+  weeks: number
+  /** Miss rate of the bad crew's round (default crews miss 0.03 % of presented bins). */
+  badMissRate: number
+}
+
+const FIGURES = ['scheduled', 'collected', 'collectedLate', 'crewExceptions', 'missed', 'missedReported', 'rectified', 'rectifiedLate',
+  'outstanding', 'awaitingRectification', 'notRectifiedInTime', 'repeatMisses', 'returnVisits'] as const
+
+/** Kerbside's assessment against the one computed from the truth. */
+function expectSame(got: Assessment, want: Expected, what: string): void {
+  for (const f of FIGURES) expect(got.figures[f], `${what}: ${f}`).toBe(want[f])
+  expect(got.figures.exceptionsByCode, `${what}: exceptions by code`).toEqual(want.exceptionsByCode)
+  expect(got.figures.reports, `${what}: reports`).toEqual(want.reports)
+  for (const k of ['missedPer100k', 'onDayPct', 'rectifiedInTimePct', 'invalidReportPct'] as const) {
+    if (want[k] === null) expect(got.figures[k], `${what}: ${k}`).toBeNull()
+    else expect(got.figures[k], `${what}: ${k}`).toBeCloseTo(want[k], 9)
+  }
+  expect(got.points.total, `${what}: points`).toBeCloseTo(want.points, 9)
+  expect(got.score, `${what}: score`).toBe(want.score)
+}
+
+export function groundTruthSuite(o: GroundTruthOptions): void {
+  const days = o.weeks * 7
+  const range = { from: o.start, to: addDays(o.start, days - 1) }
+  let db: Database
+  let city: City
+  let truth: GroundTruth
+  let badRound: string
+  let seen: SeenCollection[]
+  let reports: ReportTruth[]
+  let serving: Map<string, string>
+  let terms: Terms
+  let now: Date
+
+  beforeAll(async () => {
+    city = generateCity({ seed: o.seed, households: o.households, start: o.start, sensorShare: 0 })
+    badRound = city.rounds.find((r) => r.stream === 'residual')!.roundId
+    const sim = createSimulation(city, { days, truthReadings: false, behaviour: { crewByRound: { [badRound]: { missRate: o.badMissRate } } } })
+    for (const _ of sim.outputs()) { /* run it: the ground truth is what it leaves behind */ }
+    truth = sim.truth
+    now = new Date(truth.meta!.end)
+    db = await openDatabase({ logger: silentLogger })
+    await installCity(db, city, { calendar: { from: addDays(o.start, -7), to: addDays(o.start, days + 14), today: addDays(o.start, -8) } })
+    const c = city.contract
+    terms = {
+      targetMissedPer100k: c.targetMissedPer100k!, targetOnDayPct: c.targetOnDayPct!, targetRectifiedPct: c.targetRectifiedPct!,
+      pointsPerMiss: c.pointsPerMiss!, pointsNotRectified: c.pointsNotRectified!, repeatMultiplier: c.repeatMultiplier!, repeatWindowDays: c.repeatWindowDays!,
+      pointValue: c.pointValue!, deductionCapPct: c.deductionCapPct!, monthlyPayment: c.monthlyPayment!,
+    }
+    seen = seenCollections(truth, c.rectifyWorkingDays)
+    serving = servingRounds(city)
+    // Reports count on the London day they were made, for the round serving the household's stream.
+    reports = truth.reports.filter((r) => serving.has(servingKey(r.uprn, r.stream)) && londonDate(Date.parse(r.at)) >= range.from && londonDate(Date.parse(r.at)) <= range.to)
+    expect(await writeSeenOutcomes(db, seen)).toBe(seen.length)
+    expect(await writeReports(db, truth.reports)).toBe(truth.reports.length)
+  }, 600_000)
+  afterAll(async () => {
+    await db?.close()
+  })
+
+  const contractId = () => city.contract.contractId
+  const expectFor = (s: SeenCollection[], r: ReportTruth[]) => expectedKpis(s, r, repeatMisses(seen, terms.repeatWindowDays), terms, now.getTime())
+  const reportDay = (r: ReportTruth) => londonDate(Date.parse(r.at))
+
+  describe(`ground truth: ${o.households.toLocaleString('en-GB')} households over ${o.weeks} weeks`, () => {
+    test('the city ran: collections, misses of every kind, reports', () => {
+      expect(seen.length).toBeGreaterThan(o.households)
+      const kinds = new Set(seen.map((s) => s.outcome))
+      for (const k of ['collected', 'crew_exception', 'missed', 'rectified', 'collected_late'] as const) expect(kinds.has(k), k).toBe(true)
+      expect(reports.length).toBeGreaterThan(0)
+    })
+
+    test('the contract: every KPI, points, deduction month by month and the score equal the truth\'s', async () => {
+      const p = await contractPerformance(db, contractId(), { ...range, now })
+      expectSame(p, expectFor(seen, reports), 'contract')
+      expect(p.figures.pending).toBe(0)
+      // Month by month: points × point value, capped at the cap % of the monthly payment.
+      const months = [...new Set(seen.map((s) => s.truth.dueDate.slice(0, 7)))].sort()
+      expect(p.deduction.months.map((m) => m.month)).toEqual(months)
+      for (const m of p.deduction.months) {
+        const want = expectFor(seen.filter((s) => s.truth.dueDate.startsWith(m.month)), []).points
+        const cap = Math.round(terms.monthlyPayment * terms.deductionCapPct) / 100
+        expect(m.points, m.month).toBeCloseTo(want, 9)
+        expect(m.deduction, m.month).toBeCloseTo(Math.min(Math.round(want * terms.pointValue * 100) / 100, cap), 9)
+      }
+    })
+
+    test('the league: every round\'s KPIs and score equal the truth\'s, and the bad crew\'s round stands out', async () => {
+      const { rounds } = await roundLeague(db, contractId(), { ...range, now })
+      const roundIds = [...new Set(seen.map((s) => s.truth.roundId))].sort()
+      expect(rounds.map((r) => r.roundId).sort()).toEqual(roundIds)
+      for (const r of rounds) {
+        expectSame(r, expectFor(seen.filter((s) => s.truth.roundId === r.roundId), reports.filter((x) => serving.get(servingKey(x.uprn, x.stream)) === r.roundId)), r.roundId)
+      }
+      // The most misses per 100,000 and the fewest collected on the day: a known bad crew is found.
+      const bad = rounds.find((r) => r.roundId === badRound)!
+      expect(Math.max(...rounds.map((r) => r.figures.missedPer100k ?? 0))).toBe(bad.figures.missedPer100k)
+      expect(Math.min(...rounds.map((r) => r.figures.onDayPct ?? 100))).toBe(bad.figures.onDayPct)
+    })
+
+    test('weekly trends: every ISO week equals the truth\'s', async () => {
+      const t = await performanceTrends(db, contractId(), { ...range, now, granularity: 'week' })
+      expect(t.points).toHaveLength(o.weeks)
+      for (const p of t.points) {
+        expect(isoWeekday(p.from)).toBe(1)
+        const inWeek = (day: string) => day >= p.from && day <= p.to
+        expectSame(p, expectFor(seen.filter((s) => inWeek(s.truth.dueDate)), reports.filter((r) => inWeek(reportDay(r)))), p.period)
+      }
+    })
+
+    test('once the roll-up has stored the days, the same figures come from it', async () => {
+      await refreshRollup(db, { now, ensure: range })
+      const p = await contractPerformance(db, contractId(), { ...range, now })
+      expect(p.source).toEqual({ rolledUpDays: days, liveDays: 0 })
+      expectSame(p, expectFor(seen, reports), 'contract from the roll-up')
+    })
+
+    test('why bins are missed: totals, rounds, streets, repeat households and return visits equal the truth\'s', async () => {
+      const w = await whyMissed(db, contractId(), { ...range, households: 1000 })
+      const want = expectFor(seen, reports)
+      expect(w.total).toMatchObject({ scheduled: want.scheduled, missed: want.missed, collectedLate: want.collectedLate, crewExceptions: want.crewExceptions, returnVisits: want.returnVisits })
+      const isMiss = (s: SeenCollection) => ['missed', 'rectified', 'rectified_late'].includes(s.outcome)
+      for (const r of w.by.round) {
+        const mine = seen.filter((s) => s.truth.roundId === r.key)
+        expect([r.scheduled, r.missed], r.key).toEqual([mine.length, mine.filter(isMiss).length])
+      }
+      const households = new Map(city.dataset.households.map((h) => [h.uprn, h]))
+      const streetOf = (s: SeenCollection) => `${households.get(s.truth.uprn)!.ward}|${households.get(s.truth.uprn)!.street}`
+      const streets = new Map<string, [number, number]>()
+      for (const s of seen) {
+        const c = streets.get(streetOf(s)) ?? [0, 0]
+        streets.set(streetOf(s), [c[0] + 1, c[1] + (isMiss(s) ? 1 : 0)])
+      }
+      expect(w.by.street).toHaveLength(streets.size)
+      for (const s of w.by.street) expect([s.scheduled, s.missed], s.key).toEqual(streets.get(`${s.ward}|${s.key}`))
+      const repeats = repeatMisses(seen, terms.repeatWindowDays)
+      expect(w.repeatHouseholds.total).toBe(new Set([...repeats].map((s) => s.truth.uprn)).size)
+      expect(w.returnTrips.visits).toBe(want.returnVisits)
+    })
+  })
+}
