@@ -3,7 +3,7 @@
 // evidence changed, and `revision` goes up (with decided_at) only when the decision did — the
 // outcome, the exception code, the deciding event, the report, the deadline or the time it was put right.
 import { addDays, daysBetween, isIsoDate, type IsoDate } from '../calendar/dates.ts'
-import type { Database } from '../../storage/database.ts'
+import type { Database, Queryable } from '../../storage/database.ts'
 import { DECIDE_CTES, decideParams } from './decide.ts'
 
 export const CLASSIFY_SQL = `${DECIDE_CTES},
@@ -51,8 +51,8 @@ export interface ClassifyRange {
   now: Date
   /** Only these collections of the range. */
   collectionIds?: readonly number[]
-  /** Only collections not yet settled (no outcome, or one other than collected). */
-  unsettledOnly?: boolean
+  /** Only collections whose round's planned end has passed (the hourly job leaves rounds still out alone). */
+  roundsEndedOnly?: boolean
 }
 
 export interface ClassifyReport {
@@ -85,11 +85,12 @@ export async function classifyOutcomes(db: Database, range: ClassifyRange): Prom
   const report: ClassifyReport = { from, to, decided: 0, inserted: 0, rewritten: 0, outcomes: {}, ms: 0 }
   for (let day = from; day <= to; day = addDays(day, DAYS_PER_STATEMENT)) {
     const last = addDays(day, DAYS_PER_STATEMENT - 1) < to ? addDays(day, DAYS_PER_STATEMENT - 1) : to
+    if (range.collectionIds && range.collectionIds.length === 0) break
     const row = await db.transaction(async (tx) => {
       // Room to hash and sort a day of a large city in memory.
       await tx.query(`SET LOCAL work_mem = '64MB'`)
       const { rows } = await tx.query<{ decided: number; inserted: number; written: number; outcomes: Record<string, number> }>(
-        CLASSIFY_SQL, decideParams({ from: day, to: last, now: range.now, collectionIds: range.collectionIds, unsettledOnly: range.unsettledOnly }),
+        CLASSIFY_SQL, decideParams({ from: day, to: last, now: range.now, collectionIds: range.collectionIds, roundsEndedOnly: range.roundsEndedOnly }),
       )
       return rows[0]!
     })
@@ -100,4 +101,29 @@ export async function classifyOutcomes(db: Database, range: ClassifyRange): Prom
   }
   report.ms = Math.round(performance.now() - t0)
   return report
+}
+
+/**
+ * The collections of a range that later evidence can still change once their day is behind — no
+ * outcome yet (the job did not run that day), pending or missed — read through the partial index on
+ * those few, and the days not classified at all found by comparing row counts per day.
+ */
+export async function unsettledCollections(db: Queryable, from: IsoDate, to: IsoDate): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT collection_id AS id FROM collection_outcomes
+      WHERE due_date BETWEEN $1::date AND $2::date AND outcome IN ('pending', 'missed')
+     UNION ALL
+     SELECT sc.collection_id FROM scheduled_collections sc
+      WHERE sc.due_date = ANY (ARRAY(
+              SELECT s.due_date
+                FROM (SELECT due_date, count(*) AS n FROM scheduled_collections
+                       WHERE due_date BETWEEN $1::date AND $2::date AND NOT cancelled GROUP BY due_date) s
+                LEFT JOIN (SELECT due_date, count(*) AS n FROM collection_outcomes
+                            WHERE due_date BETWEEN $1::date AND $2::date GROUP BY due_date) o USING (due_date)
+               WHERE o.n IS NULL OR o.n < s.n))
+        AND NOT sc.cancelled
+        AND NOT EXISTS (SELECT 1 FROM collection_outcomes o WHERE o.collection_id = sc.collection_id)`,
+    [from, to],
+  )
+  return rows.map((r) => r.id)
 }

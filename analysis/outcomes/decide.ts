@@ -50,11 +50,11 @@ export const ROUND_GRACE_MINUTES = 30
 export const MAX_CLAIM_DAYS = 28
 
 // $1 first due date, $2 last due date, $3 now, $4 only these collection ids (NULL = every one due in
-// the range), $5 MAX_LIFT_DISTANCE_M, $6 ROUND_GRACE_MINUTES, $7 only collections not yet settled
-// (no outcome, or an outcome other than collected: the only one no later evidence can change);
-// $8 the start of the first due day, $9 the end of the last claim (four weeks after the last due
-// day), $10 the end of the last due day: constant bounds on every read of the lift_events
-// hypertable, so that the planner keeps to the chunks of these days; $11 MAX_CLAIM_DAYS.
+// the range), $5 MAX_LIFT_DISTANCE_M, $6 ROUND_GRACE_MINUTES, $7 only collections whose round's planned
+// end has passed by `now`; $8 the start of the first due day, $9 the end of the last claim
+// (MAX_CLAIM_DAYS after the last due day), $10 the end of the last due day: constant bounds on every
+// read of the lift_events hypertable, so that the planner keeps to the chunks of these days (and none
+// after `now`); $11 MAX_CLAIM_DAYS.
 export const DECIDE_CTES = `
 WITH target AS MATERIALIZED (
   SELECT sc.collection_id, sc.uprn, sc.stream, sc.round_id, r.contract_id, r.vehicle_id AS round_vehicle_id, sc.due_date,
@@ -67,7 +67,7 @@ WITH target AS MATERIALIZED (
     JOIN households h ON h.uprn = sc.uprn
    WHERE sc.due_date BETWEEN $1::date AND $2::date AND NOT sc.cancelled
      AND ($4::bigint[] IS NULL OR sc.collection_id = ANY($4::bigint[]))
-     AND (NOT $7::boolean OR NOT EXISTS (SELECT 1 FROM collection_outcomes o WHERE o.collection_id = sc.collection_id AND o.outcome = 'collected'))
+     AND (NOT $7::boolean OR ((sc.due_date + r.ends_at) AT TIME ZONE 'Europe/London') <= $3::timestamptz)
 ),
 target_bins AS MATERIALIZED (
   -- The household's bins of the collection's stream (usually one).
@@ -196,8 +196,8 @@ decided AS (
 const earlier = (a: Date, now: Date) => (a.getTime() <= now.getTime() ? a : new Date(now.getTime() + 1))
 
 /** The parameters of DECIDE_CTES, in order. */
-export function decideParams(o: { from: string; to: string; now: Date; collectionIds?: readonly number[] | null; unsettledOnly?: boolean }): unknown[] {
-  return [o.from, o.to, o.now, o.collectionIds ?? null, MAX_LIFT_DISTANCE_M, ROUND_GRACE_MINUTES, o.unsettledOnly ?? false,
+export function decideParams(o: { from: string; to: string; now: Date; collectionIds?: readonly number[] | null; roundsEndedOnly?: boolean }): unknown[] {
+  return [o.from, o.to, o.now, o.collectionIds ?? null, MAX_LIFT_DISTANCE_M, ROUND_GRACE_MINUTES, o.roundsEndedOnly ?? false,
     ukInstant(o.from), earlier(ukInstant(addDays(o.to, MAX_CLAIM_DAYS)), o.now), earlier(ukInstant(addDays(o.to, 1)), o.now), MAX_CLAIM_DAYS]
 }
 

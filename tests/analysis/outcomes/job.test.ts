@@ -70,6 +70,18 @@ test('re-decides earlier days for late data, and re-judges a valid report that a
   })
 })
 
+test('catches up on a day it never classified (the job was down), and leaves rounds still out alone', async () => {
+  await schedule(db, '2026-03-16')
+  await schedule(db, '2026-03-20')
+  await lifts(db, [{ at: '2026-03-16T08:00:00Z', household: 0 }, { at: '2026-03-20T08:00:00Z', household: 0 }])
+  const r = await run('2026-03-20T11:10:00Z') // Friday morning: the 16th was never classified; Friday's round is still out
+  expect(r.earlier).toMatchObject({ decided: 5 })
+  expect(r.recent).toMatchObject({ decided: 0 })
+  expect(await outcomeOf(UPRNS[0], '2026-03-16')).toBe('collected')
+  expect(await outcomeOf(UPRNS[0], '2026-03-20')).toBeUndefined()
+  expect((await run('2026-03-20T15:10:00Z')).recent).toMatchObject({ decided: 5 }) // after the planned end (15:00)
+})
+
 test('runs once per hour through the scheduler: a second start in the same hour is skipped', async () => {
   const scheduler = startScheduler({ db, logger: silentLogger, registry: new Registry(), timezone: 'Europe/London', jobs: [outcomesJob], autostart: false })
   try {
