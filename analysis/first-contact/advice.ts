@@ -14,9 +14,11 @@ export const dayName = (date: string): string => DATE_ONLY.format(new Date(`${da
 /** "07:42" (UK time). */
 export const clock = (at: Date): string => TIME.format(at)
 /** "07:42 on Tue 24 Nov" (UK time). */
-export const timeOnDay = (at: Date): string => `${clock(at)} on ${DAY.format(at).replace(',', '')}`
+export const timeOnDay = (at: Date): string => `${clock(at)} on ${dayOf(at)}`
+/** "Tue 24 Nov" for the UK day of an instant. */
+export const dayOf = (at: Date): string => DAY.format(at).replace(',', '')
 /** "Thu 26 Nov 17:00" (UK time). */
-export const dayTime = (at: Date): string => `${DAY.format(at).replace(',', '')} ${clock(at)}`
+export const dayTime = (at: Date): string => `${dayOf(at)} ${clock(at)}`
 
 export const STREAM_NAMES: Record<WasteStream, string> = {
   residual: 'general waste', recycling: 'recycling', garden: 'garden waste', food: 'food waste', glass: 'glass',
@@ -78,7 +80,7 @@ export function tooLateAdvice(closesAt: Date, nextDue: NextDue | null): Advice {
   const lastDay = new Date(closesAt.getTime() - 1)
   return {
     action: 'next_collection', deadline: nextDue?.startsAt ?? null,
-    tell: `Missed bins must be reported by the end of ${DAY.format(lastDay).replace(',', '')}; it is too late to send a crew back for this one. The bin will be emptied on the next collection day${nextDue ? `, ${dayName(nextDue.date)}` : ''}.`,
+    tell: `Missed bins must be reported by the end of ${dayOf(lastDay)}; it is too late to send a crew back for this one. The bin will be emptied on the next collection day${nextDue ? `, ${dayName(nextDue.date)}` : ''}.`,
   }
 }
 

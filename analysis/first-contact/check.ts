@@ -84,7 +84,9 @@ export async function firstContactCheck(db: Queryable, input: FirstContactInput)
   return checkCollection(db, input, c as ScheduledCollection, asOf, today, { base, reports, nextAfter })
 }
 
-type ScheduledCollection = { [K in keyof CollectionInQuestion]: K extends 'position' | 'vehicleId' | 'registration' | 'lat' | 'lon' | 'postcode' ? CollectionInQuestion[K] : NonNullable<CollectionInQuestion[K]> }
+/** Fields that stay nullable once a collection was found (the rest come with it). */
+type MayBeNull = 'position' | 'vehicleId' | 'registration' | 'lat' | 'lon' | 'postcode' | 'storedOutcome' | 'nextDue'
+type ScheduledCollection = { [K in keyof CollectionInQuestion]: K extends MayBeNull ? CollectionInQuestion[K] : NonNullable<CollectionInQuestion[K]> }
 
 async function checkCollection(
   db: Queryable, input: FirstContactInput, c: ScheduledCollection, asOf: Date, today: string,
@@ -127,7 +129,7 @@ async function checkCollection(
   const existingDeadline = firstValid?.expectedDatetime ?? null
   const deadline = verdict === 'genuine_miss' ? existingDeadline ?? rectifyDeadline(asOf, c.rectifyWorkingDays) : null
 
-  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline: deadline!, alreadyReported: existingDeadline !== null })
+  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline, alreadyReported: existingDeadline !== null })
   const movedFrom = input.date && input.date !== due ? input.date : null
   return {
     ...base,
@@ -163,7 +165,8 @@ interface AdviceInput {
   exception: BinEvent | null
   progress: Progress | null
   next: NextDue | null
-  deadline: Date
+  /** The return deadline, for a genuine miss. */
+  deadline: Date | null
   alreadyReported: boolean
 }
 
@@ -178,7 +181,7 @@ function adviceFor(a: AdviceInput): Advice {
     case 'crew_exception':
       return exceptionAdvice(a.exception!.outcome as CrewException, a.exception!.ts, a.next)
     case 'genuine_miss':
-      return returnVisitAdvice(a.input.stream, a.due, a.deadline, a.alreadyReported)
+      return returnVisitAdvice(a.input.stream, a.due, a.deadline!, a.alreadyReported)
     case 'not_scheduled':
       return notScheduledAdvice(a.input.stream, a.input.date ?? null, a.next)
   }

@@ -2,7 +2,7 @@
 // (Open311 tells the reporter "This report does not match the collection records: <reason>.").
 import type { WasteStream } from '../../core/contract/domain.ts'
 import type { CrewException } from '../../core/contract/messages.ts'
-import { EXCEPTION_ADVICE, STREAM_NAMES, dayName, dayTime, formatDistance, timeOnDay } from './advice.ts'
+import { EXCEPTION_ADVICE, STREAM_NAMES, dayName, dayOf, dayTime, formatDistance, timeOnDay } from './advice.ts'
 import type { BinEvent, Progress } from './lookup.ts'
 import type { FirstContactVerdict } from './schema.ts'
 import type { ReportWindow } from './window.ts'
@@ -32,7 +32,7 @@ export function reasonFor(r: ReasonInput): string {
     case 'outside_reporting_window':
       return r.side === 'too_early'
         ? `reported before the reporting window for the collection of ${dayName(r.due!)} opened at ${dayTime(r.window!.opensAt)}`
-        : `reported after the reporting window for the collection of ${dayName(r.due!)} closed at ${dayTime(r.window!.closesAt)}`
+        : `reported after the reporting window for the collection of ${dayName(r.due!)} closed at the end of ${dayOf(new Date(r.window!.closesAt.getTime() - 1))}`
     case 'collected': {
       const l = r.lift!
       const reg = l.registration ?? l.vehicleId
@@ -43,6 +43,6 @@ export function reasonFor(r: ReasonInput): string {
       return `the crew recorded ${e.outcome} (${EXCEPTION_ADVICE[e.outcome as CrewException]?.what ?? e.outcome}) at ${timeOnDay(e.ts)}`
     }
     case 'genuine_miss':
-      return `no lift and no crew exception recorded for this bin on ${dayName(r.due!)}, and the crew has been past`
+      return `no lift and no crew exception was recorded for this bin on ${dayName(r.due!)}, and the crew has passed it or finished the round`
   }
 }
