@@ -85,7 +85,7 @@ export async function firstContactCheck(db: Queryable, input: FirstContactInput)
 }
 
 /** Fields that stay nullable once a collection was found (the rest come with it). */
-type MayBeNull = 'position' | 'vehicleId' | 'registration' | 'lat' | 'lon' | 'postcode' | 'storedOutcome' | 'nextDue'
+type MayBeNull = 'position' | 'vehicleId' | 'registration' | 'lat' | 'lon' | 'postcode' | 'storedOutcome' | 'nextDue' | 'nextStartsAt'
 type ScheduledCollection = { [K in keyof CollectionInQuestion]: K extends MayBeNull ? CollectionInQuestion[K] : NonNullable<CollectionInQuestion[K]> }
 
 async function checkCollection(
@@ -123,7 +123,9 @@ async function checkCollection(
           : 'genuine_miss'
 
   const needsNext = verdict === 'collected' || verdict === 'crew_exception' || verdict === 'outside_reporting_window'
-  const next = needsNext ? await nextAfter(due > today ? due : today) : null
+  // The next collection after this one is known already; another is looked up when that one is past.
+  const nextKnown = c.nextDue && c.nextStartsAt && c.nextDue > today ? { date: c.nextDue, startsAt: ukInstant(c.nextDue, clockMinutes(c.nextStartsAt)) } : null
+  const next = needsNext ? nextKnown ?? await nextAfter(due > today ? due : today) : null
   // A miss already reported keeps the deadline its first valid report was given.
   const firstValid = [...reports].reverse().find((r) => r.validity === 'valid' && r.collectionDate === due && r.expectedDatetime)
   const existingDeadline = firstValid?.expectedDatetime ?? null
@@ -199,7 +201,7 @@ async function timelineFor(
     ? await nearestPass(db, c.vehicleId, c.lat, c.lon, ukInstant(t.due), until, MAX_LIFT_DISTANCE_M)
     : null
   const around = t.events.find((e) => e.accepted)?.ts
-  const readings = await readingsAround(db, input.uprn, input.stream, around ?? t.plannedStart, asOf)
+  const readings = c.hasSensor ? await readingsAround(db, input.uprn, input.stream, around ?? t.plannedStart, asOf) : []
   return buildTimeline({
     scheduled: { at: t.plannedStart, roundName: c.roundName, dueDate: t.due, movedFrom: t.movedFrom, stream: input.stream },
     window: t.window, pass: pass ? { ...pass, registration: c.registration } : null, events: t.events, readings, reports: t.reports,

@@ -26,14 +26,18 @@ export interface CollectionInQuestion {
   rectifyWorkingDays: number | null
   /** The outcome as last classified (analysis/outcomes), if it has been. */
   storedOutcome: CollectionOutcome | null
-  /** The household's next collection of the stream after this one (its evidence ends there). */
+  /** The household's next collection of the stream after this one (its evidence ends there), and when its round starts. */
   nextDue: string | null
+  nextStartsAt: string | null
+  /** The household's bin of the stream has a fill sensor. */
+  hasSensor: boolean
 }
 
 // $1 uprn, $2 stream, $3 the day asked about (NULL: the latest due on or before $4), $4 today.
 // A collection moved from the day asked about (bank holiday, override) is found by its scheduled day.
 const COLLECTION_SQL = `
-SELECT h.uprn, h.postcode, h.address, h.lat, h.lon, c.*, co.outcome AS "storedOutcome", nx.due_date AS "nextDue"
+SELECT h.uprn, h.postcode, h.address, h.lat, h.lon, c.*, co.outcome AS "storedOutcome", nx.due_date AS "nextDue", nx.starts_at AS "nextStartsAt",
+       EXISTS (SELECT 1 FROM bins b JOIN devices d ON d.bin_id = b.bin_id WHERE b.uprn = h.uprn AND b.stream = $2) AS "hasSensor"
   FROM households h
   LEFT JOIN LATERAL (
     SELECT sc.collection_id AS "collectionId", sc.scheduled_date AS "scheduledDate", sc.due_date AS "dueDate",
@@ -53,7 +57,7 @@ SELECT h.uprn, h.postcode, h.address, h.lat, h.lon, c.*, co.outcome AS "storedOu
   ) c ON true
   LEFT JOIN collection_outcomes co ON co.collection_id = c."collectionId"
   LEFT JOIN LATERAL (
-    SELECT n.due_date FROM scheduled_collections n
+    SELECT n.due_date, nr.starts_at::text AS starts_at FROM scheduled_collections n JOIN rounds nr ON nr.round_id = n.round_id
      WHERE n.uprn = h.uprn AND n.stream = $2 AND NOT n.cancelled AND n.due_date > c."dueDate" ORDER BY n.due_date LIMIT 1
   ) nx ON true
  WHERE h.uprn = $1`
