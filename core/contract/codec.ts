@@ -1,6 +1,6 @@
 // Payload decoding for the device contract: JSON on the plain topic, CBOR (RFC 8949) on `/cbor`.
 // CBOR devices may send `ts` as epoch milliseconds to save bytes; it is normalised to ISO 8601.
-import { decode as decodeCbor, encode as encodeCbor } from 'cbor-x'
+import { decode as decodeCbor, encode as encodeCbor } from 'cborg'
 import { validateMessage, type MessageKind, type ValidationResult } from './messages.ts'
 
 export function decodePayload(kind: MessageKind, payload: Buffer, binary: boolean, maxBytes: number, now = Date.now()): ValidationResult {
