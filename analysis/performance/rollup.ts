@@ -57,6 +57,8 @@ export interface RefreshOptions {
   contractId?: string
   /** Also roll up the days of this range that never were (stale and expired days are always refreshed). */
   ensure?: DateRange
+  /** Only refresh days in this range (default every day that needs it). */
+  only?: DateRange
 }
 
 export interface RefreshReport {
@@ -86,7 +88,7 @@ export async function refreshRollup(db: Database, opts: RefreshOptions): Promise
     const { rows } = await db.query<{ day: string }>(DAYS_TO_REFRESH_SQL, [
       terms.contractId, opts.now.toISOString(), terms.repeatWindowDays, timeZone, opts.ensure?.from ?? null, opts.ensure?.to ?? null,
     ])
-    const days = rows.map((r) => r.day)
+    const days = rows.map((r) => r.day).filter((d) => !opts.only || (d >= opts.only.from && d <= opts.only.to))
     for (let i = 0; i < days.length; i += BATCH_DAYS) {
       report.rows += await refreshDays(db, terms, days.slice(i, i + BATCH_DAYS), opts.now, timeZone)
       report.days += Math.min(BATCH_DAYS, days.length - i)

@@ -31,11 +31,14 @@ cancelled AS (
   SELECT sc.collection_id FROM scheduled_collections sc, span
    WHERE sc.cancelled AND sc.due_date BETWEEN span.first_day - $4::int AND span.last_day
 ),
+-- The day's outcomes counted by outcome and code first (one cheap hash aggregate over the rows),
+-- and spread into the count columns after, over a few rows per round day.
 outcomes AS (
-  SELECT co.round_id, co.due_date AS day, co.outcome, co.exception_code, co.rectify_deadline
+  SELECT co.round_id, co.due_date AS day, co.outcome, co.exception_code, count(*) AS n
     FROM collection_outcomes co
    WHERE co.contract_id = $1 AND co.due_date = ANY ($2::date[])
      AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
+   GROUP BY co.round_id, co.due_date, co.outcome, co.exception_code
 ),
 -- Every miss of the contract from a repeat window before the first day to the last: a miss is a
 -- repeat when the same property had another miss with an earlier due date inside the window.
@@ -60,8 +63,10 @@ reports AS (
     FROM missed_reports mr
     CROSS JOIN span
     CROSS JOIN LATERAL (
-      SELECT r.round_id FROM round_households rh JOIN rounds r ON r.round_id = rh.round_id
-       WHERE rh.uprn = mr.uprn AND r.stream = mr.stream AND r.contract_id = $1
+      -- The household's few rounds by its index first (OFFSET 0 keeps the planner from starting at rounds).
+      SELECT r.round_id FROM (SELECT round_id FROM round_households WHERE uprn = mr.uprn OFFSET 0) rh
+        JOIN rounds r ON r.round_id = rh.round_id
+       WHERE r.stream = mr.stream AND r.contract_id = $1
        ORDER BY r.active DESC, r.round_id LIMIT 1
     ) serving
    WHERE mr.requested_at >= (span.first_day::timestamp AT TIME ZONE $5)
@@ -70,19 +75,19 @@ reports AS (
 ),
 by_outcome AS (
   SELECT round_id, day,
-         count(*) FILTER (WHERE outcome <> 'pending')                      AS scheduled,
-         count(*) FILTER (WHERE outcome = 'pending')                       AS pending,
-         count(*) FILTER (WHERE outcome = 'collected')                     AS collected,
-         count(*) FILTER (WHERE outcome = 'collected_late')                AS collected_late,
-         count(*) FILTER (WHERE outcome = 'crew_exception')                AS crew_exceptions,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'not_presented') AS exc_not_presented,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'contaminated')  AS exc_contaminated,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'no_access')     AS exc_no_access,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'excess_waste')  AS exc_excess_waste,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'overweight')    AS exc_overweight,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'wrong_bin')     AS exc_wrong_bin,
-         count(*) FILTER (WHERE outcome = 'crew_exception' AND (exception_code IS NULL OR exception_code NOT IN
-                          ('not_presented', 'contaminated', 'no_access', 'excess_waste', 'overweight', 'wrong_bin'))) AS exc_other
+         sum(n) FILTER (WHERE outcome <> 'pending')                      AS scheduled,
+         sum(n) FILTER (WHERE outcome = 'pending')                       AS pending,
+         sum(n) FILTER (WHERE outcome = 'collected')                     AS collected,
+         sum(n) FILTER (WHERE outcome = 'collected_late')                AS collected_late,
+         sum(n) FILTER (WHERE outcome = 'crew_exception')                AS crew_exceptions,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'not_presented') AS exc_not_presented,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'contaminated')  AS exc_contaminated,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'no_access')     AS exc_no_access,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'excess_waste')  AS exc_excess_waste,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'overweight')    AS exc_overweight,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = 'wrong_bin')     AS exc_wrong_bin,
+         sum(n) FILTER (WHERE outcome = 'crew_exception' AND (exception_code IS NULL OR exception_code NOT IN
+                        ('not_presented', 'contaminated', 'no_access', 'excess_waste', 'overweight', 'wrong_bin'))) AS exc_other
     FROM outcomes GROUP BY round_id, day
 ),
 by_miss AS (

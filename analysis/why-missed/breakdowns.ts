@@ -1,6 +1,6 @@
 // Why bins are missed: the decided collections of a contract over a range, broken down by round,
 // street, ward, vehicle, stream, weekday, the hour the round passed, where the round was against its
-// scheduled window, and 250 m grid cells — in one pass (GROUPING SETS) over the outcomes.
+// scheduled window, and 250 m grid cells — from one pass over the outcomes (GROUPING SETS).
 //
 // "When the round passed" a property: for a collection lifted or refused on its due day, the time
 // of that lift or exception; for the others (misses, late collections) the time of the round's last
@@ -40,21 +40,28 @@ export interface BreakdownInput {
   cellM: number
 }
 
+// What every breakdown row sums from the counted rows (n collections per outcome and code).
+const MISS = `outcome IN ('missed', 'rectified', 'rectified_late')`
+const SUMS = `sum(n)::int AS scheduled,
+         coalesce(sum(n) FILTER (WHERE ${MISS}), 0)::int AS missed,
+         coalesce(sum(n) FILTER (WHERE outcome = 'collected_late'), 0)::int AS "collectedLate",
+         coalesce(sum(n) FILTER (WHERE outcome = 'crew_exception'), 0)::int AS "crewExceptions",
+         coalesce(sum(n) FILTER (WHERE outcome IN ('rectified', 'rectified_late')), 0)::int AS "returnVisits",
+         ${EXCEPTION_CODES.map((c) => `coalesce(sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = '${c}'), 0)::int AS "exc:${c}"`).join(',\n         ')},
+         coalesce(sum(n) FILTER (WHERE outcome = 'crew_exception' AND (exception_code IS NULL OR exception_code NOT IN (${EXCEPTION_CODES.map((c) => `'${c}'`).join(', ')}))), 0)::int AS "exc:other"`
+
 // $1 contract, $2 from, $3 to, $4 time zone, $5 cell size (m).
+// Two stages: one pass over the outcomes counts them by household, by round day, and by the time
+// the round passed (GROUPING SETS over fine keys, a few hundred thousand rows for a city month);
+// each breakdown is then a sum over those counts, never over the outcomes again.
 export const BREAKDOWNS_SQL = `
 WITH cancelled AS (
   SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date BETWEEN $2::date AND $3::date
 ),
-outcomes AS (
-  SELECT co.collection_id, co.round_id, co.due_date, co.uprn, co.stream, co.outcome, co.exception_code, co.lift_ts
-    FROM collection_outcomes co
-   WHERE co.contract_id = $1 AND co.due_date BETWEEN $2::date AND $3::date AND co.outcome <> 'pending'
-     AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
-),
--- Collections the round did not lift or refuse on the day: when it passed them (see above).
+-- Collections the round did not lift or refuse on the day (a few in a thousand): when it passed them.
 passing AS MATERIALIZED (
-  SELECT o.*, coalesce(before.lift_ts, after.lift_ts) AS passed_at
-    FROM outcomes o
+  SELECT o.collection_id, coalesce(before.lift_ts, after.lift_ts) AS passed_at
+    FROM collection_outcomes o
     LEFT JOIN round_households me ON me.round_id = o.round_id AND me.uprn = o.uprn
     -- Walk the round's stops away from this one in driving order, taking the first the round lifted
     -- or refused that day: an index scan that stops at once in the common case.
@@ -78,52 +85,66 @@ passing AS MATERIALIZED (
          ORDER BY nh.position
       ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
     ) after ON before.lift_ts IS NULL
-   WHERE o.outcome NOT IN ('collected', 'crew_exception')
+   WHERE o.contract_id = $1 AND o.due_date BETWEEN $2::date AND $3::date
+     AND o.outcome IN ('missed', 'rectified', 'rectified_late', 'collected_late')
 ),
--- Every collection with the time the round passed it (no join: a plan that cannot go quadratic).
 timed AS (
-  SELECT o.*, o.lift_ts AS passed_at FROM outcomes o WHERE o.outcome IN ('collected', 'crew_exception')
-  UNION ALL
-  SELECT * FROM passing
+  SELECT co.uprn, co.round_id, co.due_date, co.outcome, co.exception_code, r.starts_at, r.ends_at,
+         (CASE WHEN co.outcome IN ('collected', 'crew_exception') THEN co.lift_ts ELSE p.passed_at END) AT TIME ZONE $4 AS passed_local
+    FROM collection_outcomes co
+    JOIN rounds r ON r.round_id = co.round_id
+    LEFT JOIN passing p ON p.collection_id = co.collection_id
+   WHERE co.contract_id = $1 AND co.due_date BETWEEN $2::date AND $3::date AND co.outcome <> 'pending'
+     AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
 ),
-facts AS (
-  SELECT o.round_id, o.stream, o.outcome, o.exception_code, h.street, h.ward, h.lat, h.lon, r.vehicle_id,
-         extract(isodow FROM o.due_date)::int AS weekday,
-         o.passed_at AT TIME ZONE $4 AS passed_local,
-         r.starts_at, r.ends_at,
-         floor(h.lat * 111320 / $5::float8)::int AS cell_y
-    FROM timed o
-    JOIN households h ON h.uprn = o.uprn
-    JOIN rounds r ON r.round_id = o.round_id
+counted AS (
+  SELECT uprn, round_id, due_date, hour, round_window, outcome, exception_code, count(*) AS n,
+         GROUPING(uprn, round_id, hour) AS grp  -- 3: by household, 5: by round day, 6: by passing time
+    FROM (SELECT *, extract(hour FROM passed_local)::int AS hour,
+                 CASE WHEN passed_local IS NULL THEN 'not_passed'
+                      WHEN passed_local::time < starts_at THEN 'before'
+                      WHEN passed_local::time > ends_at THEN 'after'
+                      ELSE 'within' END AS round_window
+            FROM timed) t
+   GROUP BY GROUPING SETS ((uprn, outcome, exception_code), (round_id, due_date, outcome, exception_code), (hour, round_window, outcome, exception_code))
 ),
-keyed AS (
-  SELECT *,
-         extract(hour FROM passed_local)::int AS hour,
-         CASE WHEN passed_local IS NULL THEN 'not_passed'
-              WHEN passed_local::time < starts_at THEN 'before'
-              WHEN passed_local::time > ends_at THEN 'after'
-              ELSE 'within' END AS round_window,
-         -- Cells are as wide as they are tall at their own latitude band.
-         floor(lon * 111320 * cos(radians((cell_y + 0.5) * $5::float8 / 111320)) / $5::float8)::int AS cell_x
-    FROM facts
+by_household AS (
+  SELECT c.*, h.street, h.ward, h.lat, h.lon, floor(h.lat * 111320 / $5::float8)::int AS cell_y
+    FROM counted c JOIN households h ON h.uprn = c.uprn
+   WHERE c.grp = 3
+),
+by_place AS (
+  SELECT CASE WHEN GROUPING(street) = 0 THEN 'street' WHEN GROUPING(ward) = 0 THEN 'ward' ELSE 'cell' END AS dimension,
+         coalesce(CASE WHEN GROUPING(street) = 0 THEN street WHEN GROUPING(ward) = 0 THEN ward ELSE cell_y || ':' || cell_x END, '') AS key,
+         CASE WHEN GROUPING(street) = 0 THEN ward END AS ward,
+         ${SUMS},
+         sum(lat * n) / sum(n) FILTER (WHERE lat IS NOT NULL) AS lat, sum(lon * n) / sum(n) FILTER (WHERE lon IS NOT NULL) AS lon
+    FROM (SELECT *, -- cells are as wide as they are tall at their own latitude band
+                 floor(lon * 111320 * cos(radians((cell_y + 0.5) * $5::float8 / 111320)) / $5::float8)::int AS cell_x
+            FROM by_household) b
+   GROUP BY GROUPING SETS ((ward, street), (ward), (cell_y, cell_x))
+),
+by_round AS (
+  SELECT CASE WHEN GROUPING(c.round_id) = 0 THEN 'round' WHEN GROUPING(r.vehicle_id) = 0 THEN 'vehicle' WHEN GROUPING(r.stream) = 0 THEN 'stream'
+              WHEN GROUPING(c.due_weekday) = 0 THEN 'weekday' ELSE 'total' END AS dimension,
+         coalesce(c.round_id, r.vehicle_id, r.stream, c.due_weekday::text, '') AS key,
+         NULL::text AS ward,
+         ${SUMS},
+         NULL::float8 AS lat, NULL::float8 AS lon
+    FROM (SELECT *, extract(isodow FROM due_date)::int AS due_weekday FROM counted WHERE grp = 5) c
+    JOIN rounds r ON r.round_id = c.round_id
+   GROUP BY GROUPING SETS ((c.round_id), (r.vehicle_id), (r.stream), (c.due_weekday), ())
+),
+by_time AS (
+  SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'window' END AS dimension,
+         CASE WHEN GROUPING(hour) = 0 THEN coalesce(hour::text, 'not_passed') ELSE round_window END AS key,
+         NULL::text AS ward,
+         ${SUMS},
+         NULL::float8 AS lat, NULL::float8 AS lon
+    FROM counted WHERE grp = 6
+   GROUP BY GROUPING SETS ((hour), (round_window))
 )
-SELECT CASE WHEN GROUPING(round_id) = 0 THEN 'round' WHEN GROUPING(street) = 0 THEN 'street' WHEN GROUPING(ward) = 0 THEN 'ward'
-            WHEN GROUPING(vehicle_id) = 0 THEN 'vehicle' WHEN GROUPING(stream) = 0 THEN 'stream' WHEN GROUPING(weekday) = 0 THEN 'weekday'
-            WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(round_window) = 0 THEN 'window' WHEN GROUPING(cell_y) = 0 THEN 'cell'
-            ELSE 'total' END AS dimension,
-       coalesce(round_id, street, CASE WHEN GROUPING(street) = 1 THEN ward END, vehicle_id, stream, weekday::text,
-                CASE WHEN GROUPING(hour) = 0 THEN coalesce(hour::text, 'not_passed') END, round_window, cell_y || ':' || cell_x, '') AS key,
-       CASE WHEN GROUPING(street) = 0 THEN ward END AS ward,
-       count(*)::int AS scheduled,
-       count(*) FILTER (WHERE outcome IN ('missed', 'rectified', 'rectified_late'))::int AS missed,
-       count(*) FILTER (WHERE outcome = 'collected_late')::int AS "collectedLate",
-       count(*) FILTER (WHERE outcome = 'crew_exception')::int AS "crewExceptions",
-       count(*) FILTER (WHERE outcome IN ('rectified', 'rectified_late'))::int AS "returnVisits",
-       ${EXCEPTION_CODES.map((c) => `count(*) FILTER (WHERE outcome = 'crew_exception' AND exception_code = '${c}')::int AS "exc:${c}"`).join(',\n       ')},
-       count(*) FILTER (WHERE outcome = 'crew_exception' AND (exception_code IS NULL OR exception_code NOT IN (${EXCEPTION_CODES.map((c) => `'${c}'`).join(', ')})))::int AS "exc:other",
-       avg(lat) AS lat, avg(lon) AS lon
-  FROM keyed
- GROUP BY GROUPING SETS ((), (round_id), (ward, street), (ward), (vehicle_id), (stream), (weekday), (hour), (round_window), (cell_y, cell_x))`
+SELECT * FROM by_place UNION ALL SELECT * FROM by_round UNION ALL SELECT * FROM by_time`
 
 export async function breakdowns(db: Queryable, input: BreakdownInput): Promise<BreakdownRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(BREAKDOWNS_SQL, [input.contractId, input.from, input.to, input.timeZone, input.cellM])
