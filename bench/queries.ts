@@ -1,0 +1,205 @@
+// npm run bench:queries — query latency at two data sizes ten times apart, and how it grows.
+//
+// Each size is a whole city from the seeded generator (registry and eight weeks of calendar through
+// the real import), then, written on the database server by set-based SQL (fast loading): every past
+// collection's outcome and its lift, and half-hourly readings from 2 % of the wheeled bins for as many
+// days as make 10 million readings at the larger size. The hourly readings roll-up and the KPI roll-up
+// are brought up to date by their own functions, as the jobs do, and the planner statistics refreshed.
+// Then, one request at a time through the real API (app.inject: auth, validation, audit log,
+// serialisation), for households and sensors picked at random across the city:
+//   household history   GET /api/v1/households/{uprn}/collections?limit=20
+//   first-contact check GET /api/v1/households/{uprn}/first-contact?stream=…
+//   readings aggregates GET /api/v1/devices/{id}/readings/aggregate (last 7 days, hourly buckets)
+//   KPIs                GET /api/v1/contracts/{id}/performance (the last four weeks, from the roll-up)
+// The two sizes run on the PostgreSQL server (DATABASE_URL's server, or the local test server); the
+// smaller one also on the embedded TimescaleDB. Loading 10 million rows into the embedded engine (a
+// single-threaded WebAssembly PostgreSQL) takes long enough that the larger size there is opt-in:
+// --embedded-large.
+//
+//   node --import tsx bench/queries.ts [--quick] [--households 21000] [--requests 500] [--embedded-large] [--skip-embedded]
+import { parseArgs } from 'node:util'
+import { Registry } from 'prom-client'
+import { buildApi } from '../api/build-api.ts'
+import { addDays } from '../analysis/calendar/dates.ts'
+import { refreshRollup } from '../analysis/performance/rollup.ts'
+import { silentLogger } from '../core/log.ts'
+import { generateCity } from '../simulators/city/generate-city.ts'
+import { installCity } from '../simulators/install-city.ts'
+import { createApiKey } from '../storage/api-keys.ts'
+import type { Database } from '../storage/database.ts'
+import { openDatabase } from '../storage/open-database.ts'
+import { refreshReadingsRollup } from '../storage/readings.ts'
+import { createTestDatabase } from '../tests/helpers/postgres.ts'
+import { emitResult, fmtInt, loadAverage, machine, percentiles, progress, quick, step, table } from './lib.ts'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' }, households: { type: 'string' }, requests: { type: 'string' },
+    'embedded-large': { type: 'boolean' }, 'skip-embedded': { type: 'boolean' },
+  },
+})
+const SMALL = Number(values.households ?? (quick ? 2_000 : 21_000))
+const LARGE = SMALL * 10
+const REQUESTS = Number(values.requests ?? (quick ? 100 : 500))
+/** Readings wanted at the larger size; the smaller gets a tenth (same sensors' share, same days). */
+const READINGS_LARGE = quick ? 1_000_000 : 10_000_000
+const SENSOR_SHARE = 0.02
+const READING_EVERY_MIN = 30
+const START = '2026-03-02' // a Monday; eight weeks of collections
+const WEEKS = 8
+const TODAY = addDays(START, WEEKS * 7 - 3) // Friday of week 8
+const NOW = new Date(`${TODAY}T17:30:00Z`) // 18:30 BST, after the rounds
+const ADMIN = 'ks_admin000000_BENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBE'
+const ENDPOINTS = ['household history', 'first-contact check', 'readings aggregates', 'KPIs (4 weeks)'] as const
+type Endpoint = typeof ENDPOINTS[number]
+
+interface SizeResult {
+  engine: 'postgresql' | 'embedded'
+  households: number
+  readings: number
+  collections: number
+  loadMs: number
+  latency: Record<Endpoint, { p50: number; p99: number; max: number; count: number }>
+}
+
+/** A city of `households` with its history, loaded into `db`. Returns row counts and the contract. */
+async function loadCity(db: Database, households: number, readingDays: number): Promise<{ contractId: string; readings: number; collections: number }> {
+  const city = generateCity({ seed: 7, households, start: START, sensorShare: SENSOR_SHARE })
+  await step(`  registry and calendar of ${fmtInt(households)} households (the real import)`, () =>
+    installCity(db, city, { calendar: { from: START, to: addDays(START, WEEKS * 7 + 13), today: addDays(START, -1) } }))
+  const contractId = city.contract.contractId
+  // Every collection due before today has its outcome: 0.3 % missed, 0.7 % crew exceptions, the rest
+  // collected by the round's vehicle during the morning. Spread by a hash of the collection id.
+  await step('  outcomes of past collections (INSERT … SELECT)', async () => {
+    await db.query(`
+      INSERT INTO collection_outcomes (collection_id, uprn, stream, round_id, contract_id, due_date, outcome, exception_code, lift_ts, lift_vehicle_id, lift_weight_kg, missed_at)
+      SELECT sc.collection_id, sc.uprn, sc.stream, sc.round_id, r.contract_id, sc.due_date,
+             CASE WHEN x.h < 3 THEN 'missed' WHEN x.h < 10 THEN 'crew_exception' ELSE 'collected' END,
+             CASE WHEN x.h >= 3 AND x.h < 10 THEN 'not_presented' END,
+             CASE WHEN x.h >= 3 THEN (sc.due_date + time '07:30')::timestamp AT TIME ZONE 'Europe/London' + make_interval(secs => x.h * 25) END,
+             r.vehicle_id, CASE WHEN x.h >= 10 THEN 8 + x.h % 20 END,
+             CASE WHEN x.h < 3 THEN (sc.due_date + time '18:00')::timestamp AT TIME ZONE 'Europe/London' END
+        FROM scheduled_collections sc JOIN rounds r ON r.round_id = sc.round_id,
+             LATERAL (SELECT (sc.collection_id * 2654435761) % 1000 AS h) x
+       WHERE sc.due_date < $1 AND NOT sc.cancelled`, [TODAY])
+    await db.query(`
+      INSERT INTO lift_events (ts, device_id, seq, vehicle_id, tag, bin_id, uprn, weight_kg, lat, lon, outcome)
+      SELECT co.lift_ts, coalesce(d.device_id, 'bench-unit'), co.collection_id, co.lift_vehicle_id, coalesce(b.rfid_tag, 'untagged'), b.bin_id, co.uprn,
+             co.lift_weight_kg, h.lat, h.lon, coalesce(co.exception_code, 'collected')
+        FROM collection_outcomes co JOIN households h ON h.uprn = co.uprn
+        LEFT JOIN LATERAL (SELECT bin_id, rfid_tag FROM bins WHERE uprn = co.uprn AND stream = co.stream ORDER BY bin_id LIMIT 1) b ON true
+        LEFT JOIN devices d ON d.vehicle_id = co.lift_vehicle_id
+       WHERE co.lift_ts IS NOT NULL
+      ON CONFLICT DO NOTHING`)
+  })
+  const { rows: [sensors] } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE kind = 'bin' AND bin_id IS NOT NULL`)
+  const perSensor = Math.round((readingDays * 24 * 60) / READING_EVERY_MIN)
+  // Readings, one statement per slice of sensors so that progress shows and no transaction is huge.
+  await step(`  ${fmtInt(sensors!.n * perSensor)} readings: ${fmtInt(sensors!.n)} sensors × ${perSensor} (every ${READING_EVERY_MIN} min for ${readingDays} days; INSERT … SELECT generate_series)`, async () => {
+    const { rows: ids } = await db.query<{ id: string }>(`SELECT device_id AS id FROM devices WHERE kind = 'bin' AND bin_id IS NOT NULL ORDER BY device_id`)
+    const slice = Math.max(1, Math.ceil(1_000_000 / perSensor))
+    for (let i = 0; i < ids.length; i += slice) {
+      await db.query(`
+        INSERT INTO bin_readings (ts, device_id, seq, bin_id, uprn, fill_pct, temp_c, battery_v, status)
+        SELECT $2::timestamptz - make_interval(mins => g * $4), d.device_id, $3 - g, b.bin_id, b.uprn,
+               ((($3 - g) * 7 + hashtext(d.device_id)) & 127) % 101, 8 + (g % 48) / 4.0, 3.7 - g / 100000.0, 'ok'
+          FROM devices d JOIN bins b ON b.bin_id = d.bin_id, generate_series(0, $3 - 1) g
+         WHERE d.device_id = ANY($1::text[])`,
+      [ids.slice(i, i + slice).map((r) => r.id), NOW.toISOString(), perSensor, READING_EVERY_MIN])
+      if ((i / slice) % 5 === 4) progress(`    ${fmtInt(Math.min(ids.length, i + slice) * perSensor)} readings`)
+    }
+  })
+  await step('  hourly readings roll-up (the roll-up job)', () => refreshReadingsRollup(db, { now: NOW }))
+  const month = { from: addDays(TODAY, -27), to: TODAY }
+  await step('  KPI roll-up of the four weeks (the kpi-rollup job)', () => refreshRollup(db, { now: NOW, contractId, only: month, ensure: month }))
+  await step('  ANALYZE', () => db.query('ANALYZE'))
+  const count = async (sql: string) => Number((await db.query<{ n: number }>(sql)).rows[0]!.n)
+  return { contractId, readings: await count('SELECT count(*)::bigint AS n FROM bin_readings'), collections: await count('SELECT count(*)::bigint AS n FROM scheduled_collections') }
+}
+
+/** Time each endpoint, REQUESTS times, one request at a time, for random households and sensors. */
+async function measure(db: Database, contractId: string): Promise<SizeResult['latency']> {
+  const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 1_000_000 })
+  const crm = (await createApiKey(db, 'bench contact centre', 'crm')).key
+  const manager = (await createApiKey(db, 'bench contract manager', 'contract_manager')).key
+  const { rows: homes } = await db.query<{ uprn: number; stream: string }>(
+    `SELECT uprn, stream FROM bins WHERE stream IN ('residual', 'recycling') ORDER BY random() LIMIT $1`, [REQUESTS + 20])
+  const { rows: sensors } = await db.query<{ id: string }>(`SELECT device_id AS id FROM devices WHERE kind = 'bin' AND bin_id IS NOT NULL ORDER BY random() LIMIT $1`, [REQUESTS + 20])
+  const weekAgo = new Date(NOW.getTime() - 7 * 86_400_000).toISOString()
+  const urls: Record<Endpoint, (i: number) => { url: string; key: string }> = {
+    'household history': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/collections?limit=20`, key: crm }),
+    'first-contact check': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/first-contact?stream=${homes[i % homes.length]!.stream}&at=${NOW.toISOString()}`, key: crm }),
+    'readings aggregates': (i) => ({ url: `/api/v1/devices/${sensors[i % sensors.length]!.id}/readings/aggregate?from=${weekAgo}&to=${NOW.toISOString()}&bucket=1h`, key: manager }),
+    'KPIs (4 weeks)': () => ({ url: `/api/v1/contracts/${contractId}/performance?from=${addDays(TODAY, -27)}&to=${TODAY}`, key: manager }),
+  }
+  const latency = {} as SizeResult['latency']
+  for (const endpoint of ENDPOINTS) {
+    const n = endpoint.startsWith('KPIs') ? Math.ceil(REQUESTS / 5) : REQUESTS
+    const times: number[] = []
+    for (let i = -20; i < n; i++) { // 20 warm-up requests, not counted
+      const { url, key } = urls[endpoint](i + 20)
+      const t0 = performance.now()
+      const res = await app.inject({ url, headers: { authorization: `Bearer ${key}` } })
+      if (i >= 0) times.push(performance.now() - t0)
+      if (res.statusCode !== 200) throw new Error(`${endpoint}: ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+    }
+    const p = percentiles(times)
+    latency[endpoint] = { p50: p.p50, p99: p.p99, max: p.max, count: p.count }
+    progress(`  ${endpoint}: p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms (${p.count} requests)`)
+  }
+  await app.close()
+  return latency
+}
+
+async function runSize(engine: SizeResult['engine'], households: number, readingDays: number): Promise<SizeResult> {
+  progress(`${engine}, ${fmtInt(households)} households:`)
+  const server = engine === 'postgresql' ? await createTestDatabase() : null
+  const db = await openDatabase({ url: server?.url, logger: silentLogger })
+  try {
+    const { value: loaded, ms: loadMs } = await step(`  load (${engine}, ${fmtInt(households)} households)`, () => loadCity(db, households, readingDays))
+    progress(`  ${fmtInt(loaded.readings)} readings, ${fmtInt(loaded.collections)} scheduled collections; timing ${REQUESTS} requests per endpoint`)
+    return { engine, households, readings: loaded.readings, collections: loaded.collections, loadMs, latency: await measure(db, loaded.contractId) }
+  } finally {
+    await db.close()
+    await server?.drop()
+  }
+}
+
+const loadStart = loadAverage()
+console.log(`# Query latency at two data sizes ten times apart — ${new Date().toISOString()}`)
+console.log(`machine: ${machine()}; load average at the start ${loadStart}`)
+// Days of readings so that the larger city holds READINGS_LARGE: its sensors are SENSOR_SHARE of
+// about 2.3 wheeled bins per household (the generator's mix); measured below, not assumed.
+const sensorsLarge = Math.round(LARGE * 2.3 * SENSOR_SHARE)
+const readingDays = Math.max(1, Math.ceil(READINGS_LARGE / (sensorsLarge * (24 * 60 / READING_EVERY_MIN))))
+const results: SizeResult[] = []
+results.push(await runSize('postgresql', SMALL, readingDays))
+results.push(await runSize('postgresql', LARGE, readingDays))
+if (!values['skip-embedded']) {
+  results.push(await runSize('embedded', SMALL, readingDays))
+  if (values['embedded-large']) results.push(await runSize('embedded', LARGE, readingDays))
+}
+
+console.log('\n' + table(
+  ['engine', 'households', 'readings', 'collections', 'load', ...ENDPOINTS.flatMap((e) => [`${e} p50`, 'p99'])],
+  results.map((r) => [r.engine, fmtInt(r.households), fmtInt(r.readings), fmtInt(r.collections), `${(r.loadMs / 1000).toFixed(0)} s`,
+    ...ENDPOINTS.flatMap((e) => [`${r.latency[e].p50.toFixed(1)} ms`, `${r.latency[e].p99.toFixed(1)} ms`])]),
+))
+const growth: Record<string, Record<string, number>> = {}
+for (const engine of ['postgresql', 'embedded'] as const) {
+  const [small, large] = [results.find((r) => r.engine === engine && r.households === SMALL), results.find((r) => r.engine === engine && r.households === LARGE)]
+  if (!small || !large) continue
+  growth[engine] = Object.fromEntries(ENDPOINTS.map((e) => [e, large.latency[e].p99 / small.latency[e].p99]))
+  console.log(`\ngrowth of p99 from ${fmtInt(SMALL)} to ${fmtInt(LARGE)} households (${engine}):`)
+  console.log(table(['endpoint', 'p99 small', 'p99 large', 'growth'], ENDPOINTS.map((e) => [e, `${small.latency[e].p99.toFixed(1)} ms`, `${large.latency[e].p99.toFixed(1)} ms`, `${growth[engine]![e]!.toFixed(2)} ×`])))
+}
+const large = results.find((r) => r.engine === 'postgresql' && r.households === LARGE)!
+const targets = (['readings aggregates', 'household history'] as const).map((e) => ({
+  endpoint: e, p99: large.latency[e].p99, growth: growth.postgresql![e]!, met: large.latency[e].p99 < 50 && growth.postgresql![e]! < 2,
+}))
+console.log(`\ntargets at the larger size (PostgreSQL, ${fmtInt(large.readings)} readings): p99 < 50 ms and growth < 2 ×`)
+for (const t of targets) console.log(`  ${t.endpoint}: p99 ${t.p99.toFixed(1)} ms, growth ${t.growth.toFixed(2)} × — ${t.met ? 'met' : 'NOT met'}`)
+const loadEnd = loadAverage()
+console.log(`load average at the end: ${loadEnd}`)
+emitResult({ bench: 'queries', machine: machine(), loadStart, loadEnd, quick, requests: REQUESTS, readingDays, results, growth, targets })
+process.exit(0)
