@@ -1,10 +1,10 @@
 // Dashboard sign-in: username and password for a session token; user management for admins.
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Database } from '../../storage/database.ts'
 import { ROLES } from '../../storage/api-keys.ts'
 import { createUser, disableUser, listUsers, login, logout, UserConflictError } from '../../storage/users.ts'
-import { DateTime, Errors } from '../schemas/common.ts'
+import { DateTime, Errors, Ref } from '../schemas/common.ts'
 import { httpError } from '../errors.ts'
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)))
@@ -12,7 +12,8 @@ export const UserInfo = Type.Object({
   username: Type.String(), displayName: Type.String(), role: Role, createdAt: DateTime,
   disabledAt: Type.Union([DateTime, Type.Null()]), lastLoginAt: Type.Union([DateTime, Type.Null()]),
 }, { $id: 'UserInfo' })
-export const LoginResponse = Type.Object({ token: Type.String(), expiresAt: DateTime, user: Type.Ref('UserInfo') }, { $id: 'LoginResponse' })
+export const LoginResponse = Type.Object({ token: Type.String(), expiresAt: DateTime, user: Ref(UserInfo) }, { $id: 'LoginResponse' })
+export type LoginResponse = Static<typeof LoginResponse>
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   app.addSchema(UserInfo)

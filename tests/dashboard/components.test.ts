@@ -9,7 +9,6 @@ import FillChart from '../../dashboard/src/components/FillChart.svelte'
 import HouseholdDetails from '../../dashboard/src/components/HouseholdDetails.svelte'
 import LiveBadge from '../../dashboard/src/components/LiveBadge.svelte'
 import MapLegend from '../../dashboard/src/components/MapLegend.svelte'
-import NotAvailable from '../../dashboard/src/components/NotAvailable.svelte'
 import SignInForm from '../../dashboard/src/components/SignInForm.svelte'
 import StatusMessage from '../../dashboard/src/components/StatusMessage.svelte'
 import type { Device } from '../../dashboard/src/lib/api-types.ts'
@@ -17,21 +16,37 @@ import { FILL_BANDS } from '../../dashboard/src/lib/fill-bands.ts'
 import { ROUTES } from '../../dashboard/src/lib/router.svelte.ts'
 import { byTestId, render, text } from './render.ts'
 
-test('sign-in: submits the key typed, and shows a refusal as an alert tied to the field', () => {
-  const submitted: string[] = []
-  const root = render(SignInForm, { checking: false, error: null, onsubmit: (k: string) => submitted.push(k) })
-  const input = root.querySelector<HTMLInputElement>('#api-key')!
-  expect(input.type).toBe('password')
-  input.value = 'ks_abc'
-  input.dispatchEvent(new Event('input', { bubbles: true }))
-  root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
-  expect(submitted).toEqual(['ks_abc'])
+test('sign-in: a username and password by default, an API key after switching; a refusal is an alert tied to the fields', () => {
+  const passwords: string[][] = []
+  const keys: string[] = []
+  const root = render(SignInForm, { checking: false, error: null, onpassword: (u: string, p: string) => passwords.push([u, p]), onkey: (k: string) => keys.push(k) })
+  const type = (sel: string, value: string) => {
+    const input = root.querySelector<HTMLInputElement>(sel)!
+    input.value = value
+    input.dispatchEvent(new Event('input', { bubbles: true }))
+    return input
+  }
+  const submit = () => root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
+  expect(root.querySelector('#api-key')).toBeNull()
+  expect(type('#password', 'secret words').type).toBe('password')
+  type('#username', 'morgan')
+  submit()
+  expect(passwords).toEqual([['morgan', 'secret words']])
 
-  const refused = render(SignInForm, { checking: true, error: 'That API key was not accepted (401).', onsubmit: () => undefined })
+  byTestId(root, 'sign-in-switch')[0]!.click()
+  flushSync()
+  expect(byTestId(root, 'sign-in-form')[0]!.dataset.mode).toBe('key')
+  expect(root.querySelector('#username')).toBeNull()
+  expect(type('#api-key', 'ks_abc').type).toBe('password')
+  submit()
+  expect(keys).toEqual(['ks_abc'])
+  expect(passwords).toHaveLength(1)
+
+  const refused = render(SignInForm, { checking: true, error: 'That API key was not accepted (401).', onpassword: () => undefined, onkey: () => undefined, mode: 'key' })
   const error = byTestId(refused, 'sign-in-error')[0]!
   expect(error.getAttribute('role')).toBe('alert')
   expect(refused.querySelector('#api-key')!.getAttribute('aria-describedby')).toBe('sign-in-error')
-  expect(refused.querySelector('button')!.disabled).toBe(true)
+  expect(refused.querySelector<HTMLButtonElement>('button[type="submit"]')!.disabled).toBe(true)
 })
 
 test('navigation marks the current screen', () => {
@@ -51,7 +66,6 @@ test('status messages: loading, empty and error (with a retry)', () => {
   root.querySelector('button')!.click()
   expect(retried).toBe(1)
   expect(byTestId(render(StatusMessage, { kind: 'loading', title: 'Loading…' }), 'status-loading')[0]!.getAttribute('role')).toBe('status')
-  expect(text(render(NotAvailable, { title: 'Rewards', description: 'Points.', needs: 'the rewards API' }))).toContain('Not available yet')
 })
 
 test('the live badge says its state in words', () => {

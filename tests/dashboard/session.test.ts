@@ -1,64 +1,44 @@
-// The session keeps the key per tab (sessionStorage) and checks it with a real HTTP server.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest'
+// Routes and the session's own bookkeeping (sign-in against the API is in api-state.test.ts).
+import { beforeEach, expect, test } from 'vitest'
 import { Session } from '../../dashboard/src/lib/session.svelte.ts'
-import { parseHash } from '../../dashboard/src/lib/router.svelte.ts'
+import { hrefOf, parseHash, parseLocation, routesFor } from '../../dashboard/src/lib/router.svelte.ts'
 
-let server: Server
-beforeAll(async () => {
-  // Answers as the Kerbside API does: 200 for the good key, 403 for a provisioning key, 401 otherwise.
-  server = createServer((req, res) => {
-    const key = req.headers.authorization?.replace('Bearer ', '')
-    res.setHeader('content-type', 'application/json')
-    if (req.url !== '/api/v1/map/summary') { res.statusCode = 404; res.end('{}'); return }
-    if (key === 'ks_good') res.end(JSON.stringify({ caller: { name: 'ops', role: 'viewer' }, households: 1, placedHouseholds: 1, bins: 1, vehicles: 0 }))
-    else if (key === 'ks_provisioning') { res.statusCode = 403; res.end(JSON.stringify({ statusCode: 403, code: 'KERBSIDE_ERR_FORBIDDEN', error: 'Forbidden', message: 'role' })) }
-    else { res.statusCode = 401; res.end(JSON.stringify({ statusCode: 401, code: 'KERBSIDE_ERR_UNAUTHENTICATED', error: 'Unauthorized', message: 'key' })) }
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const happyDOM = (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM
-  happyDOM.setURL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
-})
-afterAll(() => new Promise<void>((r) => server.close(() => r())))
 beforeEach(() => sessionStorage.clear())
 
-test('a refused key gives a clear 401 message and is not kept', async () => {
-  const session = new Session()
-  expect(await session.signIn('ks_wrong')).toBe(false)
-  expect(session.error).toContain('not accepted (401)')
-  expect(session.key).toBeNull()
-  expect(sessionStorage.getItem('kerbside.apiKey')).toBeNull()
-  expect(await session.signIn('ks_provisioning')).toBe(false)
-  expect(session.error).toContain('role cannot view the dashboard (403)')
-  expect(await session.signIn('   ')).toBe(false)
-  expect(session.error).toBe('Enter your API key.')
-})
-
-test('an accepted key is kept for the tab, restored on reload, and forgotten on sign-out', async () => {
-  const session = new Session()
-  expect(await session.signIn(' ks_good ')).toBe(true)
-  expect(session.caller).toEqual({ name: 'ops', role: 'viewer' })
-  expect(sessionStorage.getItem('kerbside.apiKey')).toBe('ks_good')
-  const reloaded = new Session()
-  expect(reloaded.key).toBe('ks_good')
-  await reloaded.restore()
-  expect(reloaded.caller?.role).toBe('viewer')
-  reloaded.signOut()
-  expect(sessionStorage.getItem('kerbside.apiKey')).toBeNull()
-})
-
-test('a kept key that the API now refuses signs the tab out with the reason', async () => {
-  sessionStorage.setItem('kerbside.apiKey', 'ks_revoked')
-  const session = new Session()
-  await session.restore()
-  expect(session.key).toBeNull()
-  expect(session.error).toContain('401')
-})
-
-test('hash routes', () => {
+test('hash routes, with a path and a query', () => {
   expect(parseHash('#/devices')).toBe('devices')
   expect(parseHash('#/why-missed?x=1')).toBe('why-missed')
   expect(parseHash('')).toBe('map')
   expect(parseHash('#/nowhere')).toBe('map')
+  expect(parseLocation('#/households/100000000009')).toEqual({ id: 'households', params: ['100000000009'], query: {} })
+  expect(parseLocation('#/reports?validity=invalid&from=2026-03-01')).toEqual({ id: 'reports', params: [], query: { validity: 'invalid', from: '2026-03-01' } })
+  expect(parseLocation('#/nowhere/1')).toEqual({ id: 'map', params: [], query: {} })
+  expect(hrefOf('households', [100000000009])).toBe('#/households/100000000009')
+  expect(hrefOf('reports', [], { validity: 'invalid', stream: null })).toBe('#/reports?validity=invalid')
+})
+
+test('each role sees the screens whose data it may read', () => {
+  expect(routesFor('crm').map((r) => r.id)).toEqual(['map', 'households', 'reports', 'rewards', 'devices'])
+  expect(routesFor('viewer').map((r) => r.id)).toEqual(['map', 'performance', 'why-missed', 'reports', 'rewards', 'devices'])
+  expect(routesFor('contract_manager')).toHaveLength(7)
+  expect(routesFor('admin')).toHaveLength(7)
+  expect(routesFor(null)).toHaveLength(7)
+})
+
+test('a kept password session that has expired is forgotten at once, with the reason', () => {
+  sessionStorage.setItem('kerbside.apiKey', 'kss_expired')
+  sessionStorage.setItem('kerbside.session', JSON.stringify({ kind: 'password', expiresAt: new Date(Date.now() - 1000).toISOString(), caller: { name: 'M', role: 'crm' } }))
+  const session = new Session()
+  expect(session.key).toBeNull()
+  expect(session.error).toBe('Your session has ended. Sign in again.')
+  expect(sessionStorage.getItem('kerbside.apiKey')).toBeNull()
+})
+
+test('a kept key without bookkeeping (an older tab) is taken as an API key', () => {
+  sessionStorage.setItem('kerbside.apiKey', 'ks_kept')
+  sessionStorage.setItem('kerbside.session', '{not json')
+  const session = new Session()
+  expect(session.key).toBe('ks_kept')
+  expect(session.kind).toBe('key')
+  expect(session.expiresAt).toBeNull()
 })

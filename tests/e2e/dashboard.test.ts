@@ -1,6 +1,6 @@
 // The dashboard in a real browser against a running Kerbside (broker, ingest, API, embedded
 // TimescaleDB): sign-in, the city map, a lift published over MQTT by a real device client shown
-// within 2 seconds, alerts, the devices page, placeholders, and a tablet-width layout.
+// within 2 seconds, alerts, the devices page and a tablet-width layout.
 // Screenshots: artifacts/e2e/*.png.
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -120,13 +120,6 @@ describe('the contract manager’s dashboard', () => {
     expect(await row.textContent()).toContain('online')
     expect(await row.textContent()).toContain('just now')
     await screenshot(page, 'devices')
-  })
-
-  test('screens whose API is not built yet say so', async () => {
-    const { page } = browser
-    await page.getByRole('link', { name: 'Performance' }).click()
-    await page.getByTestId('not-available').waitFor()
-    expect(await page.getByTestId('not-available').textContent()).toContain('Not available yet')
   })
 
   test('at tablet width the map and its panels still fit', async () => {

@@ -39,3 +39,49 @@ export function alertDetail(kind: string, value: number | null): string {
     default: return ''
   }
 }
+
+const longDayFmt = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })
+const shortDayFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' })
+const monthFmt = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' })
+const londonDateTimeFmt = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' })
+const londonTimeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' })
+const moneyFmt = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP', maximumFractionDigits: 0 })
+const moneyPenceFmt = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' })
+
+/** A council day (YYYY-MM-DD): "Mon 23 Nov 2026". */
+export const longDay = (day: string): string => longDayFmt.format(Date.parse(`${day}T00:00:00Z`))
+export const shortDay = (day: string): string => shortDayFmt.format(Date.parse(`${day}T00:00:00Z`))
+/** YYYY-MM: "November 2026". */
+export const monthName = (month: string): string => monthFmt.format(Date.parse(`${month}-01T00:00:00Z`))
+/** An instant as London sees it: "Mon 23 Nov, 14:05". */
+export const londonDateTime = (iso: string | number): string => londonDateTimeFmt.format(typeof iso === 'number' ? iso : Date.parse(iso))
+export const londonTime = (iso: string): string => londonTimeFmt.format(Date.parse(iso))
+
+export const money = (pounds: number): string => moneyFmt.format(pounds)
+export const moneyPence = (pounds: number): string => moneyPenceFmt.format(pounds)
+export const count = (n: number): string => n.toLocaleString('en-GB')
+/** A ratio the API may leave null (no data): an em dash rather than 0 or 100. */
+export const pct = (v: number | null, digits = 2): string => (v === null ? '—' : `${v.toFixed(digits)} %`)
+export const per100k = (v: number | null): string => (v === null ? '—' : v.toLocaleString('en-GB', { maximumFractionDigits: 1 }))
+export const score = (v: number | null): string => (v === null ? '—' : v.toFixed(1))
+export const points = (v: number): string => v.toLocaleString('en-GB', { maximumFractionDigits: 2 })
+
+const STREAM_LABELS: Record<string, string> = { residual: 'Residual', recycling: 'Recycling', garden: 'Garden', food: 'Food', glass: 'Glass' }
+export const streamLabel = (s: string): string => STREAM_LABELS[s] ?? s
+
+const COLLECTION_OUTCOME_LABELS: Record<string, string> = {
+  pending: 'Pending', collected: 'Collected', collected_late: 'Collected late', crew_exception: 'Crew exception',
+  missed: 'Missed', rectified: 'Rectified in time', rectified_late: 'Rectified late',
+}
+export const collectionOutcomeLabel = (o: string | null): string => (o === null ? 'Not decided yet' : COLLECTION_OUTCOME_LABELS[o] ?? o)
+/** Outcomes that count against the contractor, for colour and emphasis (never colour alone). */
+export const isFailure = (o: string | null): boolean => o === 'missed' || o === 'rectified_late' || o === 'collected_late' || o === 'rectified'
+
+const EXCEPTION_LABELS: Record<string, string> = { ...OUTCOME_LABELS, other: 'Other' }
+export const exceptionLabel = (code: string): string => EXCEPTION_LABELS[code] ?? code
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
+export const weekdayName = (iso: number | string): string => WEEKDAYS[Number(iso) - 1] ?? String(iso)
+
+const ROLE_LABELS: Record<string, string> = { admin: 'Administrator', contract_manager: 'Contract manager', crm: 'Contact centre', viewer: 'Viewer', provisioning: 'Provisioning' }
+export const roleLabel = (role: string): string => ROLE_LABELS[role] ?? role

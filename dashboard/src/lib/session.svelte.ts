@@ -1,27 +1,72 @@
-// Who is signed in: the API key, kept in sessionStorage (gone when the tab closes), and what the
-// API says about it. Signing in checks the key against the API before keeping it.
-import { ApiError, apiGet } from './api-client.ts'
-import type { MapSummary } from './api-types.ts'
+// Who is signed in, kept in sessionStorage (gone when the tab closes): either a dashboard user's
+// session token (POST /api/v1/auth/login, expires) or an API key (kiosks and wall screens). Both
+// travel as "Authorization: Bearer …". Signing in checks the credential with the API before keeping it.
+import { ApiError, apiGet, apiPost } from './api-client.ts'
+import type { LoginResponse, MapSummary } from './api-types.ts'
 
 const STORAGE_KEY = 'kerbside.apiKey'
+const META_KEY = 'kerbside.session'
 
 export type Caller = MapSummary['caller']
+export type SignInKind = 'password' | 'key'
+
+/** Roles that can open the dashboard (the map summary); provisioning keys and users cannot. */
+const DASHBOARD_ROLES: readonly string[] = ['admin', 'contract_manager', 'crm', 'viewer']
+
+interface StoredMeta { kind: SignInKind; expiresAt: string | null; caller: Caller | null }
 
 export class Session {
+  /** The bearer credential: a session token (kss_…) or an API key. */
   key = $state<string | null>(null)
+  kind = $state<SignInKind | null>(null)
   caller = $state<Caller | null>(null)
+  /** When a password session ends (the API says); null for API keys. */
+  expiresAt = $state<string | null>(null)
   checking = $state(false)
   error = $state<string | null>(null)
+  #expiry: ReturnType<typeof setTimeout> | null = null
 
   constructor(private storage: Storage | null = typeof sessionStorage === 'undefined' ? null : sessionStorage) {
     this.key = this.storage?.getItem(STORAGE_KEY) ?? null
+    if (!this.key) return
+    const meta = readMeta(this.storage?.getItem(META_KEY) ?? null)
+    this.kind = meta?.kind ?? 'key'
+    this.expiresAt = meta?.expiresAt ?? null
+    this.caller = meta?.caller ?? null
+    if (this.expiresAt && Date.parse(this.expiresAt) <= Date.now()) this.#forget('Your session has ended. Sign in again.')
+    else this.#armExpiry()
   }
 
   get signedIn(): boolean {
     return this.key !== null
   }
 
-  /** Check the key with the API; keep it only if it is accepted. */
+  /** Sign in with a dashboard user's name and password. */
+  async signInWithPassword(username: string, password: string): Promise<boolean> {
+    const name = username.trim()
+    if (!name || !password) {
+      this.error = 'Enter your username and password.'
+      return false
+    }
+    this.checking = true
+    this.error = null
+    try {
+      const res = await apiPost<LoginResponse>('/api/v1/auth/login', { username: name, password })
+      if (!DASHBOARD_ROLES.includes(res.user.role)) {
+        await apiPost<void>('/api/v1/auth/logout', undefined, res.token).catch(() => undefined)
+        throw new ApiError(403, 'KERBSIDE_ERR_FORBIDDEN', res.user.role)
+      }
+      this.#keep(res.token, 'password', res.expiresAt, { name: res.user.displayName, role: res.user.role })
+      return true
+    } catch (err) {
+      this.error = signInError(err, 'password')
+      return false
+    } finally {
+      this.checking = false
+    }
+  }
+
+  /** Sign in with an API key: checked with the API, kept only if accepted. */
   async signIn(key: string): Promise<boolean> {
     const trimmed = key.trim()
     if (!trimmed) {
@@ -32,40 +77,93 @@ export class Session {
     this.error = null
     try {
       const summary = await apiGet<MapSummary>('/api/v1/map/summary', trimmed)
-      this.key = trimmed
-      this.caller = summary.caller
-      this.storage?.setItem(STORAGE_KEY, trimmed)
+      this.#keep(trimmed, 'key', null, summary.caller)
       return true
     } catch (err) {
-      this.error = signInError(err)
+      this.error = signInError(err, 'key')
       return false
     } finally {
       this.checking = false
     }
   }
 
-  /** Re-read who the kept key belongs to (after a reload); a refused key signs out. */
+  /** Re-read who the kept credential belongs to (after a reload); a refused one signs out. */
   async restore(): Promise<void> {
     if (!this.key) return
     try {
       this.caller = (await apiGet<MapSummary>('/api/v1/map/summary', this.key)).caller
+      this.#writeMeta()
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) this.signOut(signInError(err))
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) this.#forget(signInError(err, this.kind ?? 'key'))
     }
   }
 
-  signOut(reason: string | null = null): void {
+  /** Sign out; a password session is ended on the server too (best effort: the tab forgets it anyway). */
+  async signOut(reason: string | null = null): Promise<void> {
+    const key = this.key
+    const kind = this.kind
+    this.#forget(reason)
+    if (key && kind === 'password') await apiPost<void>('/api/v1/auth/logout', undefined, key).catch(() => undefined)
+  }
+
+  #keep(key: string, kind: SignInKind, expiresAt: string | null, caller: Caller | null): void {
+    this.key = key
+    this.kind = kind
+    this.expiresAt = expiresAt
+    this.caller = caller
+    this.storage?.setItem(STORAGE_KEY, key)
+    this.#writeMeta()
+    this.#armExpiry()
+  }
+
+  #writeMeta(): void {
+    if (!this.kind) return
+    const meta: StoredMeta = { kind: this.kind, expiresAt: this.expiresAt, caller: this.caller }
+    this.storage?.setItem(META_KEY, JSON.stringify(meta))
+  }
+
+  /** Sign out when the session's time is up, rather than at the next failed call. */
+  #armExpiry(): void {
+    if (this.#expiry) clearTimeout(this.#expiry)
+    this.#expiry = null
+    if (!this.expiresAt) return
+    const ms = Date.parse(this.expiresAt) - Date.now()
+    // setTimeout holds at most ~24.8 days; longer sessions are checked by the API on every call.
+    if (ms < 2 ** 31 - 1) this.#expiry = setTimeout(() => this.#forget('Your session has ended. Sign in again.'), Math.max(0, ms))
+  }
+
+  #forget(reason: string | null): void {
+    if (this.#expiry) clearTimeout(this.#expiry)
+    this.#expiry = null
     this.key = null
+    this.kind = null
     this.caller = null
+    this.expiresAt = null
     this.error = reason
     this.storage?.removeItem(STORAGE_KEY)
+    this.storage?.removeItem(META_KEY)
   }
 }
 
-function signInError(err: unknown): string {
+function readMeta(raw: string | null): StoredMeta | null {
+  if (!raw) return null
+  try {
+    const v = JSON.parse(raw) as Partial<StoredMeta>
+    if (v.kind !== 'password' && v.kind !== 'key') return null
+    return { kind: v.kind, expiresAt: typeof v.expiresAt === 'string' ? v.expiresAt : null, caller: v.caller ?? null }
+  } catch {
+    return null
+  }
+}
+
+function signInError(err: unknown, kind: SignInKind): string {
   if (err instanceof ApiError) {
-    if (err.status === 401) return 'That API key was not accepted (401). Check it and try again, or ask your Kerbside administrator for a key.'
-    if (err.status === 403) return 'That API key is valid but its role cannot view the dashboard (403). A contract manager, CRM or viewer key is needed.'
+    if (err.status === 401) {
+      return kind === 'password'
+        ? 'Unknown username or wrong password (401). Check them and try again, or ask your Kerbside administrator.'
+        : 'That API key was not accepted (401). Check it and try again, or ask your Kerbside administrator for a key.'
+    }
+    if (err.status === 403) return 'Signed in, but this role cannot view the dashboard (403). A contract manager, contact centre or viewer account is needed.'
     if (err.status === 429) return 'Too many attempts. Wait a minute and try again.'
     if (err.status === 0) return err.message
     return `Sign-in failed: ${err.message}`

@@ -1,0 +1,60 @@
+// Which contract and which days the contract pages (performance, why missed) look at. One instance
+// for the app, so moving between those pages keeps the choice.
+import { apiGet } from './api-client.ts'
+import type { ContractSummary } from './api-types.ts'
+import { londonDay, presetRange, rangeProblem, type DayRange, type PresetId } from './periods.ts'
+import { Resource } from './resource.svelte.ts'
+
+export class ContractScope {
+  contracts = new Resource<ContractSummary[]>()
+  contractId = $state<string | null>(null)
+  preset = $state<PresetId>('month')
+  from = $state('')
+  to = $state('')
+  #today: () => string
+
+  constructor(today: () => string = () => londonDay()) {
+    this.#today = today
+    this.setPreset('month')
+  }
+
+  get contract(): ContractSummary | null {
+    return this.contracts.data?.find((c) => c.contractId === this.contractId) ?? null
+  }
+
+  get range(): DayRange {
+    return { from: this.from, to: this.to }
+  }
+
+  /** Why the chosen days cannot be asked for, or null. */
+  get problem(): string | null {
+    return rangeProblem(this.range)
+  }
+
+  /** A key that changes when the question does: pages reload when it changes. */
+  get question(): string | null {
+    if (!this.contractId || this.problem) return null
+    return `${this.contractId}|${this.from}|${this.to}`
+  }
+
+  /** Load the contracts once; the first one is chosen unless one already is. */
+  async loadContracts(key: string): Promise<void> {
+    await this.contracts.load((signal) => apiGet<ContractSummary[]>('/api/v1/contracts', key, signal))
+    const list = this.contracts.data ?? []
+    if (!list.some((c) => c.contractId === this.contractId)) this.contractId = list[0]?.contractId ?? null
+  }
+
+  setPreset(id: PresetId): void {
+    this.preset = id
+    if (id === 'custom') return
+    const r = presetRange(id, this.#today())
+    this.from = r.from
+    this.to = r.to
+  }
+
+  setDays(from: string, to: string): void {
+    this.preset = 'custom'
+    this.from = from
+    this.to = to
+  }
+}
