@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client'
 import type { Logger } from '../core/log.ts'
 import { parseTopic } from '../core/contract/topics.ts'
 import type { DeviceCredentials } from '../storage/devices.ts'
+import { clientErrorReason } from './client-errors.ts'
 import { createAuthenticator, principalOf } from './device-auth.ts'
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.ts'
 import { createBackends, type PersistenceOptions } from './persistence.ts'
@@ -73,11 +74,11 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   })
   aedes.on('clientDisconnect', () => metrics.connected.dec())
   aedes.on('clientError', (client: Client, err: Error) => {
-    metrics.clientErrors.inc()
+    metrics.clientErrors.inc({ reason: clientErrorReason(err) })
     logger.debug({ clientId: client?.id, err: err.message }, 'MQTT client error')
   })
   aedes.on('connectionError', (client: Client, err: Error) => {
-    metrics.clientErrors.inc()
+    metrics.clientErrors.inc({ reason: clientErrorReason(err) })
     logger.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error')
   })
   aedes.on('publish', (packet, client) => {

@@ -1,5 +1,6 @@
 // Broker metrics in Prometheus form: connections, messages in and out, rejections by reason.
 import { Counter, Gauge, type Registry } from 'prom-client'
+import { CLIENT_ERROR_REASONS } from './client-errors.ts'
 
 export const BROKER_REJECT_REASONS = [
   'bad_credentials', 'unknown_device', 'packet_too_large', 'revoked_device', 'client_id_mismatch', 'throttled',
@@ -13,18 +14,20 @@ export interface BrokerMetrics {
   messagesIn: Counter<'kind'>
   messagesOut: Counter
   rejections: Counter<'reason'>
-  clientErrors: Counter
+  clientErrors: Counter<'reason'>
 }
 
 export function createBrokerMetrics(registry: Registry): BrokerMetrics {
   const rejections = new Counter({ name: 'kerbside_broker_rejections_total', help: 'Connections, publishes and subscriptions refused, by reason', labelNames: ['reason'], registers: [registry] })
   for (const reason of BROKER_REJECT_REASONS) rejections.inc({ reason }, 0)
+  const clientErrors = new Counter({ name: 'kerbside_broker_client_errors_total', help: 'Client connections that failed, by reason (broker/client-errors.ts): malformed packets, protocol violations, timeouts, lost connections', labelNames: ['reason'], registers: [registry] })
+  for (const reason of CLIENT_ERROR_REASONS) clientErrors.inc({ reason }, 0)
   return {
     connections: new Counter({ name: 'kerbside_broker_connections_total', help: 'Client connections accepted', labelNames: ['transport'], registers: [registry] }),
     connected: new Gauge({ name: 'kerbside_broker_connected_clients', help: 'Clients connected now', registers: [registry] }),
     messagesIn: new Counter({ name: 'kerbside_broker_messages_in_total', help: 'PUBLISH packets accepted from clients', labelNames: ['kind'], registers: [registry] }),
     messagesOut: new Counter({ name: 'kerbside_broker_messages_out_total', help: 'PUBLISH packets forwarded to subscribers', registers: [registry] }),
     rejections,
-    clientErrors: new Counter({ name: 'kerbside_broker_client_errors_total', help: 'Client protocol or socket errors', registers: [registry] }),
+    clientErrors,
   }
 }
