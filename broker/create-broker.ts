@@ -11,6 +11,7 @@ import { createAuthenticator, principalOf } from './device-auth.ts'
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.ts'
 import { createBackends, type PersistenceOptions } from './persistence.ts'
 import { createAcl } from './topic-acl.ts'
+import { startStuckQueueSweeper } from './stuck-queue.ts'
 
 export interface BrokerOptions {
   logger: Logger
@@ -88,11 +89,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     metrics.messagesIn.inc({ kind: parseTopic(packet.topic)?.message ?? 'other' })
   })
 
+  const stopSweeper = startStuckQueueSweeper(aedes, logger, (n) => metrics.queueRepairs.inc(n))
+
   return {
     aedes,
     metrics,
     handle: (stream, req) => void aedes.handle(stream, req),
     async close() {
+      stopSweeper()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await backends.close()
     },

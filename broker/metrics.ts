@@ -15,6 +15,7 @@ export interface BrokerMetrics {
   messagesOut: Counter
   rejections: Counter<'reason'>
   clientErrors: Counter<'reason'>
+  queueRepairs: Counter
 }
 
 export function createBrokerMetrics(registry: Registry): BrokerMetrics {
@@ -29,5 +30,6 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     messagesOut: new Counter({ name: 'kerbside_broker_messages_out_total', help: 'PUBLISH packets forwarded to subscribers', registers: [registry] }),
     rejections,
     clientErrors,
+    queueRepairs: new Counter({ name: 'kerbside_broker_queue_repairs_total', help: 'Messages delivered from a session queue that aedes left behind after a reconnect (see broker/stuck-queue.ts)', registers: [registry] }),
   }
 }

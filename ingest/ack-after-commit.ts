@@ -44,15 +44,19 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
   let generation = 0 // bumped on every (re)connect; acks from an older connection are void
   let pending = 0
   let resumeReading: (() => void) | null = null
-  // messageId -> the ack the application will trigger; set in handleMessage before MQTT.js sends PUBACK
-  const heldPuback = new Map<number, { generation: number; release: (() => void) | null; acked: boolean }>()
+  // messageId -> holds waiting for MQTT.js's PUBACK call, in arrival order. Normally one per id,
+  // but a broker may reuse an id that is still unacknowledged (aedes does after a restart: it
+  // restarts its counter at random while queued messages keep their old ids), and then each of
+  // the two messages must still get its own PUBACK when its own commit is done.
+  interface Hold { release: (() => void) | null; acked: boolean }
+  const awaitingSend = new Map<number, Hold[]>()
 
   // A new generation starts when a connection ends: acks of messages received on it are void
   // from then on (MQTT.js would otherwise queue their PUBACKs and replay them on the next
   // connection, where those packet ids mean other messages).
   const newGeneration = () => {
     generation++
-    heldPuback.clear()
+    awaitingSend.clear()
   }
   client.on('connect', newGeneration)
 
@@ -62,14 +66,14 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
       return
     }
     if (packet.cmd === 'puback' && packet.messageId !== undefined) {
-      const hold = heldPuback.get(packet.messageId)
+      const queue = awaitingSend.get(packet.messageId)
+      const hold = queue?.shift()
       if (hold) {
+        if (queue!.length === 0) awaitingSend.delete(packet.messageId)
         // Let MQTT.js go on to the next packet now; the PUBACK itself leaves when the app acks.
         const send = () => originalSend(packet, undefined, ...rest)
-        if (hold.acked) {
-          heldPuback.delete(packet.messageId)
-          send()
-        } else hold.release = send
+        if (hold.acked) send()
+        else hold.release = send
         cb?.()
         return
       }
@@ -81,7 +85,12 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
     const messageId = packet.messageId
     const myGeneration = generation
     const isQos1 = packet.qos === 1 && messageId !== undefined
-    if (isQos1) heldPuback.set(messageId, { generation: myGeneration, release: null, acked: false })
+    const hold: Hold = { release: null, acked: false }
+    if (isQos1) {
+      const queue = awaitingSend.get(messageId)
+      if (queue) queue.push(hold)
+      else awaitingSend.set(messageId, [hold])
+    }
     pending++
     let done = false
     const ack = () => {
@@ -94,12 +103,8 @@ export function connectAckAfterCommit(url: string, opts: AckAfterCommitOptions):
         resume()
       }
       if (!isQos1 || myGeneration !== generation) return
-      const hold = heldPuback.get(messageId)
-      if (!hold || hold.generation !== myGeneration) return
-      if (hold.release) {
-        heldPuback.delete(messageId)
-        hold.release()
-      } else hold.acked = true
+      if (hold.release) hold.release()
+      else hold.acked = true
     }
     onMessage({ topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), qos: packet.qos, ack })
     if (pending < maxPending) callback()

@@ -3,6 +3,10 @@
 //   seq above it      -> fresh; a jump of more than one opens a gap (messages numbered but not seen)
 //   seq at or below   -> late: fills an open gap, or is an exact redelivery (duplicate),
 //                        or else a sequence regression (refused; the device's counter went backwards)
+// A device seen for the first time may have sent messages before its first stored one that are
+// still on their way (a broker restart can reorder a queue). Its first message opens a lead-in
+// gap of up to LEAD_IN seqs below it: those are accepted when they come, and are not counted as
+// missing, since a device may well start counting anywhere.
 
 export interface SeqMessage {
   seq: number
@@ -13,7 +17,11 @@ export interface Gap {
   afterSeq: number
   beforeSeq: number
   missing: number
+  /** The window below a device's first message (see above), not a loss. */
+  leadIn?: boolean
 }
+
+export const LEAD_IN = 1000
 
 export interface SeqPlan<T> {
   fresh: T[]
@@ -30,6 +38,10 @@ export function planSequence<T extends SeqMessage>(lastSeq: number | null, messa
   const plan: SeqPlan<T> = { fresh: [], late: [], newGaps: [], advanced: null }
   let last = lastSeq
   for (const m of sorted) {
+    if (last === null && m.seq > 0) {
+      const afterSeq = Math.max(-1, m.seq - LEAD_IN - 1)
+      plan.newGaps.push({ afterSeq, beforeSeq: m.seq, missing: m.seq - afterSeq - 1, leadIn: true })
+    }
     if (last === null || m.seq > last) {
       if (last !== null && m.seq > last + 1) plan.newGaps.push({ afterSeq: last, beforeSeq: m.seq, missing: m.seq - last - 1 })
       plan.fresh.push(m)

@@ -158,12 +158,13 @@ export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], o
   }
   if (newGaps.length > 0) {
     await tx.query(
-      `INSERT INTO device_gaps (device_id, after_seq, before_seq, missing)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) ON CONFLICT (device_id, after_seq) DO NOTHING`,
-      [newGaps.map((g) => g.deviceId), newGaps.map((g) => g.afterSeq), newGaps.map((g) => g.beforeSeq), newGaps.map((g) => g.missing)],
+      `INSERT INTO device_gaps (device_id, after_seq, before_seq, missing, lead_in)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) ON CONFLICT (device_id, after_seq) DO NOTHING`,
+      [newGaps.map((g) => g.deviceId), newGaps.map((g) => g.afterSeq), newGaps.map((g) => g.beforeSeq), newGaps.map((g) => g.missing), newGaps.map((g) => g.leadIn === true)],
     )
-    stats.gapsOpened = newGaps.length
-    stats.missingSeen = newGaps.reduce((n, g) => n + g.missing, 0)
+    const losses = newGaps.filter((g) => !g.leadIn)
+    stats.gapsOpened = losses.length
+    stats.missingSeen = losses.reduce((n, g) => n + g.missing, 0)
   }
   if (gapFills.size > 0) {
     const fills = [...gapFills.values()]

@@ -176,7 +176,7 @@ export async function subjectAccessExport(db: Queryable, uprn: number, o: Export
 async function notIncluded(db: Queryable, uprn: number): Promise<Doc['notIncluded']> {
   const counts = (await one<{ events: number; gaps: number }>(db,
     `SELECT (SELECT count(*)::int FROM device_status_events e JOIN devices d ON d.device_id = e.device_id JOIN bins b ON b.bin_id = d.bin_id WHERE b.uprn = $1) AS events,
-            (SELECT count(*)::int FROM device_gaps g JOIN devices d ON d.device_id = g.device_id JOIN bins b ON b.bin_id = d.bin_id WHERE b.uprn = $1) AS gaps`, [uprn]))!
+            (SELECT count(*)::int FROM device_gaps g JOIN devices d ON d.device_id = g.device_id JOIN bins b ON b.bin_id = d.bin_id WHERE b.uprn = $1 AND NOT g.lead_in) AS gaps`, [uprn]))!
   return [
     { what: 'Sensor secrets', why: 'Held only as a slow hash: a credential of the device, not information about the household.' },
     { what: `${counts.events} online/offline transitions and ${counts.gaps} message-sequence gaps of the sensors above`, why: 'Technical records of the sensors\' radio link, with no information about the household beyond what the readings show; available on request.' },

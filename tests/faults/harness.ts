@@ -23,7 +23,8 @@ export interface Pipeline {
   registry: Registry
   url: string
   deviceIds: string[]
-  publish(perDevice: number, opts?: { onProgress?: (acked: number) => void }): Promise<number>
+  /** Publish `perDevice` messages from every device, `window` of them in flight per device at a time. */
+  publish(perDevice: number, opts?: { onProgress?: (acked: number) => void; window?: number }): Promise<number>
   queuedForIngest(): Promise<number>
   pending(): Promise<number>
   waitDrained(timeoutMs?: number): Promise<void>
@@ -74,10 +75,14 @@ export async function startPipeline(opts: { devices: number; maxPending?: number
       let acked = 0
       await Promise.all(deviceIds.map(async (deviceId, d) => {
         const c = await mqtt.connectAsync(url, { clientId: deviceId, username: deviceId, password: secret })
-        for (let seq = 1; seq <= perDevice; seq++) {
-          await c.publishAsync(`kerbside/v1/bins/${deviceId}/reading`, JSON.stringify({ seq, ts: new Date(base + seq * 1000 + d).toISOString(), fillPct: seq % 100 }), { qos: 1 })
-          acked++
-          if (acked % 500 === 0) o.onProgress?.(acked)
+        const window = o.window ?? 1
+        for (let first = 1; first <= perDevice; first += window) {
+          await Promise.all(Array.from({ length: Math.min(window, perDevice - first + 1) }, async (_, k) => {
+            const seq = first + k
+            await c.publishAsync(`kerbside/v1/bins/${deviceId}/reading`, JSON.stringify({ seq, ts: new Date(base + seq * 1000 + d).toISOString(), fillPct: seq % 100 }), { qos: 1 })
+            acked++
+            if (acked % 500 === 0) o.onProgress?.(acked)
+          }))
         }
         await c.endAsync()
       }))

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { gapFor, planSequence } from '../../ingest/sequence.ts'
+import { gapFor, LEAD_IN, planSequence } from '../../ingest/sequence.ts'
 
 const m = (seq: number, tsMs = seq * 1000) => ({ seq, tsMs })
 
@@ -11,10 +11,14 @@ test('fresh messages in any order advance the sequence; jumps open gaps', () => 
   expect(plan.late).toEqual([])
 })
 
-test('a device seen for the first time opens no gap before its first message', () => {
+test('a device seen for the first time opens a lead-in below its first message, not a loss', () => {
   const plan = planSequence(null, [m(500), m(501)])
-  expect(plan.newGaps).toEqual([])
+  expect(plan.newGaps).toEqual([{ afterSeq: -1, beforeSeq: 500, missing: 500, leadIn: true }])
   expect(plan.fresh).toHaveLength(2)
+  // bounded: a device that starts counting high is not waited for all the way down
+  expect(planSequence(null, [m(5000)]).newGaps).toEqual([{ afterSeq: 5000 - LEAD_IN - 1, beforeSeq: 5000, missing: LEAD_IN, leadIn: true }])
+  // a device that starts at 0 has nothing below it
+  expect(planSequence(null, [m(0), m(1)]).newGaps).toEqual([])
 })
 
 test('seqs at or below the stored maximum are late; repeats within a batch too', () => {
