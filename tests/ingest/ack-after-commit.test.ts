@@ -2,7 +2,9 @@
 // a message not acked before the connection drops is redelivered on the persistent session; an
 // acked one is not. Acks that arrive after the connection dropped send nothing stale.
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { createServer, type AddressInfo } from 'node:net'
 import mqtt from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 import { Registry } from 'prom-client'
 import { createBroker, type Broker } from '../../broker/create-broker.ts'
 import { listenBroker, type Listening } from '../../broker/listeners.ts'
@@ -72,4 +74,41 @@ test('at maxPending unacknowledged messages, reading stops until acks free the w
   expect(s.pending()).toBe(0)
   await s.client.endAsync()
   await publisher.endAsync()
+})
+
+// aedes restarts its packet-id counter after a restart while queued messages keep their old ids,
+// so two unacknowledged messages may share an id. A scripted broker (mqtt-packet over a real
+// socket) sends exactly that: each message must still get its own PUBACK when its own commit is done.
+test('two messages under the same packet id each get their own PUBACK', async () => {
+  const pubacks: number[] = []
+  const server = createServer((socket) => {
+    const parser = mqttPacket.parser({ protocolVersion: 4 })
+    parser.on('packet', (p) => {
+      if (p.cmd === 'connect') socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+      if (p.cmd === 'puback') pubacks.push(p.messageId!)
+      if (p.cmd === 'subscribe') socket.write(mqttPacket.generate({ cmd: 'suback', messageId: p.messageId, granted: [1] }))
+    })
+    socket.on('data', (d) => parser.parse(d))
+    socket.on('error', () => undefined)
+    for (const topic of ['t/first', 't/second']) {
+      setTimeout(() => socket.write(mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(topic), qos: 1, messageId: 7, dup: false, retain: false })), 50)
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const received: ReceivedMessage[] = []
+  const c = connectAckAfterCommit(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, { clientId: 'kerbside-ids', username: 'kerbside-ids', password: SECRET, clean: false, reconnectPeriod: 0, maxPending: 10, onMessage: (m) => received.push(m) })
+  try {
+    await waitFor(() => received.length === 2, 5000, 'both messages')
+    expect(received.map((m) => m.topic)).toEqual(['t/first', 't/second'])
+    received[1]!.ack()
+    await waitFor(() => pubacks.length === 1, 5000, 'the PUBACK of the second')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(pubacks).toEqual([7])
+    received[0]!.ack()
+    await waitFor(() => pubacks.length === 2, 5000, 'the PUBACK of the first')
+    expect(pubacks).toEqual([7, 7])
+  } finally {
+    c.client.end(true)
+    server.close()
+  }
 })
