@@ -6,25 +6,31 @@
 // database holds a week of lifts, positions and readings. Then each day is classified as the hourly job
 // does after the rounds (one set-based statement per day, upserting collection_outcomes), timed, with
 // its row counts; then the busiest day again (nothing changed: nothing written), and once more after a
-// late lift (the reclassification path). Prints figures; asserts nothing.
+// late lift (the reclassification path). Then the day's scoring: the daily kpi-rollup job (roll-up of
+// the changed days, month to date) as the scheduler runs it after the night's classification.
+// Prints figures; asserts nothing. --quick: 21,000 households, two days.
 //
-//   node --import tsx bench/classify-day.ts [households=210000] [days=7]
-import { loadavg } from 'node:os'
+//   node --import tsx bench/classify-day.ts [--quick] [households=210000] [days=7]
 import { addDays } from '../analysis/calendar/dates.ts'
 import { classifyOutcomes, type ClassifyReport } from '../analysis/outcomes/classify.ts'
+import { kpiRollupJob } from '../analysis/performance/job.ts'
 import { ukDayEnd, ukInstant } from '../analysis/outcomes/local-time.ts'
 import { silentLogger } from '../core/log.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { loadSimulatedCity } from '../tests/helpers/simulated-city.ts'
-import { machine } from './lib.ts'
+import { emitResult, loadAverage, machine, progress, quick } from './lib.ts'
 
-const households = Number(process.argv[2] ?? 210_000)
-const days = Number(process.argv[3] ?? 7)
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const households = Number(positional[0] ?? (quick ? 21_000 : 210_000))
+const days = Number(positional[1] ?? (quick ? 2 : 7))
 const START = '2026-03-02' // a Monday
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 const n = (x: number) => x.toLocaleString('en-GB')
 
-console.log(`machine: ${machine()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+const loadStart = loadAverage()
+console.log(`# One collection day classified and scored — ${new Date().toISOString()}`)
+console.log(`machine: ${machine()}; load average at the start ${loadStart}`)
+progress(`city of ${households.toLocaleString('en-GB')} households, ${days} days simulated and written through ingest's write path …`)
 const db = await openDatabase({ logger: silentLogger })
 const sim = await loadSimulatedCity(db, {
   city: { seed: 210, households, start: START, sensorShare: 0.02 },
@@ -44,6 +50,7 @@ const line = (day: string, r: ClassifyReport, lifts: number) =>
   `  ${day}: ${n(r.decided).padStart(7)} collections, ${n(lifts).padStart(7)} lift events, ${n(r.inserted + r.rewritten).padStart(7)} rows written in ${s(r.ms)}  `
   + Object.entries(r.outcomes).map(([k, v]) => `${k} ${n(v)}`).join(', ')
 let busiest: { day: string; report: ClassifyReport } | null = null
+progress('classifying each day …')
 console.log('classifying each day (one statement per day):')
 for (let i = 0; i < days; i++) {
   const day = addDays(START, i)
@@ -67,5 +74,15 @@ if (busiest) {
   }
   console.log(`ONE COLLECTION DAY (${day}, the busiest): ${n(busiest.report.decided)} collections classified in ${s(busiest.report.ms)} on the embedded database`)
 }
-console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+progress('scoring: the daily kpi-rollup job …')
+const t0 = performance.now()
+const scored = await kpiRollupJob.run({ db, logger: silentLogger, now, period: addDays(START, days) })
+const scoreMs = performance.now() - t0
+console.log(`scoring: the daily kpi-rollup job (roll-up of changed days, month to date) in ${s(scoreMs)}: ${JSON.stringify(scored)}`)
+const loadEnd = loadAverage()
+console.log(`load average at the end: ${loadEnd}`)
+emitResult({
+  bench: 'classify', machine: machine(), loadStart, loadEnd, quick, households, days,
+  busiest: busiest && { day: busiest.day, decided: busiest.report.decided, ms: busiest.report.ms }, scoreMs,
+})
 await db.close()

