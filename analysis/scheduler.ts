@@ -9,6 +9,8 @@ import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
 import { calendarJob } from './calendar/job.ts'
 import { outcomesJob } from './outcomes/job.ts'
+import { proactiveMissesJob } from './proactive/job.ts'
+import { fillForecastJob } from './forecast/job.ts'
 import { kpiRollupJob } from './performance/job.ts'
 import { retentionJob } from './privacy/retention-job.ts'
 import { rewardsJob } from './rewards/job.ts'
@@ -67,6 +69,8 @@ export const CORE_JOBS: JobDefinition[] = [
   },
   calendarJob,
   outcomesJob,
+  proactiveMissesJob,
+  fillForecastJob,
   kpiRollupJob,
   rewardsJob,
   retentionJob,
