@@ -2,7 +2,8 @@
 // point calls `listen`. Plugins in boot order: security (helmet, CORS, rate limit) -> docs ->
 // auth -> routes -> the built dashboard.
 import { existsSync } from 'node:fs'
-import Fastify, { type FastifyBaseLogger } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import helmet from '@fastify/helmet'
@@ -18,6 +19,8 @@ import type { Database } from '../storage/database.ts'
 import { errorHandler } from './errors.ts'
 import { createLocalFeed, type LiveFeed } from './live-feed.ts'
 import { authPlugin } from './plugins/auth.ts'
+import { errorMetricsPlugin, httpErrorsCounter } from './plugins/error-metrics.ts'
+import { inputGuardPlugin } from './plugins/input-guard.ts'
 import { ErrorBody } from './schemas/common.ts'
 import { deviceRoutes } from './routes/devices.ts'
 import { keyRoutes } from './routes/keys.ts'
@@ -37,6 +40,8 @@ import { reportRoutes } from './routes/reports.ts'
 import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
 import { privacyRoutes } from './routes/privacy.ts'
 import { firstContactRoutes } from './routes/first-contact.ts'
+import { proactiveRoutes } from './routes/proactive.ts'
+import { forecastRoutes } from './routes/forecasts.ts'
 import type { AssessReport } from '../storage/reports.ts'
 
 export interface ApiOptions {
@@ -64,8 +69,17 @@ export async function buildApi(opts: ApiOptions) {
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // URLs the router refuses (a malformed %-escape, a path segment over 100 characters) answered in
+    // the API's error body and counted like every other refusal (these replies skip the hooks).
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const statusCode = err.statusCode ?? 400
+      httpErrorsCounter(opts.registry).inc({ status: String(statusCode), code: err.code })
+      void reply.code(statusCode).send({ statusCode, code: err.code, error: STATUS_CODES[statusCode] ?? 'Bad Request', message: err.message })
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
+  await app.register(errorMetricsPlugin, { registry: opts.registry })
+  await app.register(inputGuardPlugin)
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, code: 'KERBSIDE_ERR_NOT_FOUND', error: 'Not Found', message: `No route ${req.method} ${redactUrl(req.url)}. The API is described at /docs.` }))
 
   await app.register(helmet, {
@@ -121,6 +135,8 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
     await v1.register(contractRoutes, { db: opts.db })
     await v1.register(reportRoutes, { db: opts.db })
+    await v1.register(proactiveRoutes, { db: opts.db })
+    await v1.register(forecastRoutes, { db: opts.db })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db, assessReport: opts.assessReport })
   await app.register(ngsiLdRoutes, { prefix: '/ngsi-ld/v1', db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
