@@ -43,8 +43,10 @@ export interface Advice {
 const next = (nextDue: string | null) => (nextDue ? `your next collection is on ${dayName(nextDue)}` : 'no further collection is scheduled yet')
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
 
-export function returnVisitAdvice(stream: WasteStream, dueDate: string, deadline: Date, alreadyReported: boolean): Advice {
-  const first = alreadyReported ? `This missed ${STREAM_NAMES[stream]} collection of ${dayName(dueDate)} has already been reported.` : `Sorry: the crew did not empty your ${STREAM_NAMES[stream]} bin on ${dayName(dueDate)}.`
+export function returnVisitAdvice(stream: WasteStream, dueDate: string, deadline: Date, alreadyReported: boolean, alreadyKnown = false): Advice {
+  const first = alreadyReported ? `This missed ${STREAM_NAMES[stream]} collection of ${dayName(dueDate)} has already been reported.`
+    : alreadyKnown ? `Sorry: we already know the crew did not empty your ${STREAM_NAMES[stream]} bin on ${dayName(dueDate)}, and a return visit is booked.`
+      : `Sorry: the crew did not empty your ${STREAM_NAMES[stream]} bin on ${dayName(dueDate)}.`
   return { action: 'return_visit', deadline, tell: `${first} A crew will return to empty it by ${dayTime(deadline)}; please leave it out until then.` }
 }
 

@@ -38,6 +38,7 @@ import type { FirstContactAnswer, FirstContactVerdict } from './schema.ts'
 import { buildTimeline } from './timeline.ts'
 import { rectifyDeadline, reportWindow, windowSide, type ReportWindow } from './window.ts'
 import { reasonFor } from './reasons.ts'
+import { proactiveFor, withProactive, knownOut } from './proactive.ts'
 
 export interface FirstContactInput {
   uprn: number
@@ -129,9 +130,12 @@ async function checkCollection(
   // A miss already reported keeps the deadline its first valid report was given.
   const firstValid = [...reports].reverse().find((r) => r.validity === 'valid' && r.collectionDate === due && r.expectedDatetime)
   const existingDeadline = firstValid?.expectedDatetime ?? null
-  const deadline = verdict === 'genuine_miss' ? existingDeadline ?? rectifyDeadline(asOf, c.rectifyWorkingDays) : null
+  // A miss found before anyone called keeps the return already booked for it (analysis/proactive).
+  const known = await proactiveFor(db, c.collectionId, asOf)
+  const booked = known?.status === 'confirmed' && known.returnDue ? known.returnDue : null
+  const deadline = verdict === 'genuine_miss' ? existingDeadline ?? booked ?? rectifyDeadline(asOf, c.rectifyWorkingDays) : null
 
-  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline, alreadyReported: existingDeadline !== null })
+  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline, alreadyReported: existingDeadline !== null, alreadyKnown: booked !== null })
   const movedFrom = input.date && input.date !== due ? input.date : null
   return {
     ...base,
@@ -152,7 +156,8 @@ async function checkCollection(
       lastSeen: progress.lastSeen ? { ...progress.lastSeen, at: iso(progress.lastSeen.at) } : null,
     } : null,
     nextCollection: next?.date ?? null,
-    timeline: await timelineFor(db, input, c, asOf, { due, plannedStart, window, events, movedFrom, reports }),
+    timeline: withProactive(await timelineFor(db, input, c, asOf, { due, plannedStart, window, events, movedFrom, reports }), known),
+    ...(known ? { proactive: knownOut(known) } : {}),
     nextAction: adviceOut(advice),
   }
 }
@@ -170,6 +175,7 @@ interface AdviceInput {
   /** The return deadline, for a genuine miss. */
   deadline: Date | null
   alreadyReported: boolean
+  alreadyKnown: boolean
 }
 
 function adviceFor(a: AdviceInput): Advice {
@@ -183,7 +189,7 @@ function adviceFor(a: AdviceInput): Advice {
     case 'crew_exception':
       return exceptionAdvice(a.exception!.outcome as CrewException, a.exception!.ts, a.next)
     case 'genuine_miss':
-      return returnVisitAdvice(a.input.stream, a.due, a.deadline!, a.alreadyReported)
+      return returnVisitAdvice(a.input.stream, a.due, a.deadline!, a.alreadyReported, a.alreadyKnown)
     case 'not_scheduled':
       return notScheduledAdvice(a.input.stream, a.input.date ?? null, a.next)
   }

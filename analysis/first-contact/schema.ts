@@ -19,7 +19,7 @@ export type FirstContactVerdict = (typeof FIRST_CONTACT_VERDICTS)[number]
 export const NEXT_ACTIONS = ['return_visit', 'none', 'wait', 'resident_action', 'next_collection'] as const
 export type NextAction = (typeof NEXT_ACTIONS)[number]
 
-export const TIMELINE_KINDS = ['scheduled', 'window_opens', 'window_closes', 'vehicle_nearest', 'lift', 'exception', 'reading', 'report'] as const
+export const TIMELINE_KINDS = ['scheduled', 'window_opens', 'window_closes', 'vehicle_nearest', 'lift', 'exception', 'reading', 'report', 'miss_detected'] as const
 export type TimelineKind = (typeof TIMELINE_KINDS)[number]
 
 export const FirstContactParams = Type.Object({
@@ -73,6 +73,20 @@ export const TimelineEntry = Type.Object({
 })
 export type TimelineEntry = Static<typeof TimelineEntry>
 
+export const ProactiveKnown = Type.Object({
+  status: literals(['suspected', 'confirmed', 'withdrawn', 'resolved'] as const),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  basis: Type.String(),
+  raisedAt: DateTime,
+  confirmedAt: Nullable(DateTime),
+  /** The return collection opened when the miss was confirmed: due by this time. */
+  returnDue: Nullable(DateTime),
+  withdrawnAt: Nullable(DateTime),
+  withdrawnReason: Nullable(Type.String()),
+  resolvedAt: Nullable(DateTime),
+})
+export type ProactiveKnown = Static<typeof ProactiveKnown>
+
 export const FirstContactAnswer = Type.Object({
   uprn: Type.Integer(),
   stream: literals(WASTE_STREAMS),
@@ -105,6 +119,8 @@ export const FirstContactAnswer = Type.Object({
     id: Type.Integer(), at: DateTime, collectionDate: Nullable(IsoDate), validity: Type.String(), status: Type.String(),
   })),
   timeline: Type.Array(TimelineEntry),
+  /** What proactive miss detection (analysis/proactive) knew of this collection; absent when it raised nothing. */
+  proactive: Type.Optional(ProactiveKnown),
   nextAction: Type.Object({
     action: literals(NEXT_ACTIONS),
     /** What to tell the resident, in plain English. */
