@@ -4,8 +4,8 @@
 // the real import), then, written on the database server by set-based SQL (fast loading): every past
 // collection's outcome and its lift, and half-hourly readings from 2 % of the wheeled bins for as many
 // days as make 10 million readings at the larger size. The hourly readings roll-up and the KPI roll-up
-// are brought up to date by their own functions, as the jobs do, and the planner statistics refreshed.
-// Then, one request at a time through the real API (app.inject: auth, validation, audit log,
+// are brought up to date by their own functions, as the jobs do, then VACUUM ANALYZE and a CHECKPOINT.
+// Then, one request at a time through the real API, the two sizes alternating in blocks of 25 (app.inject: auth, validation, audit log,
 // serialisation), for households and sensors picked at random across the city:
 //   household history   GET /api/v1/households/{uprn}/collections?limit=20
 //   first-contact check GET /api/v1/households/{uprn}/first-contact?stream=…
@@ -59,11 +59,12 @@ interface SizeResult {
   readings: number
   collections: number
   loadMs: number
+  bytesPerReading: number | null
   latency: Record<Endpoint, { p50: number; p99: number; max: number; count: number }>
 }
 
 /** A city of `households` with its history, loaded into `db`. Returns row counts and the contract. */
-async function loadCity(db: Database, households: number, readingDays: number): Promise<{ contractId: string; readings: number; collections: number }> {
+async function loadCity(db: Database, households: number, readingDays: number): Promise<{ contractId: string; readings: number; collections: number; bytesPerReading: number | null }> {
   const city = generateCity({ seed: 7, households, start: START, sensorShare: SENSOR_SHARE })
   await step(`  registry and calendar of ${fmtInt(households)} households (the real import)`, () =>
     installCity(db, city, { calendar: { from: START, to: addDays(START, WEEKS * 7 + 13), today: addDays(START, -1) } }))
@@ -112,56 +113,105 @@ async function loadCity(db: Database, households: number, readingDays: number): 
   await step('  hourly readings roll-up (the roll-up job)', () => refreshReadingsRollup(db, { now: NOW }))
   const month = { from: addDays(TODAY, -27), to: TODAY }
   await step('  KPI roll-up of the four weeks (the kpi-rollup job)', () => refreshRollup(db, { now: NOW, contractId, only: month, ensure: month }))
-  await step('  ANALYZE', () => db.query('ANALYZE'))
+  // A database in steady state rather than one just bulk-loaded: VACUUM sets the hint bits and the
+  // visibility map (otherwise the first reads of each fresh page write it again), ANALYZE the planner
+  // statistics, and a CHECKPOINT writes the load out now instead of during the timed requests.
+  await step('  VACUUM ANALYZE, CHECKPOINT', async () => {
+    await db.query('VACUUM ANALYZE')
+    if (db.kind === 'pg') await db.query('CHECKPOINT')
+  })
   const count = async (sql: string) => Number((await db.query<{ n: number }>(sql)).rows[0]!.n)
-  return { contractId, readings: await count('SELECT count(*)::bigint AS n FROM bin_readings'), collections: await count('SELECT count(*)::bigint AS n FROM scheduled_collections') }
+  const readings = await count('SELECT count(*)::bigint AS n FROM bin_readings')
+  // Disk per reading, table and its indexes (a plain table on the server; the embedded hypertable's
+  // chunks are counted elsewhere, so only the server's figure is given).
+  const bytesPerReading = db.kind === 'pg' ? (await count(`SELECT pg_total_relation_size('bin_readings') AS n`)) / readings : null
+  return { contractId, readings, collections: await count('SELECT count(*)::bigint AS n FROM scheduled_collections'), bytesPerReading }
 }
 
-/** Time each endpoint, REQUESTS times, one request at a time, for random households and sensors. */
-async function measure(db: Database, contractId: string): Promise<SizeResult['latency']> {
-  const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 1_000_000 })
-  const crm = (await createApiKey(db, 'bench contact centre', 'crm')).key
-  const manager = (await createApiKey(db, 'bench contract manager', 'contract_manager')).key
-  const { rows: homes } = await db.query<{ uprn: number; stream: string }>(
-    `SELECT uprn, stream FROM bins WHERE stream IN ('residual', 'recycling') ORDER BY random() LIMIT $1`, [REQUESTS + 20])
-  const { rows: sensors } = await db.query<{ id: string }>(`SELECT device_id AS id FROM devices WHERE kind = 'bin' AND bin_id IS NOT NULL ORDER BY random() LIMIT $1`, [REQUESTS + 20])
-  const weekAgo = new Date(NOW.getTime() - 7 * 86_400_000).toISOString()
-  const urls: Record<Endpoint, (i: number) => { url: string; key: string }> = {
-    'household history': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/collections?limit=20`, key: crm }),
-    'first-contact check': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/first-contact?stream=${homes[i % homes.length]!.stream}&at=${NOW.toISOString()}`, key: crm }),
-    'readings aggregates': (i) => ({ url: `/api/v1/devices/${sensors[i % sensors.length]!.id}/readings/aggregate?from=${weekAgo}&to=${NOW.toISOString()}&bucket=1h`, key: manager }),
-    'KPIs (4 weeks)': () => ({ url: `/api/v1/contracts/${contractId}/performance?from=${addDays(TODAY, -27)}&to=${TODAY}`, key: manager }),
-  }
-  const latency = {} as SizeResult['latency']
-  for (const endpoint of ENDPOINTS) {
-    const n = endpoint.startsWith('KPIs') ? Math.ceil(REQUESTS / 5) : REQUESTS
-    const times: number[] = []
-    for (let i = -20; i < n; i++) { // 20 warm-up requests, not counted
-      const { url, key } = urls[endpoint](i + 20)
-      const t0 = performance.now()
-      const res = await app.inject({ url, headers: { authorization: `Bearer ${key}` } })
-      if (i >= 0) times.push(performance.now() - t0)
-      if (res.statusCode !== 200) throw new Error(`${endpoint}: ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
-    }
-    const p = percentiles(times)
-    latency[endpoint] = { p50: p.p50, p99: p.p99, max: p.max, count: p.count }
-    progress(`  ${endpoint}: p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms (${p.count} requests)`)
-  }
-  await app.close()
-  return latency
+/** A loaded database with the API over it, ready to answer the timed requests. */
+interface Prepared {
+  engine: SizeResult['engine']
+  households: number
+  loaded: Awaited<ReturnType<typeof loadCity>>
+  loadMs: number
+  /** Send request i of an endpoint; resolves with the time it took, ms. */
+  request(endpoint: Endpoint, i: number): Promise<number>
+  close(): Promise<void>
 }
 
-async function runSize(engine: SizeResult['engine'], households: number, readingDays: number): Promise<SizeResult> {
+async function prepare(engine: SizeResult['engine'], households: number, readingDays: number): Promise<Prepared> {
   progress(`${engine}, ${fmtInt(households)} households:`)
   const server = engine === 'postgresql' ? await createTestDatabase() : null
   const db = await openDatabase({ url: server?.url, logger: silentLogger })
+  const close = async () => { await db.close(); await server?.drop() }
   try {
     const { value: loaded, ms: loadMs } = await step(`  load (${engine}, ${fmtInt(households)} households)`, () => loadCity(db, households, readingDays))
-    progress(`  ${fmtInt(loaded.readings)} readings, ${fmtInt(loaded.collections)} scheduled collections; timing ${REQUESTS} requests per endpoint`)
-    return { engine, households, readings: loaded.readings, collections: loaded.collections, loadMs, latency: await measure(db, loaded.contractId) }
+    progress(`  ${fmtInt(loaded.readings)} readings, ${fmtInt(loaded.collections)} scheduled collections`)
+    const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 1_000_000 })
+    const crm = (await createApiKey(db, 'bench contact centre', 'crm')).key
+    const manager = (await createApiKey(db, 'bench contract manager', 'contract_manager')).key
+    const { rows: homes } = await db.query<{ uprn: number; stream: string }>(
+      `SELECT uprn, stream FROM bins WHERE stream IN ('residual', 'recycling') ORDER BY random() LIMIT $1`, [REQUESTS + 20])
+    const { rows: sensors } = await db.query<{ id: string }>(`SELECT device_id AS id FROM devices WHERE kind = 'bin' AND bin_id IS NOT NULL ORDER BY random() LIMIT $1`, [REQUESTS + 20])
+    const weekAgo = new Date(NOW.getTime() - 7 * 86_400_000).toISOString()
+    const urls: Record<Endpoint, (i: number) => { url: string; key: string }> = {
+      'household history': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/collections?limit=20`, key: crm }),
+      'first-contact check': (i) => ({ url: `/api/v1/households/${homes[i % homes.length]!.uprn}/first-contact?stream=${homes[i % homes.length]!.stream}&at=${NOW.toISOString()}`, key: crm }),
+      'readings aggregates': (i) => ({ url: `/api/v1/devices/${sensors[i % sensors.length]!.id}/readings/aggregate?from=${weekAgo}&to=${NOW.toISOString()}&bucket=1h`, key: manager }),
+      'KPIs (4 weeks)': () => ({ url: `/api/v1/contracts/${loaded.contractId}/performance?from=${addDays(TODAY, -27)}&to=${TODAY}`, key: manager }),
+    }
+    return {
+      engine, households, loaded, loadMs,
+      async request(endpoint, i) {
+        const { url, key } = urls[endpoint](i)
+        const t0 = performance.now()
+        const res = await app.inject({ url, headers: { authorization: `Bearer ${key}` } })
+        const took = performance.now() - t0
+        if (res.statusCode !== 200) throw new Error(`${endpoint}: ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+        return took
+      },
+      close: async () => { await app.close(); await close() },
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/**
+ * Time each endpoint on every prepared database, one request at a time, in alternating blocks of 25
+ * (small, large, small, …), so that whatever else the machine is doing falls on both sizes alike and
+ * the growth ratio compares like with like. 20 warm-up requests each, not counted.
+ */
+async function measure(sizes: Prepared[]): Promise<SizeResult[]> {
+  const times = sizes.map(() => Object.fromEntries(ENDPOINTS.map((e) => [e, [] as number[]])) as Record<Endpoint, number[]>)
+  for (const endpoint of ENDPOINTS) {
+    const n = endpoint.startsWith('KPIs') ? Math.ceil(REQUESTS / 5) : REQUESTS
+    for (const p of sizes) for (let i = 0; i < 20; i++) await p.request(endpoint, n + i)
+    for (let block = 0; block < n; block += 25) {
+      for (const [k, p] of sizes.entries()) {
+        for (let i = block; i < Math.min(n, block + 25); i++) times[k]![endpoint].push(await p.request(endpoint, i))
+      }
+    }
+    progress(`  ${endpoint}: ${sizes.map((p, k) => `${p.engine} ${fmtInt(p.households)} p99 ${percentiles(times[k]![endpoint]).p99.toFixed(1)} ms`).join(', ')}`)
+  }
+  return sizes.map((p, k) => ({
+    engine: p.engine, households: p.households, readings: p.loaded.readings, collections: p.loaded.collections, bytesPerReading: p.loaded.bytesPerReading, loadMs: p.loadMs,
+    latency: Object.fromEntries(ENDPOINTS.map((e) => {
+      const q = percentiles(times[k]![e])
+      return [e, { p50: q.p50, p99: q.p99, max: q.max, count: q.count }]
+    })) as SizeResult['latency'],
+  }))
+}
+
+async function runEngine(engine: SizeResult['engine'], households: number[], readingDays: number): Promise<SizeResult[]> {
+  const prepared: Prepared[] = []
+  try {
+    for (const h of households) prepared.push(await prepare(engine, h, readingDays))
+    progress(`${engine}: timing ${REQUESTS} requests per endpoint and size, the sizes alternating`)
+    return await measure(prepared)
   } finally {
-    await db.close()
-    await server?.drop()
+    for (const p of prepared) await p.close()
   }
 }
 
@@ -172,17 +222,12 @@ console.log(`machine: ${machine()}; load average at the start ${loadStart}`)
 // about 2.3 wheeled bins per household (the generator's mix); measured below, not assumed.
 const sensorsLarge = Math.round(LARGE * 2.3 * SENSOR_SHARE)
 const readingDays = Math.max(1, Math.ceil(READINGS_LARGE / (sensorsLarge * (24 * 60 / READING_EVERY_MIN))))
-const results: SizeResult[] = []
-results.push(await runSize('postgresql', SMALL, readingDays))
-results.push(await runSize('postgresql', LARGE, readingDays))
-if (!values['skip-embedded']) {
-  results.push(await runSize('embedded', SMALL, readingDays))
-  if (values['embedded-large']) results.push(await runSize('embedded', LARGE, readingDays))
-}
+const results: SizeResult[] = [...await runEngine('postgresql', [SMALL, LARGE], readingDays)]
+if (!values['skip-embedded']) results.push(...await runEngine('embedded', values['embedded-large'] ? [SMALL, LARGE] : [SMALL], readingDays))
 
 console.log('\n' + table(
-  ['engine', 'households', 'readings', 'collections', 'load', ...ENDPOINTS.flatMap((e) => [`${e} p50`, 'p99'])],
-  results.map((r) => [r.engine, fmtInt(r.households), fmtInt(r.readings), fmtInt(r.collections), `${(r.loadMs / 1000).toFixed(0)} s`,
+  ['engine', 'households', 'readings', 'bytes/reading', 'collections', 'load', ...ENDPOINTS.flatMap((e) => [`${e} p50`, 'p99'])],
+  results.map((r) => [r.engine, fmtInt(r.households), fmtInt(r.readings), r.bytesPerReading === null ? '-' : fmtInt(r.bytesPerReading), fmtInt(r.collections), `${(r.loadMs / 1000).toFixed(0)} s`,
     ...ENDPOINTS.flatMap((e) => [`${r.latency[e].p50.toFixed(1)} ms`, `${r.latency[e].p99.toFixed(1)} ms`])]),
 ))
 const growth: Record<string, Record<string, number>> = {}
