@@ -1,19 +1,36 @@
 // Debian's Chromium driven by playwright-core (no browser is ever downloaded), and the built
 // dashboard. Screenshots go to artifacts/e2e/ (gitignored), kept as the run's evidence.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { DASHBOARD_DIR } from '../../cli/stack.ts'
 
 export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'artifacts', 'e2e')
+const SOURCE_DIR = join(import.meta.dirname, '..', '..', 'dashboard')
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-/** Build the dashboard if this checkout has no build yet (the API serves dashboard/dist). */
+/** Build the dashboard if this checkout has no build yet, or its sources changed since (the API serves dashboard/dist). */
 export function ensureDashboardBuilt(): void {
-  if (existsSync(join(DASHBOARD_DIR, 'index.html'))) return
-  execFileSync(process.execPath, [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'dashboard/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' })
+  const index = join(DASHBOARD_DIR, 'index.html')
+  if (existsSync(index) && newestSource(SOURCE_DIR) <= statSync(index).mtimeMs) return
+  execFileSync(process.execPath, [join('node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'dashboard/vite.config.ts', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+    // vitest runs with NODE_ENV=test, which would make a development build (Svelte's dev runtime: slower, and not what people are served).
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
+}
+
+/** The newest modification time among the dashboard's sources (its build output left out). */
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue
+    const p = join(dir, e.name)
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs)
+  }
+  return newest
 }
 
 export interface Browser {
