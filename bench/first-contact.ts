@@ -9,7 +9,7 @@
 // real route (GET /api/v1/households/{uprn}/first-contact: auth, validation, the household audit
 // log, serialisation) and as the bare function. Prints figures; asserts nothing.
 //
-//   node --import tsx bench/first-contact.ts [households=20000] [checks=2000]
+//   node --import tsx bench/first-contact.ts [--quick] [households=20000] [checks=2000]   (--quick: 2,000 households, 200 checks)
 import { loadavg } from 'node:os'
 import { Registry } from 'prom-client'
 import { buildApi } from '../api/build-api.ts'
@@ -24,10 +24,11 @@ import { openDatabase } from '../storage/open-database.ts'
 import { createReport } from '../storage/reports.ts'
 import { Random } from '../simulators/random.ts'
 import { loadSimulatedCity } from '../tests/helpers/simulated-city.ts'
-import { machine, percentiles } from './lib.ts'
+import { machine, percentiles, quick } from './lib.ts'
 
-const households = Number(process.argv[2] ?? 20_000)
-const checks = Number(process.argv[3] ?? 2_000)
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const households = Number(positional[0] ?? (quick ? 2_000 : 20_000))
+const checks = Number(positional[1] ?? (quick ? 200 : 2_000))
 const START = '2026-03-02'
 const WEEKS = 8
 const ADMIN = 'ks_admin000000_BENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBE'

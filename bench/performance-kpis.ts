@@ -3,7 +3,7 @@
 // live (nothing rolled up); league, trends, why-missed and the drill-down over the month; and the
 // daily kpi-rollup job. Prints figures; asserts nothing.
 //
-//   node --import tsx bench/performance-kpis.ts [--households 210000] [--data-dir DIR]
+//   node --import tsx bench/performance-kpis.ts [--quick] [--households 210000] [--data-dir DIR]   (--quick: 10,000 households)
 //
 // The city is the simulator's: its registry and calendar, a month simulated (no sensors), and every
 // collection's outcome as the data shows it (tests/analysis/performance/truth-kpis.ts) written into
@@ -28,8 +28,8 @@ import { seenCollections } from '../tests/analysis/performance/truth-kpis.ts'
 import { writeReports, writeSeenOutcomes } from '../tests/analysis/performance/truth-loader.ts'
 import { machine } from './lib.ts'
 
-const { values } = parseArgs({ options: { households: { type: 'string', default: '210000' }, 'data-dir': { type: 'string' } } })
-const households = Number(values.households)
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, households: { type: 'string' }, 'data-dir': { type: 'string' } } })
+const households = Number(values.households ?? (values.quick ? 10_000 : 210_000))
 const START = '2026-03-01' // the month of March 2026, clocks changing on the 29th
 const DAYS = 31
 const MONTH = { from: START, to: addDays(START, DAYS - 1) }
