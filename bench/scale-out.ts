@@ -24,7 +24,8 @@
 // (workers, Mosquitto, the PostgreSQL backends of the database, the publisher, everything else) so
 // that the bottleneck is named from figures, not guessed.
 //
-//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2]
+//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2] [--devices 20000]
+// (--devices 200 puts 40 readings of each device in flight at once: the race described above)
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -42,12 +43,12 @@ import { createTestDatabase } from '../tests/helpers/postgres.ts'
 import { cpuMeter } from './cpu.ts'
 import { emitResult, fmtInt, freePort, loadAverage, machine, progress, quick, sleep, table } from './lib.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' }, devices: { type: 'string' } } })
 const ROOT = join(import.meta.dirname, '..')
 const MOSQUITTO = process.env.MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1883'
 const SECONDS = Number(values.seconds ?? (quick ? 8 : 20))
 const WORKERS = (values.workers ?? '1,2').split(',').map(Number)
-const DEVICES = quick ? 10_000 : 20_000
+const DEVICES = Number(values.devices ?? (quick ? 10_000 : 20_000))
 const CONNECTIONS = 50
 const WINDOW = 8_000
 const run = randomBytes(3).toString('hex') // Mosquitto keeps persistent sessions on disk: keep ours apart
@@ -137,6 +138,7 @@ interface RunResult {
   rate: number
   perWorker: number[]
   quarantined: number
+  quarantineReasons: Record<string, number>
   cores: Record<string, number>
   machineBusyCores: number
 }
@@ -193,11 +195,13 @@ async function runWith(db: Database, dbUrl: string, dbName: string, workers: num
   for (let i = 0; i < 600 && (await committed()) < published; i++) await sleep(100)
   const c = await count()
   const counts = await Promise.all(ws.map(workerCounts))
+  const { rows: reasons } = await db.query<{ reason: string; n: number }>(
+    `SELECT reason, count(*)::int AS n FROM quarantine WHERE device_id LIKE $1 GROUP BY reason ORDER BY reason`, [`${prefix}%`])
   const perWorker = counts.map((c) => c.received)
   for (const w of ws) await stopWorker(w)
   const middle = samples.slice(Math.floor(samples.length * 0.1))
   return {
-    workers, published, stored: c.n, distinct: c.d, perWorker, quarantined: counts.reduce((a, x) => a + x.rejected, 0),
+    workers, published, stored: c.n, distinct: c.d, perWorker, quarantined: counts.reduce((a, x) => a + x.rejected, 0), quarantineReasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
     rate: middle.reduce((a, b) => a + b, 0) / Math.max(1, middle.length),
     cores: cpu.cores, machineBusyCores: cpu.machineBusyCores,
   }
@@ -216,7 +220,7 @@ try {
     progress(`${n} ingest worker(s):`)
     results.push(await runWith(db, server.url, dbName, n))
     const r = results[results.length - 1]!
-    progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}`)
+    progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}; quarantined ${JSON.stringify(r.quarantineReasons)}`)
   }
 } finally {
   await db.close()
