@@ -7,6 +7,7 @@
 // "Usable" = the map API's answer is in, the city is drawn on the map canvas, and the page's main
 // thread answers again (no long task still running), measured from the start of navigation.
 import { request } from 'node:http'
+import { availableParallelism, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { createApiKey } from '../storage/api-keys.ts'
 import { startTestStack } from '../tests/helpers/stack.ts'
@@ -63,6 +64,8 @@ try {
     }
   }
   const last = timings[timings.length - 1]!
+  // The figures depend on what else the machine is doing: say so beside them.
+  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end of the runs`)
   const usable = timings.map((x) => x.usable).sort((a, b) => a - b)
   console.log(`\nfirst screen usable: ${usable.map(ms).join(', ')} (median ${ms(usable[Math.floor(usable.length / 2)]!)}) for ${households.toLocaleString('en-GB')} households`)
   console.log(`map payload: ${(last.transferBytes / 1024).toFixed(0)} KiB transferred (gzip), ${(last.decodedBytes / 1024).toFixed(0)} KiB of JSON`)

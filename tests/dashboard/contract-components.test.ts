@@ -68,21 +68,23 @@ test('collection timeline: each outcome with its evidence, a paged list, and an 
     events: [{ ts: '2026-03-03T09:00:00Z', deviceId: 'unit-1', seq: 7, vehicleId: 'rcv-02', outcome: 'collected', weightKg: 12, distanceM: 420, onDueDay: true, accepted: false }],
   }
   const items = [
+    collection({ collectionId: 3, dueDate: '2999-01-05', scheduledDate: '2999-01-05', outcome: null, liftTs: null, liftWeightKg: null, liftDistanceM: null, liftVehicleId: null }),
     collection({ collectionId: 2 }),
     collection({ collectionId: 1, dueDate: '2026-03-03', scheduledDate: '2026-03-03', outcome: 'missed', liftTs: null, liftWeightKg: null, liftDistanceM: null, liftVehicleId: null,
       reportedAt: '2026-03-03T17:30:00Z', rectifyDeadline: '2026-03-04T23:59:00Z', evidence }),
     collection({ collectionId: 0, dueDate: '2026-02-24', scheduledDate: '2026-02-24', outcome: 'crew_exception', exceptionCode: 'not_presented', evidence: 'not evidence' }),
   ]
-  const root = render(CollectionTimeline, { items, total: 45, offset: 0, limit: 3, busy: false, onpage: (d: number) => pages.push(d) })
+  const root = render(CollectionTimeline, { items, total: 45, offset: 0, limit: 4, busy: false, onpage: (d: number) => pages.push(d) })
   const rows = byTestId(root, 'collection')
-  expect(rows.map((r) => r.dataset.outcome)).toEqual(['collected', 'missed', 'crew_exception'])
-  expect(text(rows[0])).toContain('14.5 kg')
-  expect(text(rows[0])).toContain('6 m away')
-  expect(text(rows[1])).toContain('Reported missed')
-  expect(text(rows[1])).toContain('1 event the rules looked at')
-  expect(text(rows[1])).toContain('not accepted (too far away)')
-  expect(text(rows[2])).toContain('Not presented')
-  expect(text(root)).toContain('1–3 of 45')
+  expect(rows.map((r) => r.dataset.outcome)).toEqual(['undecided', 'collected', 'missed', 'crew_exception'])
+  expect(text(rows[0])).toContain('Upcoming')
+  expect(text(rows[1])).toContain('14.5 kg')
+  expect(text(rows[1])).toContain('6 m away')
+  expect(text(rows[2])).toContain('Reported missed')
+  expect(text(rows[2])).toContain('1 event the rules looked at')
+  expect(text(rows[2])).toContain('not accepted (too far away)')
+  expect(text(rows[3])).toContain('Not presented')
+  expect(text(root)).toContain('1–4 of 45')
   const [newer, older] = [...root.querySelectorAll<HTMLButtonElement>('nav button')]
   expect(newer!.disabled).toBe(true)
   older!.click()
