@@ -261,7 +261,20 @@ async function main() {
     console.log(`5b. publish → committed row at a steady ${fmt(STEADY_RATE)} msg/s, embedded: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${lat.count} probe messages)`)
     results.latEmbP50 = lat.p50
     results.latEmbP99 = lat.p99
+    // The figures so far, in case closing fails: the runner keeps the last JSON line printed.
+    console.log(`JSON ${JSON.stringify({ bench: 'ingest', machine: m, loadStart, quick, seconds: SECONDS, connections: CONNECTIONS, ...results })}`)
 
+    // Let ingest catch up before closing. Closing the embedded stack while aedes still holds a
+    // backlog for ingest (offered 2,000 msg/s, committing fewer) overflowed the stack inside
+    // mqemitter ("Maximum call stack size exceeded" in aedes callPublished) and killed the process.
+    progress('   waiting for the embedded ingest to drain its backlog before closing')
+    const fRows = async () => Number((await stack.db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM bin_readings WHERE device_id LIKE 'f-%'`)).rows[0]!.n)
+    for (let last = -1, still = 0, i = 0; still < 3 && i < 300; i++) {
+      const n = await fRows()
+      still = n === last ? still + 1 : 0
+      last = n
+      await sleep(1000)
+    }
     await stack.close()
     // --- 4b. raw COPY into the same embedded table (PGlite's COPY FROM '/dev/blob'), once the stack
     // is closed: the same database files, opened again by this process alone ---

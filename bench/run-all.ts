@@ -49,27 +49,38 @@ function runOne(b: typeof SUITE[number]): Promise<Outcome> {
   proc.stdout.on('data', (d: Buffer) => { stdout += d; process.stdout.write(d) })
   return new Promise((resolve) => proc.once('exit', (code) => {
     const lines = stdout.split('\n')
-    const json = lines.find((l) => l.startsWith('JSON '))
+    const json = lines.findLast((l) => l.startsWith('JSON ')) // a benchmark may print partial results first
     let result: Record<string, unknown> | null = null
     try { result = json ? JSON.parse(json.slice(5)) as Record<string, unknown> : null } catch { result = null }
     resolve({
-      name: b.name, what: b.what, command: `npm run bench:${b.name}${args.length ? ` -- ${args.join(' ')}` : ''}`, exitCode: code ?? -1,
+      name: b.name, what: b.what, startedAt: new Date(Date.now() - (performance.now() - t0)).toISOString(), command: `npm run bench:${b.name}${args.length ? ` -- ${args.join(' ')}` : ''}`, exitCode: code ?? -1,
       seconds: (performance.now() - t0) / 1000, printed: lines.filter((l) => !l.startsWith('JSON ')).join('\n').trim(), result,
     })
   }))
 }
 
-const outcomes: Outcome[] = []
-for (const b of chosen) outcomes.push(await runOne(b))
+const fresh: Outcome[] = []
+for (const b of chosen) fresh.push(await runOne(b))
 const loadEnd = loadAverage()
 
+// The results also go, as JSON, beside the Markdown file. With --only, the benchmarks not run this
+// time keep their previous results from there (each says when it ran and its command), so that one
+// benchmark can be rerun without the whole suite.
+const sidecar = out.replace(/\.md$/, '') + '.json'
+const previousRun = only && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as { outcomes: Outcome[] }).outcomes : []
+const outcomes = SUITE.map((b) => fresh.find((o) => o.name === b.name) ?? previousRun.find((o) => o.name === b.name)).filter((o): o is Outcome => o !== undefined)
+writeFileSync(sidecar, JSON.stringify({ machine: machine(), outcomes }, null, 2) + '\n')
+const kept = outcomes.filter((o) => !fresh.includes(o))
+
+const suiteCommand = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only.join(',')}` : ''}`
 const section = [
   `<!-- bench:begin -->`,
-  `<!-- Written by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/run-all.ts) on ${startedAt.toISOString()}; do not edit between these markers. -->`,
+  `<!-- Written by \`${suiteCommand}\` (bench/run-all.ts) on ${startedAt.toISOString()}; do not edit between these markers. -->`,
   '',
-  `**Run:** \`npm run bench${quick ? ' -- --quick' : ''}\`, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(outcomes.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(0)} minutes.  `,
+  `**Run:** \`${suiteCommand}\`, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(fresh.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(0)} minutes.  `,
   `**Machine:** ${machine()}.  `,
   `**Load average** (1, 5, 15 min) at the start ${loadStart}, at the end ${loadEnd}${quick ? '. **Smoke sizes (--quick): not the published figures.**' : '.'}`,
+  ...(kept.length > 0 ? ['', `This run covered ${fresh.map((o) => o.name).join(', ')}; ${kept.map((o) => `${o.name} (${o.startedAt?.slice(0, 16).replace('T', ' ') ?? 'earlier'} UTC)`).join(', ')} kept from the earlier run.`] : []),
   '',
   renderSummary(outcomes),
   '',
@@ -78,7 +89,7 @@ const section = [
   ...outcomes.flatMap((o) => [
     `#### ${o.what}`,
     '',
-    `\`${o.command}\` — ${o.seconds.toFixed(0)} s${o.exitCode === 0 ? '' : `, **exited with ${o.exitCode}**`}`,
+    `\`${o.command}\` — started ${o.startedAt?.slice(0, 16).replace('T', ' ') ?? '?'} UTC, ${o.seconds.toFixed(0)} s${o.exitCode === 0 ? '' : `, **exited with ${o.exitCode}**`}`,
     '',
     '```text',
     o.printed,

@@ -6,6 +6,8 @@ export interface Outcome {
   name: string
   what: string
   command: string
+  /** When it started (ISO 8601). */
+  startedAt?: string
   exitCode: number
   seconds: number
   printed: string
