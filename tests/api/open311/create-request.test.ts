@@ -30,12 +30,14 @@ describe('form-encoded, as the spec says', () => {
     const [created, ...rest] = json<Record<string, unknown>[]>(a)
     expect(rest).toEqual([])
     expect(Object.keys(created!).sort()).toEqual(['account_id', 'service_notice', 'service_request_id'])
-    expect(created).toMatchObject({ service_request_id: expect.stringMatching(/^\d+$/), account_id: 'CRM-000123', service_notice: expect.stringContaining('Report received') })
+    expect(created).toMatchObject({ service_request_id: expect.stringMatching(/^\d+$/), account_id: 'CRM-000123',
+      // judged at once against the evidence (analysis/first-contact): this fixture schedules nothing
+      service_notice: expect.stringContaining('There was no general waste collection due at this address on Mon 13 May') })
     expectNoPersonalData(a.text)
 
     const report = await row(String(created!.service_request_id))
     expect(report).toMatchObject({ uprn: UPRN_1, stream: 'residual', service_code: 'missed_residual', collection_date: '2024-05-13', collection_date_inferred: false,
-      located_by: 'uprn', status: 'open', validity: 'pending', bin_location_note: 'by the side gate', media_url: 'https://photos.example.org/bin.jpg' })
+      located_by: 'uprn', status: 'closed', validity: 'invalid', bin_location_note: 'by the side gate', media_url: 'https://photos.example.org/bin.jpg' })
     // Personal data is kept apart from the report, and only there.
     expectNoPersonalData(JSON.stringify(report))
     expect(await contact(String(created!.service_request_id))).toMatchObject({ ...Object.fromEntries(Object.entries(PERSONAL)), account_id: 'CRM-000123' })
