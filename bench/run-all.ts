@@ -65,7 +65,7 @@ const loadEnd = loadAverage()
 
 // The results also go, as JSON, beside the Markdown file. With --only, the benchmarks not run this
 // time keep their previous results from there (each says when it ran and its command), so that one
-// benchmark can be rerun without the whole suite.
+// benchmark can be rerun without the whole suite; `--only none` renders the page from it alone.
 const sidecar = out.replace(/\.md$/, '') + '.json'
 const previousRun = only && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as { outcomes: Outcome[] }).outcomes : []
 const outcomes = SUITE.map((b) => fresh.find((o) => o.name === b.name) ?? previousRun.find((o) => o.name === b.name)).filter((o): o is Outcome => o !== undefined)
@@ -77,10 +77,14 @@ const section = [
   `<!-- bench:begin -->`,
   `<!-- Written by \`${suiteCommand}\` (bench/run-all.ts) on ${startedAt.toISOString()}; do not edit between these markers. -->`,
   '',
-  `**Run:** \`${suiteCommand}\`, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(fresh.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(0)} minutes.  `,
+  fresh.length > 0
+    ? `**Run:** \`${suiteCommand}\`, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${(fresh.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(0)} minutes.  `
+    : `**Runs:** ${outcomes.map((o) => `${o.name} ${o.startedAt?.slice(0, 16).replace('T', ' ') ?? '?'} UTC`).join('; ')} (this page rendered from ${relative(ROOT, sidecar)} by \`${suiteCommand}\`).  `,
   `**Machine:** ${machine()}.  `,
-  `**Load average** (1, 5, 15 min) at the start ${loadStart}, at the end ${loadEnd}${quick ? '. **Smoke sizes (--quick): not the published figures.**' : '.'}`,
-  ...(kept.length > 0 ? ['', `This run covered ${fresh.map((o) => o.name).join(', ')}; ${kept.map((o) => `${o.name} (${o.startedAt?.slice(0, 16).replace('T', ' ') ?? 'earlier'} UTC)`).join(', ')} kept from the earlier run.`] : []),
+  fresh.length > 0
+    ? `**Load average** (1, 5, 15 min) at the start ${loadStart}, at the end ${loadEnd}${quick ? '. **Smoke sizes (--quick): not the published figures.**' : '.'}`
+    : '**Load average**: see each benchmark below, at its start and end.',
+  ...(kept.length > 0 && fresh.length > 0 ? ['', `This run covered ${fresh.map((o) => o.name).join(', ')}; ${kept.map((o) => `${o.name} (${o.startedAt?.slice(0, 16).replace('T', ' ') ?? 'earlier'} UTC)`).join(', ')} kept from the earlier run.`] : []),
   '',
   renderSummary(outcomes),
   '',
