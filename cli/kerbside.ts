@@ -229,6 +229,20 @@ main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code
 }, (err: unknown) => {
   if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError || err instanceof ApiClientError || err instanceof EmbeddedDatabaseBusyError) console.error(`kerbside: ${(err as Error).message}`)
+  else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') console.error(portInUse(err as NodeJS.ErrnoException & { port?: number }))
   else console.error('kerbside: failed to start:', err)
   process.exit(1)
 })
+
+/** The port another program holds, and the setting that moves Kerbside off it. */
+function portInUse(err: NodeJS.ErrnoException & { port?: number }): string {
+  const settings: Record<number, string> = { [config0('MQTT_PORT', 1883)]: 'MQTT_PORT', [config0('MQTT_WS_PORT', 8083)]: 'MQTT_WS_PORT', [config0('MQTTS_PORT', 8883)]: 'MQTTS_PORT', [config0('HTTP_PORT', 8080)]: 'HTTP_PORT' }
+  const setting = err.port !== undefined ? settings[err.port] : undefined
+  return `kerbside: port ${err.port ?? '?'} is already in use by another program${err.port === 1883 ? ' (another MQTT broker, such as Mosquitto?)' : ''}. ` +
+    `Stop it, or run Kerbside on another port${setting ? `: ${setting}=${(err.port ?? 0) + 1} npm start` : ''}.`
+}
+
+function config0(name: string, fallback: number): number {
+  const v = Number(process.env[name])
+  return Number.isInteger(v) && v > 0 ? v : fallback
+}
