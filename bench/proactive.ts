@@ -63,7 +63,8 @@ console.log(`wrong confirmations: ${JSON.stringify(ev.falseByTruth)} by basis ${
   + `median lead over the first report ${ev.leadMinutesMedian ?? '-'} min`)
 
 t0 = performance.now()
-const firstForecastDay = Math.max(14, days - 14)
+// Each morning of the last two weeks, once the bins have a fortnight of history (the last days of a short run otherwise).
+const firstForecastDay = Math.min(Math.max(14, days - 14), days - 4)
 const instants: Date[] = []
 for (let d = firstForecastDay; d < days - 1; d++) instants.push(ukInstant(addDays(START, d), 6 * 60))
 const fe = await forecastError(db, sim, instants)
