@@ -3,7 +3,9 @@ import { gunzipSync } from 'node:zlib'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApi, type Api } from '../../../api/build-api.ts'
-import type { CityMap, MapSummary } from '../../../api/schemas/map.ts'
+import ajvModule from 'ajv'
+import ajvFormats from 'ajv-formats'
+import { CityMap as CityMapSchema, type CityMap, type MapSummary } from '../../../api/schemas/map.ts'
 import { createLogger, silentLogger } from '../../../core/log.ts'
 import { createApiKey } from '../../../storage/api-keys.ts'
 import type { Database } from '../../../storage/database.ts'
@@ -51,6 +53,11 @@ describe('GET /api/v1/map', () => {
     const res = await get('/api/v1/map', keys.viewer)
     expect(res.statusCode).toBe(200)
     const map = res.json() as CityMap
+    // Written with JSON.stringify (speed), so the answer is checked against its declared schema here.
+    const ajv = new ajvModule.default({ allErrors: true, strict: false })
+    ajvFormats.default(ajv)
+    const valid = ajv.compile(CityMapSchema)
+    expect(valid(map), JSON.stringify(valid.errors?.slice(0, 5))).toBe(true)
     const h = map.households
     expect(h.uprn).toHaveLength(120)
     for (const col of [h.lat, h.lon, h.street, h.ward]) expect(col).toHaveLength(120)
