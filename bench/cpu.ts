@@ -49,10 +49,16 @@ export function cpuMeter(groups: Record<string, () => number[]>) {
       const wallS = (performance.now() - t0) / 1000
       const m1 = machineCpuSeconds()
       const after = sample()
+      // Processes seen at the start and gone by the end: their time up to now is unknown, so also left out.
       const cores: Record<string, number> = {}
       for (const [name, pids] of after) {
         let used = 0
-        for (const [pid, cpu] of pids) used += cpu - (before.get(name)?.get(pid) ?? cpu) // a process new since start counts from when first seen
+        for (const [pid, cpu] of pids) {
+          // A process new since the start counts from when first seen; one that has ended (a
+          // database's short-lived parallel or autovacuum worker) cannot be read and is left out.
+          const was = before.get(name)?.get(pid) ?? cpu
+          if (Number.isFinite(cpu) && Number.isFinite(was)) used += cpu - was
+        }
         cores[name] = used / wallS
       }
       return { wallS, cores, machineBusyCores: (m1.busy - m0.busy) / wallS }
