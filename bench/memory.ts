@@ -11,8 +11,10 @@
 //   storm    a whole-city reconnect storm, ~2,000 msg/s, with the same API traffic
 // RSS of each process is sampled every second (Linux /proc); the table gives the mean and the maximum.
 //
-//   node --import tsx bench/memory.ts [--quick] [--seconds 60]
+//   node --import tsx bench/memory.ts [--quick] [--seconds 60] [--households 210000]
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { addDays } from '../analysis/calendar/dates.ts'
@@ -26,9 +28,9 @@ import { openDatabase } from '../storage/open-database.ts'
 import { createTestDatabase } from '../tests/helpers/postgres.ts'
 import { emitResult, fmtInt, freePort, loadAverage, machine, progress, quick, rssMiB, sleep, step, table } from './lib.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, households: { type: 'string' } } })
 const ROOT = join(import.meta.dirname, '..')
-const HOUSEHOLDS = quick ? 20_000 : 210_000
+const HOUSEHOLDS = Number(values.households ?? (quick ? 20_000 : 210_000))
 const SECONDS = Number(values.seconds ?? (quick ? 15 : 60))
 const CONNECTIONS = quick ? 500 : 2_000
 const STEADY_RATE = 170
@@ -68,7 +70,10 @@ function load(url: string, ids: string[], rate: number, seconds: number, startSe
     devices: ids.map((deviceId) => ({ deviceId, secret: deviceSecret, kind: 'bin' })),
   }
   // startSeq cannot cross the process boundary as a function: every device continues from one number.
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-child.ts'), JSON.stringify(options), String(startSeq)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  // The options go through a file: 2,000 devices with their secrets are more than one argument may hold (E2BIG).
+  const file = join(mkdtempSync(join(tmpdir(), 'kb-load-')), 'options.json')
+  writeFileSync(file, JSON.stringify(options))
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-child.ts'), `@${file}`, String(startSeq)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   proc.stdout.on('data', (d) => { out += d })
   return new Promise((resolve, reject) => proc.once('exit', () => {
