@@ -5,7 +5,7 @@
 // miss exactly when it was confirmed.
 import { emitCrmEvents } from './crm-outbox.ts'
 import type { Database, Queryable } from './database.ts'
-import type { MissedCollectionData } from '../core/contract/crm-events.ts'
+import type { MissedCollectionData, MissWithdrawnData } from '../core/contract/crm-events.ts'
 
 export const MISS_STATUSES = ['suspected', 'confirmed', 'withdrawn', 'resolved'] as const
 export type MissStatus = (typeof MISS_STATUSES)[number]
@@ -127,18 +127,29 @@ export async function confirmMisses(db: Database, items: readonly Confirmation[]
 export async function withdrawMisses(db: Database, items: readonly { collectionId: number; reason: string }[], now: Date): Promise<number> {
   if (items.length === 0) return 0
   return db.transaction(async (tx) => {
-    const { rowCount } = await tx.query(
+    const { rows: withdrawn } = await tx.query<{ collectionId: number; uprn: number; stream: MissWithdrawnData['stream']; dueDate: string; roundId: string; contractId: string; reason: string; told: boolean }>(
       `UPDATE proactive_misses p SET status = 'withdrawn', withdrawn_at = $2, withdrawn_reason = w.reason, updated_at = $2, revision = p.revision + 1
          FROM jsonb_to_recordset($1::jsonb) AS w("collectionId" bigint, reason text)
-        WHERE p.collection_id = w."collectionId" AND p.status IN ('suspected', 'confirmed')`,
+        WHERE p.collection_id = w."collectionId" AND p.status IN ('suspected', 'confirmed')
+       RETURNING p.collection_id AS "collectionId", p.uprn, p.stream, to_char(p.due_date, 'YYYY-MM-DD') AS "dueDate", p.round_id AS "roundId",
+                 p.contract_id AS "contractId", w.reason, p.crm_event_id IS NOT NULL AS told`,
       [JSON.stringify(items), now],
     )
+    const rowCount = withdrawn.length
     await tx.query(
       `UPDATE return_collections r SET status = 'cancelled', closed_at = $2, close_reason = w.reason
          FROM jsonb_to_recordset($1::jsonb) AS w("collectionId" bigint, reason text)
         WHERE r.collection_id = w."collectionId" AND r.status = 'open'`,
       [JSON.stringify(items), now],
     )
+    // The CRM was told of the confirmed ones: tell it they are withdrawn, in the same transaction.
+    await emitCrmEvents(tx, withdrawn.filter((w) => w.told).map((w) => ({
+      type: 'collection.miss_withdrawn' as const,
+      idempotencyKey: `miss-withdrawn:${w.collectionId}`,
+      uprn: Number(w.uprn),
+      occurredAt: now,
+      data: { collectionId: Number(w.collectionId), stream: w.stream, dueDate: w.dueDate, roundId: w.roundId, contractId: w.contractId, reason: w.reason, withdrawnAt: now.toISOString() },
+    })))
     return rowCount
   })
 }

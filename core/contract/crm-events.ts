@@ -21,7 +21,7 @@ const DateTime = Type.String({ format: 'date-time' })
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
 const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' })
 
-export const CRM_EVENT_TYPES = ['reward.points_posted', 'collection.missed_confirmed', 'report.closed'] as const
+export const CRM_EVENT_TYPES = ['reward.points_posted', 'collection.missed_confirmed', 'collection.miss_withdrawn', 'report.closed'] as const
 export type CrmEventType = (typeof CRM_EVENT_TYPES)[number]
 
 export const RewardPostedData = Type.Object({
@@ -51,6 +51,17 @@ export const MissedCollectionData = Type.Object({
 }, { additionalProperties: false })
 export type MissedCollectionData = Static<typeof MissedCollectionData>
 
+export const MissWithdrawnData = Type.Object({
+  collectionId: Type.Integer({ description: 'Kerbside id of the scheduled collection an earlier collection.missed_confirmed was about' }),
+  stream: Stream,
+  dueDate: Day,
+  roundId: Type.String(),
+  contractId: Type.String(),
+  reason: Type.String({ description: 'The evidence that contradicted the miss, e.g. a lift of the bin that arrived late' }),
+  withdrawnAt: DateTime,
+}, { additionalProperties: false })
+export type MissWithdrawnData = Static<typeof MissWithdrawnData>
+
 export const ReportClosedData = Type.Object({
   reportId: Type.Integer(),
   serviceRequestId: Type.String({ description: 'The Open311 service_request_id' }),
@@ -74,15 +85,17 @@ const envelope = <K extends CrmEventType, D extends TSchema>(type: K, data: D, d
 
 export const RewardPostedEvent = envelope('reward.points_posted', RewardPostedData, 'Reward points were posted to a household for a period (first award, or an adjustment after late data)')
 export const MissedCollectionEvent = envelope('collection.missed_confirmed', MissedCollectionData, 'The collection-outcome analysis confirmed a scheduled collection as missed by the contractor')
+export const MissWithdrawnEvent = envelope('collection.miss_withdrawn', MissWithdrawnData, 'A miss Kerbside had confirmed (collection.missed_confirmed) was withdrawn: later evidence shows the bin was emptied or a crew exception was logged; the return collection is cancelled')
 export const ReportClosedEvent = envelope('report.closed', ReportClosedData, 'A missed-bin report was closed')
 
-export const CrmEvent = Type.Union([RewardPostedEvent, MissedCollectionEvent, ReportClosedEvent], { $id: 'CrmEvent' })
+export const CrmEvent = Type.Union([RewardPostedEvent, MissedCollectionEvent, MissWithdrawnEvent, ReportClosedEvent], { $id: 'CrmEvent' })
 export type CrmEvent = Static<typeof CrmEvent>
 
 /** The data schema of each event type, to check what is written to the outbox. */
 export const CRM_EVENT_DATA: Record<CrmEventType, TSchema> = {
   'reward.points_posted': RewardPostedData,
   'collection.missed_confirmed': MissedCollectionData,
+  'collection.miss_withdrawn': MissWithdrawnData,
   'report.closed': ReportClosedData,
 }
 

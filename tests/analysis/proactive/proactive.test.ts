@@ -115,6 +115,10 @@ describe('on the same city', () => {
     expect(withdrawn.map((w) => w.collectionId)).toContain(m!.collectionId)
     const open = (await get(`/api/v1/returns?limit=1000`, keys.contract_manager)).json() as { collectionId: number }[]
     expect(open.map((r) => r.collectionId)).not.toContain(m!.collectionId)
+    // The CRM was told of the miss, so it is told of the withdrawal, once.
+    const { rows: told } = await db.query<{ type: string; data: { collectionId: number; reason: string } }>(
+      `SELECT type, data FROM crm_outbox WHERE idempotency_key = $1`, [`miss-withdrawn:${m!.collectionId}`])
+    expect(told).toEqual([{ type: 'collection.miss_withdrawn', data: expect.objectContaining({ collectionId: Number(m!.collectionId), reason: expect.stringMatching(/^a lift of the bin at /) }) }])
   })
 
   test('the first-contact check says the miss is already known and when the return is due', async () => {
