@@ -8,6 +8,14 @@ import { safeEqual } from '../../core/secrets.ts'
 import type { Database } from '../../storage/database.ts'
 import { verifyApiKey, type Role } from '../../storage/api-keys.ts'
 import { sessionUser } from '../../storage/users.ts'
+import { httpError } from '../errors.ts'
+
+/**
+ * Credentials that are not known from one client address per minute before that address is
+ * answered 429 without a lookup. The general rate limit is per credential, so without this a client
+ * sending a new made-up key each time would get a fresh allowance and a database lookup every time.
+ */
+export const UNKNOWN_CREDENTIALS_PER_MINUTE = 20
 
 export interface Caller {
   keyId: string
@@ -53,9 +61,34 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
   // (so a revoked key stops working within 30 s).
   const cache = new Map<string, { caller: Caller | null; at: number }>()
 
+  const failures = new Map<string, { n: number; since: number }>()
+  function throttled(ip: string): number | null {
+    const f = failures.get(ip)
+    if (!f || Date.now() - f.since >= 60_000) return null
+    return f.n >= UNKNOWN_CREDENTIALS_PER_MINUTE ? Math.ceil((f.since + 60_000 - Date.now()) / 1000) : null
+  }
+  function failed(ip: string): void {
+    const f = failures.get(ip)
+    if (!f || Date.now() - f.since >= 60_000) {
+      if (failures.size > 10_000) failures.clear()
+      failures.set(ip, { n: 1, since: Date.now() })
+    } else f.n++
+  }
+
   async function identify(req: FastifyRequest): Promise<Caller | null> {
     const key = presentedKey(req)
     if (!key) return null
+    const known = cache.get(key)
+    if (!(known?.caller && Date.now() - known.at < 30_000)) {
+      const wait = throttled(req.ip)
+      if (wait !== null) throw httpError(429, 'KERBSIDE_ERR_RATE_LIMITED', `Too many unknown API keys or sessions from this address; retry in ${wait} s.`)
+    }
+    const caller = await lookUp(key)
+    if (!caller) failed(req.ip)
+    return caller
+  }
+
+  async function lookUp(key: string): Promise<Caller | null> {
     if (safeEqual(key, opts.adminKey)) return { keyId: 'bootstrap', name: 'bootstrap admin', role: 'admin' }
     if (key.startsWith('kss_')) {
       // A dashboard user's session (POST /api/v1/auth/login): not cached, so that signing out or

@@ -7,6 +7,7 @@ import type { Database } from '../../storage/database.ts'
 import { openDatabase } from '../../storage/open-database.ts'
 import { createApiKey, revokeApiKey } from '../../storage/api-keys.ts'
 import { createUser } from '../../storage/users.ts'
+import { UNKNOWN_CREDENTIALS_PER_MINUTE } from '../../api/plugins/auth.ts'
 
 const ADMIN = 'admin-key-of-this-test-0123456789'
 let db: Database
@@ -82,5 +83,22 @@ describe('API keys and roles', () => {
     expect(last).toBe(429)
     expect(body.code).toBe('KERBSIDE_ERR_RATE_LIMITED')
     expect(body.message).toMatch(/retry in \d+ s/)
+  })
+})
+
+describe('made-up credentials', () => {
+  test('an address sending unknown keys is answered 429 after the limit, without a lookup; known keys and other addresses are unaffected', async () => {
+    const { key } = await createApiKey(db, 'honest client', 'viewer')
+    const attacker = '198.51.100.7'
+    expect((await req('GET', '/api/v1/devices', { key, ip: attacker })).statusCode).toBe(200) // known from now on
+    const codes: number[] = []
+    // a new made-up key every time, so the per-credential limit never applies
+    for (let i = 0; i < UNKNOWN_CREDENTIALS_PER_MINUTE + 3; i++) codes.push((await req('GET', '/api/v1/devices', { key: `kb_made_up_${i}`, ip: attacker })).statusCode)
+    expect(codes.slice(0, UNKNOWN_CREDENTIALS_PER_MINUTE).every((c) => c === 401)).toBe(true)
+    expect(codes.slice(UNKNOWN_CREDENTIALS_PER_MINUTE)).toEqual([429, 429, 429])
+    const refused = await req('GET', '/api/v1/devices', { key: 'kb_made_up_again', ip: attacker })
+    expect(refused.json()).toMatchObject({ code: 'KERBSIDE_ERR_RATE_LIMITED', message: expect.stringMatching(/retry in \d+ s/) })
+    expect((await req('GET', '/api/v1/devices', { key, ip: attacker })).statusCode).toBe(200)
+    expect((await req('GET', '/api/v1/devices', { key: 'kb_made_up_elsewhere', ip: '192.0.2.44' })).statusCode).toBe(401)
   })
 })
