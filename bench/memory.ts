@@ -137,7 +137,7 @@ try {
 
   const [mqttPort, brokerOps, ingestOps, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`
-  const common = { DATABASE_URL: server.url, KERBSIDE_DATA_DIR: join(ROOT, '.kerbside-bench') }
+  const common = { DATABASE_URL: server.url, KERBSIDE_DATA_DIR: join(tmpdir(), 'kerbside-bench') }
   await step('services: broker, ingest, api (separate processes)', async () => {
     services.push(await startService('broker', { ...common, MQTT_PORT: String(mqttPort), MQTT_WS_PORT: '0' }, brokerOps))
     services.push(await startService('ingest', { ...common, MQTT_URL: mqttUrl }, ingestOps))

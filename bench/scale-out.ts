@@ -33,6 +33,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
@@ -64,7 +65,7 @@ async function startWorker(dbUrl: string, clientId: string, group: string): Prom
     cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH, LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, MQTT_URL: MOSQUITTO, INGEST_CLIENT_ID: clientId, INGEST_SHARED_GROUP: group,
-      HTTP_HOST: '127.0.0.1', HTTP_PORT: String(opsPort), KERBSIDE_SERVICE_SECRET: generateSecret(), KERBSIDE_DATA_DIR: join(ROOT, '.kerbside-bench'),
+      HTTP_HOST: '127.0.0.1', HTTP_PORT: String(opsPort), KERBSIDE_SERVICE_SECRET: generateSecret(), KERBSIDE_DATA_DIR: join(tmpdir(), 'kerbside-bench'),
     },
   })
   for (let i = 0; i < 600; i++) {
