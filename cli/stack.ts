@@ -50,6 +50,9 @@ export function openConfiguredDatabase(ctx: Context, migrate = true): Promise<Da
   })
 }
 
+/** How long a shutdown waits for ingest to take what the broker has queued for it. */
+const SHUTDOWN_DRAIN_MS = 30_000
+
 export interface RunningBroker { broker: Broker; listening: Listening; close(): Promise<void> }
 
 export async function startBroker(ctx: Context, db: Database): Promise<RunningBroker> {
@@ -72,7 +75,7 @@ export async function startBroker(ctx: Context, db: Database): Promise<RunningBr
   })
   ctx.logger.info({ tcp: listening.tcpPort, ws: listening.wsPort, tls: listening.tlsPort, persistence: config.MQTT_PERSISTENCE }, 'MQTT broker listening')
   // aedes first: it disconnects every client, which lets the servers finish closing.
-  return { broker, listening, close: async () => { await broker.close(); await listening.close() } }
+  return { broker, listening, close: async () => { await broker.drain(SHUTDOWN_DRAIN_MS); await broker.close(); await listening.close() } }
 }
 
 export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqttUrl(ctx.config)): Promise<Ingest> {
@@ -154,6 +157,8 @@ export async function startAll(ctx: Context): Promise<Stack> {
     const mqttUrl = ctx.config.MQTT_URL ?? `mqtt://127.0.0.1:${broker.listening.tcpPort}`
     const ingest = await startIngest(ctx, db, mqttUrl)
     closers.push(ingest.stop)
+    // Before ingest stops: devices off, and what the broker queued for ingest stored first.
+    if (!ctx.config.MQTT_URL) closers.push(async () => { await broker.broker.drain(SHUTDOWN_DRAIN_MS) })
     const api = await startApi(ctx, db, { ingest: () => ingest.ready() }, mqttUrl)
     closers.push(api.close)
     return { db, broker, ingest, api, mqttUrl, close }
