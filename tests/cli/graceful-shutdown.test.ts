@@ -36,7 +36,7 @@ test('closing with messages still queued for ingest stores every acknowledged on
   sensor.end(true)
   reopened = await openDatabase({ dataDir, logger: silentLogger })
   const { rows } = await reopened.query<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d FROM bin_readings WHERE device_id = 'sensor-1'`)
-  console.log(`SHUTDOWN acknowledged ${acked}, stored before the close ${storedBeforeClose}, stored after ${rows[0]!.n}`)
+  console.error(`SHUTDOWN acknowledged ${acked}, stored before the close ${storedBeforeClose}, stored after ${rows[0]!.n}`)
   expect(acked).toBe(MESSAGES)
   expect(storedBeforeClose).toBeLessThan(MESSAGES) // there was a backlog to drain, or the test proves nothing
   expect(rows[0]).toEqual({ n: MESSAGES, d: MESSAGES })
