@@ -71,7 +71,7 @@ const asks: Ask[] = Array.from({ length: checks }, () => {
   return { uprn: c.uprn, stream: c.stream, date: addDays(START, rng.int(0, WEEKS * 7 - 1)), at: evening }
 })
 
-const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN })
+const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 1_000_000 }) // measure the check, not the rate limit
 const key = (await createApiKey(db, 'bench contact centre', 'crm')).key
 const url = (a: Ask) => `/api/v1/households/${a.uprn}/first-contact?${new URLSearchParams({ stream: a.stream, at: a.at.toISOString(), ...(a.date ? { date: a.date } : {}) })}`
 for (const a of asks.slice(0, 50)) await app.inject({ url: url(a), headers: { authorization: `Bearer ${key}` } }) // warm-up
