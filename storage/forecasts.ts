@@ -2,10 +2,10 @@
 // before their collection first, communal and high-use bins before the rest, soonest full first.
 import type { Queryable } from './database.ts'
 
-export interface StoredForecast {
+/** One bin's fill forecast, as the forecast job computes and stores it (analysis/forecast). */
+export interface BinForecast {
   binId: string
   uprn: number
-  address: string
   stream: string
   capacityL: number | null
   communal: boolean
@@ -20,8 +20,13 @@ export interface StoredForecast {
   fillAtNextPct: number | null
   overflow: boolean
   cycles: number
-  basis: string
+  /** history (past cycles), current (this cycle only), blended, or none (no rate yet). */
+  basis: 'history' | 'current' | 'blended' | 'none'
   priority: number
+}
+
+export interface StoredForecast extends BinForecast {
+  address: string
   forecastAt: Date
 }
 

@@ -15,6 +15,9 @@
 //   priority           1 communal bins (or 660 L and up), 2 high-use bins (rate in the top decile of the
 //                      stream or filling in under HIGH_USE_DAYS), 3 the rest; then soonest full first.
 import type { Queryable } from '../../storage/database.ts'
+import type { BinForecast } from '../../storage/forecasts.ts'
+
+export type { BinForecast }
 
 export const HISTORY_DAYS = 28
 export const EMPTY_DROP = 25
@@ -100,27 +103,6 @@ interface Row {
   nextStartsAt: Date | null
 }
 
-export interface BinForecast {
-  binId: string
-  uprn: number
-  stream: string
-  capacityL: number | null
-  communal: boolean
-  highUse: boolean
-  fillPct: number
-  readAt: Date
-  lastEmptiedAt: Date | null
-  ratePctPerDay: number | null
-  fullAt: Date | null
-  nextDueDate: string | null
-  nextCollectionAt: Date | null
-  fillAtNextPct: number | null
-  overflow: boolean
-  cycles: number
-  /** history (past cycles), current (this cycle only), blended, or none (no rate yet). */
-  basis: 'history' | 'current' | 'blended' | 'none'
-  priority: number
-}
 
 const round1 = (v: number) => Math.round(v * 10) / 10
 
