@@ -42,8 +42,11 @@ const deviceSecret = generateSecret()
 
 interface Child { proc: ChildProcess; stop(): Promise<void> }
 
+/** BENCH_CPU_PROF_DIR=dir: the broker and ingest processes write V8 CPU profiles there when they exit. */
+const profileArgs = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
+
 function spawnKerbside(command: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [join(ROOT, 'cli', 'bin.js'), command], {
+  const proc = spawn(process.execPath, [...profileArgs, join(ROOT, 'cli', 'bin.js'), command], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', KERBSIDE_SERVICE_SECRET: serviceSecret, KERBSIDE_ADMIN_KEY: generateSecret(), KERBSIDE_JOBS: 'false', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', ...env },
   })
