@@ -27,11 +27,19 @@
 // (workers, Mosquitto, the PostgreSQL backends of the database, the publisher, everything else) so
 // that the bottleneck is named from figures, not guessed.
 //
-//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2] [--devices 20000]
+// On two cores, one unlimited worker with Mosquitto, PostgreSQL and the publisher already keeps the
+// machine most of the way busy, so a second worker has little CPU left to add: that run measures the
+// machine, not the workers. The second set of runs gives each worker a CPU limit (a Linux cgroup,
+// --worker-cpu, default a quarter of a core), as a container's CPU limit does in production — one
+// worker per pod, a few hundred millicores each — so that the workers, not the database or the
+// machine, are the bottleneck, and the runs show what adding a worker adds. The cgroup needs root
+// (the cpu controller under /sys/fs/cgroup/cpu); without it the limited runs are skipped with a note.
+//
+//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2] [--devices 20000] [--worker-cpu 0.25|none]
 // (--devices 200 puts 40 readings of each device in flight at once: the race described above)
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,7 +55,7 @@ import { createTestDatabase } from '../tests/helpers/postgres.ts'
 import { cpuMeter } from './cpu.ts'
 import { emitResult, fmtInt, freePort, loadAverage, machine, progress, quick, sleep, table } from './lib.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' }, devices: { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' }, devices: { type: 'string' }, 'worker-cpu': { type: 'string' } } })
 const ROOT = join(import.meta.dirname, '..')
 const MOSQUITTO = process.env.MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1883'
 const SECONDS = Number(values.seconds ?? (quick ? 8 : 20))
@@ -56,10 +64,28 @@ const DEVICES = Number(values.devices ?? (quick ? 10_000 : 20_000))
 const CONNECTIONS = 50
 const WINDOW = 8_000
 const run = randomBytes(3).toString('hex') // Mosquitto keeps persistent sessions on disk: keep ours apart
+const WORKER_CPU = values['worker-cpu'] === 'none' ? null : Number(values['worker-cpu'] ?? 0.25)
+const CGROUP_CPU = '/sys/fs/cgroup/cpu'
 
-interface Worker { proc: ChildProcess; clientId: string; opsPort: number }
+interface Worker { proc: ChildProcess; clientId: string; opsPort: number; cgroup?: string }
 
-async function startWorker(dbUrl: string, clientId: string, group: string): Promise<Worker> {
+/** Whether this process may create cgroups with a CPU quota (cgroup v1 cpu controller, as root). */
+function cgroupsUsable(): boolean {
+  const probe = join(CGROUP_CPU, `kerbside-bench-probe-${run}`)
+  try { mkdirSync(probe); rmdirSync(probe); return true } catch { return false }
+}
+
+/** Put a process (all its threads) in a fresh cgroup limited to `cores` of CPU. */
+function limitCpu(pid: number, name: string, cores: number): string {
+  const dir = join(CGROUP_CPU, name)
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000')
+  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * 100_000)))
+  writeFileSync(join(dir, 'cgroup.procs'), String(pid))
+  return dir
+}
+
+async function startWorker(dbUrl: string, clientId: string, group: string, cpuLimit: number | null): Promise<Worker> {
   const opsPort = await freePort()
   const proc = spawn(process.execPath, [join(ROOT, 'cli', 'bin.js'), 'ingest'], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
@@ -68,8 +94,11 @@ async function startWorker(dbUrl: string, clientId: string, group: string): Prom
       HTTP_HOST: '127.0.0.1', HTTP_PORT: String(opsPort), KERBSIDE_SERVICE_SECRET: generateSecret(), KERBSIDE_DATA_DIR: join(tmpdir(), 'kerbside-bench'),
     },
   })
+  // Limited once ready: start-up (loading TypeScript) is not what is measured.
   for (let i = 0; i < 600; i++) {
-    if ((await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => null))?.status === 200) return { proc, clientId, opsPort }
+    if ((await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => null))?.status === 200) {
+      return { proc, clientId, opsPort, cgroup: cpuLimit === null ? undefined : limitCpu(proc.pid!, `kerbside-bench-${clientId}`, cpuLimit) }
+    }
     if (proc.exitCode !== null) throw new Error(`ingest worker ${clientId} exited with ${proc.exitCode}`)
     await sleep(100)
   }
@@ -83,6 +112,7 @@ async function stopWorker(w: Worker): Promise<void> {
     await new Promise((r) => w.proc.once('exit', r))
     clearTimeout(killer)
   }
+  if (w.cgroup) rmdirSync(w.cgroup)
   // Remove the persistent session it left on Mosquitto.
   const c = await mqtt.connectAsync(MOSQUITTO, { clientId: w.clientId, clean: true, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } })
   await c.endAsync()
@@ -136,6 +166,8 @@ async function connectFleet(prefix: string, ids: string[]) {
 
 interface RunResult {
   workers: number
+  /** Each worker's CPU limit in cores, or null for none. */
+  workerCpu: number | null
   published: number
   stored: number
   distinct: number
@@ -147,14 +179,15 @@ interface RunResult {
   machineBusyCores: number
 }
 
-async function runWith(db: Database, dbUrl: string, dbName: string, workers: number): Promise<RunResult> {
-  const prefix = `so${run}w${workers}-`
+async function runWith(db: Database, dbUrl: string, dbName: string, workers: number, workerCpu: number | null): Promise<RunResult> {
+  const prefix = `so${run}w${workers}${workerCpu === null ? '' : 'l'}-`
   const ids = Array.from({ length: DEVICES }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`)
   for (let i = 0; i < ids.length; i += 5000) await provisionDevices(db, ids.slice(i, i + 5000).map((deviceId) => ({ deviceId, kind: 'bin' as const, secretHash: '!' })))
-  const group = `kerbside-bench-${run}-${workers}`
+  const tag = `${run}-${workers}${workerCpu === null ? '' : 'l'}`
+  const group = `kerbside-bench-${tag}`
   const ws: Worker[] = []
-  for (let i = 0; i < workers; i++) ws.push(await startWorker(dbUrl, `kerbside-ingest-${run}-${workers}-${i}`, group))
-  progress(`  ${workers} worker(s) ready; publishing for ${SECONDS} s, at most ${fmtInt(WINDOW)} messages published and not yet committed`)
+  for (let i = 0; i < workers; i++) ws.push(await startWorker(dbUrl, `kerbside-ingest-${tag}-${i}`, group, workerCpu))
+  progress(`  ${workers} worker(s) ready${workerCpu === null ? '' : `, each limited to ${workerCpu} of a core`}; publishing for ${SECONDS} s, at most ${fmtInt(WINDOW)} messages published and not yet committed`)
   const devices = await connectFleet(prefix, ids)
   // Processed = received and acknowledged (committed, or refused into quarantine), over the workers.
   const committed = async () => (await Promise.all(ws.map(workerCounts))).reduce((a, c) => a + c.received - c.pending, 0)
@@ -205,7 +238,7 @@ async function runWith(db: Database, dbUrl: string, dbName: string, workers: num
   for (const w of ws) await stopWorker(w)
   const middle = samples.slice(Math.floor(samples.length * 0.1))
   return {
-    workers, published, stored: c.n, distinct: c.d, perWorker, quarantined: counts.reduce((a, x) => a + x.rejected, 0), quarantineReasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
+    workers, workerCpu, published, stored: c.n, distinct: c.d, perWorker, quarantined: counts.reduce((a, x) => a + x.rejected, 0), quarantineReasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
     rate: middle.reduce((a, b) => a + b, 0) / Math.max(1, middle.length),
     cores: cpu.cores, machineBusyCores: cpu.machineBusyCores,
   }
@@ -219,12 +252,20 @@ const server = await createTestDatabase()
 const dbName = new URL(server.url).pathname.slice(1)
 const db = await openDatabase({ url: server.url, logger: silentLogger })
 const results: RunResult[] = []
+const limits: (number | null)[] = [null]
+if (WORKER_CPU !== null) {
+  if (cgroupsUsable()) limits.push(WORKER_CPU)
+  else console.log(`(the runs with a CPU limit per worker are skipped: cannot create cgroups under ${CGROUP_CPU}; run as root on Linux with the cgroup v1 cpu controller)`)
+}
+const limitName = (l: number | null) => (l === null ? 'no limit' : `${l} core each`)
 try {
-  for (const n of WORKERS) {
-    progress(`${n} ingest worker(s):`)
-    results.push(await runWith(db, server.url, dbName, n))
-    const r = results[results.length - 1]!
-    progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}; quarantined ${JSON.stringify(r.quarantineReasons)}`)
+  for (const limit of limits) {
+    for (const n of WORKERS) {
+      progress(`${n} ingest worker(s), ${limitName(limit)}:`)
+      results.push(await runWith(db, server.url, dbName, n, limit))
+      const r = results[results.length - 1]!
+      progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}; quarantined ${JSON.stringify(r.quarantineReasons)}`)
+    }
   }
 } finally {
   await db.close()
@@ -233,22 +274,30 @@ try {
 
 const parties = Object.keys(results[0]!.cores)
 console.log('\n' + table(
-  ['workers', 'committed msg/s', 'published', 'stored', 'each once', 'quarantined', 'received per worker', ...parties.map((p) => `${p} (cores)`), 'other processes', 'machine busy (of 2)'],
+  ['workers', 'CPU limit per worker', 'committed msg/s', 'published', 'stored', 'each once', 'quarantined', 'received per worker', ...parties.map((p) => `${p} (cores)`), 'other processes', 'machine busy (of 2)'],
   results.map((r) => {
     const ours = Object.values(r.cores).reduce((a, b) => a + b, 0)
-    return [r.workers, fmtInt(r.rate), fmtInt(r.published), fmtInt(r.stored), r.stored === r.published && r.distinct === r.stored ? 'yes' : 'NO', fmtInt(r.quarantined), r.perWorker.map(fmtInt).join(' / '),
+    return [r.workers, r.workerCpu === null ? 'none' : `${r.workerCpu} core`, fmtInt(r.rate), fmtInt(r.published), fmtInt(r.stored), r.stored === r.published && r.distinct === r.stored ? 'yes' : 'NO', fmtInt(r.quarantined), r.perWorker.map(fmtInt).join(' / '),
       ...parties.map((p) => r.cores[p]!.toFixed(2)), Math.max(0, r.machineBusyCores - ours).toFixed(2), r.machineBusyCores.toFixed(2)]
   }),
 ))
-const one = results.find((r) => r.workers === 1)
-const two = results.find((r) => r.workers === 2)
-const speedup = one && two ? two.rate / one.rate : NaN
-if (one && two) {
-  console.log(`\ntwo workers / one worker: ${speedup.toFixed(2)} × (target ≥ 1.5 × where the database is not the bottleneck)`)
+const speedups: Record<string, number> = {}
+for (const limit of limits) {
+  const one = results.find((r) => r.workers === 1 && r.workerCpu === limit)
+  const two = results.find((r) => r.workers === 2 && r.workerCpu === limit)
+  if (!one || !two) continue
+  const speedup = two.rate / one.rate
+  speedups[limit === null ? 'unlimited' : 'limited'] = speedup
   const busy = two.machineBusyCores / 2
-  console.log(`with two workers the machine's cores were ${(busy * 100).toFixed(0)} % busy; the PostgreSQL backends of this database used ${two.cores['PostgreSQL (this database)']!.toFixed(2)} cores, the workers ${two.cores['ingest workers']!.toFixed(2)}, Mosquitto ${two.cores.mosquitto!.toFixed(2)}`)
+  const workersBound = limit !== null && two.cores['ingest workers']! >= 0.9 * 2 * limit
+  const bottleneck = limit === null
+    ? (busy >= 0.9 ? `the machine: its cores were ${(busy * 100).toFixed(0)} % busy with two workers` : `not the machine (${(busy * 100).toFixed(0)} % busy)`)
+    : (workersBound ? 'the workers (each used its whole CPU limit)' : 'not the workers alone (they did not use their whole limit)')
+  console.log(`\n${limitName(limit)}: two workers / one worker ${speedup.toFixed(2)} ×; bottleneck ${bottleneck}; with two workers PostgreSQL used ${two.cores['PostgreSQL (this database)']!.toFixed(2)} cores, the workers ${two.cores['ingest workers']!.toFixed(2)}, Mosquitto ${two.cores.mosquitto!.toFixed(2)}, the machine ${two.machineBusyCores.toFixed(2)} of 2`)
+  if (limit !== null) console.log(`target ≥ 1.5 × where the database is not the bottleneck: ${speedup >= 1.5 ? 'met' : 'NOT met'} (${speedup.toFixed(2)} ×, ${workersBound ? 'the workers' : 'not the workers'} the bottleneck)`)
 }
+const speedup = speedups.limited ?? speedups.unlimited ?? NaN
 const loadEnd = loadAverage()
 console.log(`load average at the end: ${loadEnd}`)
-emitResult({ bench: 'scale-out', machine: machine(), loadStart, loadEnd, quick, seconds: SECONDS, devices: DEVICES, window: WINDOW, results, speedup })
+emitResult({ bench: 'scale-out', machine: machine(), loadStart, loadEnd, quick, seconds: SECONDS, devices: DEVICES, window: WINDOW, workerCpu: WORKER_CPU, results, speedup, speedups })
 process.exit(0)

@@ -59,15 +59,19 @@ function memory(r: { households: number; steadyRate: number; stormRate: number; 
     r.services.map((s) => [s.service, mib(s.idle), mib(s.steady), mib(s.storm)]))
 }
 
-function scaleOut(r: { results: { workers: number; rate: number; published: number; stored: number; distinct: number; perWorker: number[]; cores: Record<string, number>; machineBusyCores: number }[]; speedup: number }): string {
+function scaleOut(r: { results: { workers: number; workerCpu?: number | null; rate: number; published: number; stored: number; distinct: number; perWorker: number[]; cores: Record<string, number>; machineBusyCores: number }[]; speedup: number; speedups?: Record<string, number> }): string {
   const parties = Object.keys(r.results[0]?.cores ?? {})
   const rows = r.results.map((w) => {
     const ours = Object.values(w.cores).reduce((a, b) => a + b, 0)
-    return [String(w.workers), `${int(w.rate)} msg/s`, w.stored === w.published && w.distinct === w.stored ? `yes (${int(w.stored)})` : `**no** (${int(w.stored)} of ${int(w.published)})`,
+    return [String(w.workers), w.workerCpu == null ? 'none' : `${w.workerCpu} core`, `${int(w.rate)} msg/s`, w.stored === w.published && w.distinct === w.stored ? `yes (${int(w.stored)})` : `**no** (${int(w.stored)} of ${int(w.published)})`,
       w.perWorker.map(int).join(' / '), ...parties.map((p) => (w.cores[p] ?? NaN).toFixed(2)), Math.max(0, w.machineBusyCores - ours).toFixed(2), w.machineBusyCores.toFixed(2)]
   })
-  return markdownTable(['workers', 'committed', 'each message stored once', 'received per worker', ...parties.map((p) => `${p}, cores`), 'other processes, cores', 'machine busy, cores of 2'], rows)
-    + `\n\nTwo workers / one: **${x(r.speedup)}** (target ≥ 1.5 × where the database is not the bottleneck).`
+  const ratios = r.speedups
+    ? [r.speedups.unlimited !== undefined ? `no CPU limit **${x(r.speedups.unlimited)}** (the machine's two cores the bottleneck)` : '',
+        r.speedups.limited !== undefined ? `each worker limited to a share of a core, as a container's CPU limit does, **${x(r.speedups.limited)}** (the workers the bottleneck)` : ''].filter(Boolean).join('; ')
+    : `**${x(r.speedup)}**`
+  return markdownTable(['workers', 'CPU limit per worker', 'committed', 'each message stored once', 'received per worker', ...parties.map((p) => `${p}, cores`), 'other processes, cores', 'machine busy, cores of 2'], rows)
+    + `\n\nTwo workers / one: ${ratios} (target ≥ 1.5 × where the database is not the bottleneck).`
 }
 
 const RENDER: Record<string, (r: never) => string> = { ingest, queries, classify, memory, 'scale-out': scaleOut }
