@@ -10,9 +10,13 @@ export class ApiError extends Error {
 }
 
 async function call<T>(path: string, init: RequestInit): Promise<T> {
+  return readResponse<T>(fetch(path, init))
+}
+
+async function readResponse<T>(pending: Promise<Response>): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, init)
+    res = await pending
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err
     throw new ApiError(0, 'KERBSIDE_ERR_NETWORK', 'Kerbside could not be reached. Check the connection and try again.')
@@ -23,6 +27,20 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
   }
   if (res.status === 204) return undefined as T
   return (await res.json()) as T
+}
+
+/** A request the page started before the application loaded (public/early-map.js). */
+interface EarlyRequest { path: string; key: string; response: Promise<Response> }
+declare global { interface Window { kerbsideEarly?: EarlyRequest } }
+
+/** GET, taking the page's early request for the same path and credential if it is still unused (once). */
+export function apiGetEarly<T>(path: string, key: string, signal?: AbortSignal): Promise<T> {
+  const early = typeof window === 'undefined' ? undefined : window.kerbsideEarly
+  if (early && early.path === path && early.key === key) {
+    window.kerbsideEarly = undefined
+    return readResponse<T>(early.response)
+  }
+  return apiGet<T>(path, key, signal)
 }
 
 /** GET a JSON resource; `key` goes in the Authorization header, never in the URL. */

@@ -2,7 +2,7 @@
 // raw (not deeply reactive: 40,000 proxied bins would be slow) and changed in place; `revision`
 // tells the map to redraw. Alerts use the same rules as the API (core/bin-alerts.ts).
 import { ALERT_KINDS, binAlerts, type AlertKind } from '../../../core/bin-alerts.ts'
-import { apiGet, describeError } from './api-client.ts'
+import { apiGetEarly, describeError } from './api-client.ts'
 import type { BinReading, CityMap, DeviceStatus, LiftEvent, LiveEvent, VehiclePosition } from './api-types.ts'
 import { FILL_BANDS, fillBand } from './fill-bands.ts'
 
@@ -80,7 +80,7 @@ export class CityState {
     this.error = null
     this.#pending = []
     try {
-      const data = await apiGet<CityMap>('/api/v1/map', key, abort.signal)
+      const data = await apiGetEarly<CityMap>('/api/v1/map', key, abort.signal)
       if (abort.signal.aborted) return
       this.#setSnapshot(data)
       const pending = this.#pending
