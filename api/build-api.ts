@@ -28,7 +28,10 @@ import { userRoutes } from './routes/users.ts'
 import { householdRoutes } from './routes/households.ts'
 import { auditPlugin } from './plugins/audit.ts'
 import { liveRoutes } from './routes/live.ts'
-import { mapRoutes } from './routes/map.ts'
+import { mapRoutes, readCityMap } from './routes/map.ts'
+import { createStreetCache } from './map/build-city-map.ts'
+import { createMapSnapshots, type MapSnapshots } from './map/snapshot.ts'
+import { MapQuery } from './schemas/map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
 import { registryRoutes } from './routes/registry.ts'
 import { rewardRoutes } from './routes/rewards.ts'
@@ -60,6 +63,17 @@ export interface ApiOptions {
   https?: { cert: Buffer; key: Buffer }
   /** The council's time zone: "today", due dates and reporting windows are local dates. */
   timezone?: string
+  /** Keep the city map built ahead, rebuilt every this many seconds (api/map/snapshot.ts); 0 or unset: build it for each request. */
+  mapSnapshotSeconds?: number
+}
+
+const MAP_DEFAULTS: MapQuery = { hours: MapQuery.properties.hours.default as number, liftLimit: MapQuery.properties.liftLimit.default as number }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The city map kept built ahead, or null when each request builds it. */
+    mapSnapshots: MapSnapshots | null
+  }
 }
 
 export async function buildApi(opts: ApiOptions) {
@@ -117,6 +131,20 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.addSchema(ErrorBody)
 
+  // The city map built ahead; a registry change through the API drops it at once.
+  const streets = createStreetCache()
+  const mapSnapshots = opts.mapSnapshotSeconds
+    ? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS), refreshMs: opts.mapSnapshotSeconds * 1000, maxAgeMs: 2 * opts.mapSnapshotSeconds * 1000, logger: opts.logger })
+    : null
+  app.decorate('mapSnapshots', mapSnapshots)
+  if (mapSnapshots) {
+    mapSnapshots.start()
+    app.addHook('onResponse', async (req, reply) => {
+      if (req.method !== 'GET' && reply.statusCode < 400 && req.routeOptions.url?.startsWith('/api/v1/registry')) mapSnapshots.invalidate()
+    })
+    app.addHook('onClose', async () => mapSnapshots.stop())
+  }
+
   await app.register(authPlugin, { db: opts.db, adminKey: opts.adminKey })
   await app.register(auditPlugin, { db: opts.db })
   await app.register(opsRoutes, { registry: opts.registry, checks: { database: async () => (await opts.db.query('SELECT 1')).rowCount === 1, ...opts.readiness } })
@@ -128,7 +156,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
-    await v1.register(mapRoutes, { db: opts.db })
+    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, defaults: MAP_DEFAULTS })
     await v1.register(registryRoutes, { db: opts.db })
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(crmEventRoutes, { db: opts.db })

@@ -38,36 +38,51 @@ try {
     console.log(`GET /api/v1/map (${encoding}): ${status}, ${(bytes / 1024).toFixed(0)} KiB on the wire, ${Math.round(performance.now() - started)} ms`)
   }
 
+  // Two ways the first screen meets the API: with the map snapshot ready (the API keeps it built ahead,
+  // MAP_SNAPSHOT_SECONDS; any dashboard opened after the first of the day), and with none yet (the
+  // first request after the API started or after a registry import, which builds it while the page waits).
+  const modes = [
+    { name: 'snapshot ready', before: async () => { await rawGet(`${t.httpUrl}/api/v1/map`, { authorization: `Bearer ${key}`, 'accept-encoding': 'gzip' }) } },
+    { name: 'no snapshot yet', before: async () => { t.stack.api.app.mapSnapshots?.invalidate() } },
+  ]
+  const medians: Record<string, number> = {}
   const timings: Timing[] = []
-  for (let run = 0; run < runs; run++) {
-    const browser = await openBrowser() // a fresh profile: nothing cached
-    try {
-      // Signed in already (the key in this tab's sessionStorage): the bench measures the map, not typing.
-      await browser.context.addInitScript(`sessionStorage.setItem('kerbside.apiKey', ${JSON.stringify(key)})`)
-      const { page } = browser
-      await page.goto(`${t.httpUrl}/#/map`)
-      await page.locator('canvas.city-canvas[data-drawn]').waitFor({ timeout: 60_000 })
-      // Evaluated once the main thread is free again: the page answers input from here on.
-      // (A string: this file is type-checked for Node, the function runs in the page.)
-      const timing = await page.evaluate<Timing>(`(() => {
-        const nav = performance.getEntriesByType('navigation')[0]
-        const map = performance.getEntriesByType('resource').find((e) => /\\/api\\/v1\\/map(\\?|$)/.test(e.name))
-        const canvas = document.querySelector('canvas.city-canvas')
-        return { domContentLoaded: nav.domContentLoadedEventEnd, mapRequestStart: map ? map.startTime : NaN, mapResponseStart: map ? map.responseStart : NaN, mapResponseEnd: map ? map.responseEnd : NaN, drawn: Number(canvas.dataset.drawnAt), usable: performance.now(),
-                 transferBytes: map ? map.transferSize : NaN, decodedBytes: map ? map.decodedBodySize : NaN, drawnHouseholds: Number(canvas.dataset.drawn) }
-      })()`)
-      timings.push(timing)
-      console.log(`run ${run + 1}: DOMContentLoaded ${ms(timing.domContentLoaded)}, map asked for ${ms(timing.mapRequestStart)}, first byte ${ms(timing.mapResponseStart)}, map data in ${ms(timing.mapResponseEnd)}, city drawn ${ms(timing.drawn)}, usable ${ms(timing.usable)} (${timing.drawnHouseholds.toLocaleString('en-GB')} households drawn)`)
-      if (run === 0) await screenshot(page, 'bench-first-screen')
-    } finally {
-      await browser.close()
+  for (const mode of modes) {
+    const usableOfMode: number[] = []
+    for (let run = 0; run < runs; run++) {
+      await mode.before()
+      const browser = await openBrowser() // a fresh profile: nothing cached
+      try {
+        // Signed in already (the key in this tab's sessionStorage): the bench measures the map, not typing.
+        await browser.context.addInitScript(`sessionStorage.setItem('kerbside.apiKey', ${JSON.stringify(key)})`)
+        const { page } = browser
+        await page.goto(`${t.httpUrl}/#/map`)
+        await page.locator('canvas.city-canvas[data-drawn]').waitFor({ timeout: 60_000 })
+        // Evaluated once the main thread is free again: the page answers input from here on.
+        // (A string: this file is type-checked for Node, the function runs in the page.)
+        const timing = await page.evaluate<Timing>(`(() => {
+          const nav = performance.getEntriesByType('navigation')[0]
+          const map = performance.getEntriesByType('resource').find((e) => /\\/api\\/v1\\/map(\\?|$)/.test(e.name))
+          const canvas = document.querySelector('canvas.city-canvas')
+          return { domContentLoaded: nav.domContentLoadedEventEnd, mapRequestStart: map ? map.startTime : NaN, mapResponseStart: map ? map.responseStart : NaN, mapResponseEnd: map ? map.responseEnd : NaN, drawn: Number(canvas.dataset.drawnAt), usable: performance.now(),
+                   transferBytes: map ? map.transferSize : NaN, decodedBytes: map ? map.decodedBodySize : NaN, drawnHouseholds: Number(canvas.dataset.drawn) }
+        })()`)
+        timings.push(timing)
+        usableOfMode.push(timing.usable)
+        console.log(`${mode.name}, run ${run + 1}: DOMContentLoaded ${ms(timing.domContentLoaded)}, map asked for ${ms(timing.mapRequestStart)}, first byte ${ms(timing.mapResponseStart)}, map data in ${ms(timing.mapResponseEnd)}, city drawn ${ms(timing.drawn)}, usable ${ms(timing.usable)} (${timing.drawnHouseholds.toLocaleString('en-GB')} households drawn)`)
+        if (run === 0 && mode === modes[0]) await screenshot(page, 'bench-first-screen')
+      } finally {
+        await browser.close()
+      }
     }
+    usableOfMode.sort((a, b) => a - b)
+    medians[mode.name] = usableOfMode[Math.floor(usableOfMode.length / 2)]!
+    console.log(`first screen usable, ${mode.name}: ${usableOfMode.map(ms).join(', ')} (median ${ms(medians[mode.name]!)}) for ${households.toLocaleString('en-GB')} households`)
   }
   const last = timings[timings.length - 1]!
   // The figures depend on what else the machine is doing: say so beside them.
   console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end of the runs`)
-  const usable = timings.map((x) => x.usable).sort((a, b) => a - b)
-  console.log(`\nfirst screen usable: ${usable.map(ms).join(', ')} (median ${ms(usable[Math.floor(usable.length / 2)]!)}) for ${households.toLocaleString('en-GB')} households`)
+  console.log(`\nfirst screen usable (median of ${runs}): ${Object.entries(medians).map(([k, v]) => `${k} ${ms(v)}`).join('; ')} for ${households.toLocaleString('en-GB')} households (target: within 2 s)`)
   console.log(`map payload: ${(last.transferBytes / 1024).toFixed(0)} KiB transferred (gzip), ${(last.decodedBytes / 1024).toFixed(0)} KiB of JSON`)
 } finally {
   await t.close()

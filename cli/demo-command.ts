@@ -87,6 +87,7 @@ export const demoCommand: ExtraCommand = {
       roundStartsAt: hhmm(Math.min(startsAt, 23 * 60)), roundEndsAt: hhmm(Math.min(startsAt + 8 * 60, 23 * 60 + 59)),
     })
     const installed = await installCity(stack.db, city, { calendar: { from: day, to: addDays(day, 56), today: addDays(day, -1) } })
+    stack.api.app.mapSnapshots?.invalidate() // the city was installed behind the API: a map built before it is empty
     const { key } = await createApiKey(stack.db, 'demo residents (simulated CRM)', 'crm')
     const simulation = createSimulation(city, {
       start: simStart, days: 28,

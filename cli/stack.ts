@@ -120,6 +120,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     readiness: extraReadiness,
     corsOrigins: config.HTTP_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitPerMinute: config.HTTP_RATE_LIMIT_PER_MINUTE,
+    mapSnapshotSeconds: config.MAP_SNAPSHOT_SECONDS,
     dashboardDir: DASHBOARD_DIR,
     timezone: config.KERBSIDE_TIMEZONE,
     https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,

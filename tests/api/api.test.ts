@@ -129,5 +129,21 @@ describe('live feed', () => {
     expect(events.filter((e) => e.type === 'lift')).toHaveLength(1)
     ws.close()
     await unit.endAsync()
+
+    // A listener that connects later asks for what it missed: the lift comes again, then a count.
+    const late = new WebSocket(`${t.httpUrl.replace('http', 'ws')}/api/v1/live?api_key=${encodeURIComponent(viewerKey)}`)
+    await new Promise((resolve, reject) => { late.once('open', resolve); late.once('error', reject) })
+    const replayed: { type: string; deviceId?: string; events?: number; data?: { tag?: string } }[] = []
+    late.on('message', (m) => replayed.push(JSON.parse(m.toString())))
+    late.send('not json') // ignored
+    late.send(JSON.stringify({ type: 'replay', since: Date.now() - 60_000 }))
+    await waitFor(() => replayed.some((e) => e.type === 'replayed'), 5_000, 'replay answer')
+    expect(replayed.find((e) => e.type === 'lift')).toMatchObject({ deviceId: 'unit-live', data: { tag: 'TAG-0002' } })
+    expect(replayed.find((e) => e.type === 'replayed')!.events).toBeGreaterThanOrEqual(1)
+    replayed.length = 0
+    late.send(JSON.stringify({ type: 'replay', since: Date.now() + 1000 })) // nothing after a future instant
+    await waitFor(() => replayed.some((e) => e.type === 'replayed'), 5_000, 'second replay answer')
+    expect(replayed).toEqual([{ type: 'replayed', since: expect.any(Number), events: 0 }])
+    late.close()
   })
 })

@@ -286,7 +286,10 @@ describe('the city map', () => {
 
     window.kerbsideEarly = { path, key: api.keys.viewer, response: early(api.keys.viewer) }
     const taken = new CityState()
+    let snapshotAt: number | null = null
+    taken.onSnapshot = (at) => { snapshotAt = at }
     await taken.load(api.keys.viewer)
+    expect(snapshotAt).toBe(Date.parse(taken.data!.generatedAt)) // the live connection replays from here
     expect(window.kerbsideEarly).toBeUndefined()
     expect(taken.status).toBe('ready')
     expect(taken.data!.households.uprn).toEqual(asked.data!.households.uprn)

@@ -94,3 +94,34 @@ test('stop() closes the socket and stops reconnecting', async () => {
   await new Promise((r) => setTimeout(r, 60))
   expect(wss.clients.size).toBe(0)
 })
+
+test('asks for what it missed: a replay asked before the socket opens is sent once it does, and after a drop it asks again', async () => {
+  const { url, next } = await server()
+  const live = new LiveConnection({ url: () => url, initialDelayMs: 20, maxDelayMs: 100 })
+  connections.push(live)
+  const first = next()
+  live.start('k')
+  live.replay(5_000)
+  live.replay(3_000) // the earlier instant wins
+  const conn = await first
+  const asked: unknown[] = []
+  conn.socket.on('message', (m) => asked.push(JSON.parse(m.toString())))
+  await until(() => asked.length === 1)
+  expect(asked).toEqual([{ type: 'replay', since: 3_000 }])
+
+  live.replay(7_000) // open: sent at once
+  await until(() => asked.length === 2)
+  expect(asked[1]).toEqual({ type: 'replay', since: 7_000 })
+
+  const second = next()
+  const droppedAt = Date.now()
+  conn.socket.terminate()
+  const again = await second
+  const askedAgain: { type: string; since: number }[] = []
+  again.socket.on('message', (m) => askedAgain.push(JSON.parse(m.toString())))
+  await until(() => askedAgain.length === 1)
+  expect(askedAgain[0]!.type).toBe('replay')
+  // From a little before the drop (30 s of margin for the clocks), not from the start.
+  expect(askedAgain[0]!.since).toBeGreaterThanOrEqual(droppedAt - 31_000)
+  expect(askedAgain[0]!.since).toBeLessThanOrEqual(Date.now() - 29_000)
+})

@@ -71,6 +71,8 @@ export class CityState {
   #eventKeys = new Set<string>()
   #pending: LiveEvent[] | null = null
   #abort: AbortController | null = null
+  /** Told when a snapshot from the API is in, with the instant it was made (epoch ms): the live connection replays what happened since. */
+  onSnapshot: ((generatedAt: number) => void) | null = null
 
   /** Load the snapshot; live events that arrive meanwhile are applied after it. */
   async load(key: string): Promise<void> {
@@ -87,6 +89,7 @@ export class CityState {
       this.#pending = null
       for (const event of pending) this.apply(event)
       this.status = 'ready'
+      this.onSnapshot?.(Date.parse(data.generatedAt))
     } catch (err) {
       if (abort.signal.aborted) return
       this.#pending = null

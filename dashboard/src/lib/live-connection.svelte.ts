@@ -1,6 +1,9 @@
 // The one live connection: a WebSocket to /api/v1/live that every live screen listens to. It
 // reconnects with exponential backoff and jitter (so a restarted server is not hit by every
-// dashboard at once), and drops anything that is not a well-formed live event.
+// dashboard at once), and drops anything that is not a well-formed live event. It asks the server
+// for what it missed — since a map snapshot was made, or since the connection dropped — and the
+// server replays its last few minutes; events seen twice change nothing (state only moves forward
+// in device time, lifts are known by key).
 import type { LiveEvent } from './api-types.ts'
 
 export type LiveStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'stopped'
@@ -16,6 +19,8 @@ export interface LiveOptions {
 }
 
 const EVENT_TYPES = new Set(['reading', 'lift', 'position', 'status'])
+/** After a drop, ask for events from this long before it (the server's clock may differ from ours). */
+const RECONNECT_REPLAY_MARGIN_MS = 30_000
 
 /** Delay before reconnect attempt `attempt` (0-based): doubling, capped, with half of it random. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
@@ -56,6 +61,9 @@ export class LiveConnection {
   #timer: ReturnType<typeof setTimeout> | null = null
   #attempt = 0
   #key: string | null = null
+  /** The earliest instant (server clock, epoch ms) to ask the server to replay from once open. */
+  #replayFrom: number | null = null
+  #droppedAt: number | null = null
   #opts: Required<LiveOptions>
 
   constructor(opts: LiveOptions = {}) {
@@ -73,6 +81,19 @@ export class LiveConnection {
     return () => this.#listeners.delete(listener)
   }
 
+  /** Ask the server for the events after `sinceMs` (epoch ms, the server's clock): now if open, else once it is. */
+  replay(sinceMs: number): void {
+    this.#replayFrom = this.#replayFrom === null ? sinceMs : Math.min(this.#replayFrom, sinceMs)
+    this.#sendReplay()
+  }
+
+  #sendReplay(): void {
+    const socket = this.#socket
+    if (this.#replayFrom === null || !socket || this.status !== 'open') return
+    socket.send(JSON.stringify({ type: 'replay', since: this.#replayFrom }))
+    this.#replayFrom = null
+  }
+
   /** Connect with this key (again, if it changed); keeps reconnecting until stop(). */
   start(key: string): void {
     if (this.#key === key && this.status !== 'stopped' && this.status !== 'idle') return
@@ -84,6 +105,8 @@ export class LiveConnection {
 
   stop(): void {
     this.#key = null
+    this.#replayFrom = null
+    this.#droppedAt = null
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
     const socket = this.#socket
@@ -105,6 +128,9 @@ export class LiveConnection {
     socket.onopen = () => {
       this.#attempt = 0
       this.status = 'open'
+      if (this.#droppedAt !== null) this.replay(this.#droppedAt - RECONNECT_REPLAY_MARGIN_MS)
+      this.#droppedAt = null
+      this.#sendReplay()
     }
     socket.onmessage = (msg: MessageEvent) => {
       const event = parseLiveEvent(msg.data)
@@ -117,6 +143,7 @@ export class LiveConnection {
     socket.onclose = () => {
       if (this.#socket !== socket) return
       this.#socket = null
+      if (this.status === 'open') this.#droppedAt = Date.now()
       this.#schedule()
     }
     socket.onerror = () => undefined // followed by close, which reconnects
