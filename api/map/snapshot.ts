@@ -33,7 +33,7 @@ export async function encodeSnapshot(map: CityMap, buildMs: number): Promise<Map
 export interface MapSnapshots {
   /** The newest snapshot if young enough, otherwise a fresh one (one build at a time, shared by every caller waiting). */
   get(): Promise<MapSnapshot>
-  /** Forget the snapshot (the registry changed); the next request builds. */
+  /** Forget the snapshot (the registry changed) and, when running, build the next one at once. */
   invalidate(): void
   /** Keep building every refresh period once a first snapshot exists, until stop(). */
   start(): void
@@ -48,18 +48,22 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
   let timer: ReturnType<typeof setTimeout> | null = null
   let running = false
 
+  let buildingGeneration = -1
   const rebuild = (): Promise<MapSnapshot> => {
-    if (building) return building
+    // A build started before the registry changed is not shared with callers asking after it.
+    if (building && buildingGeneration === generation) return building
     const started = generation
     const t0 = performance.now()
-    building = opts.build()
+    const build: Promise<MapSnapshot> = opts.build()
       .then((map) => encodeSnapshot(map, performance.now() - t0))
       .then((snapshot) => {
         if (started === generation) current = snapshot // an import while building: that snapshot may predate it
         return snapshot
       })
-      .finally(() => { building = null })
-    return building
+      .finally(() => { if (building === build) building = null })
+    building = build
+    buildingGeneration = started
+    return build
   }
 
   const schedule = () => {
@@ -82,7 +86,10 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
     },
     invalidate() {
       generation++
+      const had = current !== null
       current = null
+      // Build the new one now, so that the next dashboard opened does not wait for it.
+      if (running && had) rebuild().catch((err: Error) => opts.logger.warn({ err: err.message }, 'map snapshot: the build after a registry change failed; the next request builds afresh'))
     },
     start() {
       running = true

@@ -83,20 +83,24 @@ describe('createMapSnapshots', () => {
     expect(JSON.parse((await fresh).body).n).toBe(2)
   })
 
-  test('an import during a build: that build is not kept', async () => {
+  test('an import during a build: callers after it get a build started after it, and only that one is kept', async () => {
     let builds = 0
     let release: () => void = () => {}
     const snapshots = createMapSnapshots({
       build: () => new Promise((resolve) => { builds++; const n = builds; release = () => resolve(fakeMap(n, Date.now())) }),
       refreshMs: 60_000, maxAgeMs: 60_000, logger: silentLogger,
     })
+    const releases: (() => void)[] = []
     const during = snapshots.get()
+    releases.push(release)
     snapshots.invalidate()
-    release()
-    expect(JSON.parse((await during).body).n).toBe(1) // the caller that asked before the import gets it…
-    const next = snapshots.get() // …but it is not kept
-    release()
-    expect(JSON.parse((await next).body).n).toBe(2)
+    const after = snapshots.get() // asked after the import: not the build that started before it
+    releases.push(release)
+    expect(builds).toBe(2)
+    for (const r of releases) r()
+    expect(JSON.parse((await during).body).n).toBe(1) // the caller that asked before the import gets that one…
+    expect(JSON.parse((await after).body).n).toBe(2) // …later callers a build that started after it
+    expect(JSON.parse((await snapshots.get()).body).n).toBe(2) // and only that one is kept
   })
 
   test('rebuilt on its period once running, and a failed build is logged and retried', async () => {
