@@ -6,6 +6,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { LiveFeed } from '../live-feed.ts'
 
+const REPLAYS_PER_MINUTE = 10
+
 export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed }> = async (app, { feed }) => {
   app.get('/live', { websocket: true, preHandler: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}' } }, (socket) => {
     // A listener that cannot keep up loses live events rather than growing our memory.
@@ -14,9 +16,15 @@ export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed }> = async (app, { 
       socket.send(JSON.stringify(message))
     }
     const unsubscribe = feed.subscribe(send)
+    // A replay can be thousands of events: a few a minute per connection is all a dashboard needs.
+    let replays: number[] = []
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       const since = isBinary || raw.length > 200 ? null : replaySince(raw.toString('utf8'))
       if (since === null) return
+      const now = Date.now()
+      replays = replays.filter((t) => t > now - 60_000)
+      if (replays.length >= REPLAYS_PER_MINUTE) return send({ type: 'replayed', since, events: 0, refused: `at most ${REPLAYS_PER_MINUTE} replays a minute` })
+      replays.push(now)
       const missed = feed.since(since)
       for (const event of missed) send(event)
       send({ type: 'replayed', since, events: missed.length })

@@ -144,6 +144,11 @@ describe('live feed', () => {
     late.send(JSON.stringify({ type: 'replay', since: Date.now() + 1000 })) // nothing after a future instant
     await waitFor(() => replayed.some((e) => e.type === 'replayed'), 5_000, 'second replay answer')
     expect(replayed).toEqual([{ type: 'replayed', since: expect.any(Number), events: 0 }])
+    // A connection asking over and over is refused past ten a minute, and told so.
+    replayed.length = 0
+    for (let i = 0; i < 9; i++) late.send(JSON.stringify({ type: 'replay', since: Date.now() - 60_000 }))
+    await waitFor(() => replayed.filter((e) => e.type === 'replayed').length === 9, 5_000, 'nine more replay answers')
+    expect(replayed.filter((e) => e.type === 'replayed').map((e) => (e as { refused?: string }).refused ?? 'ok')).toEqual([...Array(8).fill('ok'), 'at most 10 replays a minute'])
     late.close()
   })
 })
