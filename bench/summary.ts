@@ -66,9 +66,18 @@ function scaleOut(r: { results: { workers: number; workerCpu?: number | null; ra
     return [String(w.workers), w.workerCpu == null ? 'none' : `${w.workerCpu} core`, `${int(w.rate)} msg/s`, w.stored === w.published && w.distinct === w.stored ? `yes (${int(w.stored)})` : `**no** (${int(w.stored)} of ${int(w.published)})`,
       w.perWorker.map(int).join(' / '), ...parties.map((p) => (w.cores[p] ?? NaN).toFixed(2)), Math.max(0, w.machineBusyCores - ours).toFixed(2), w.machineBusyCores.toFixed(2)]
   })
+  // What bounded each pair of runs, from the two-worker run's CPU figures, not assumed.
+  const two = (limited: boolean) => r.results.find((w) => w.workers === 2 && (w.workerCpu != null) === limited)
+  const boundBy = (limited: boolean): string => {
+    const w = two(limited)
+    if (!w) return ''
+    if (limited && w.workerCpu != null && (w.cores['ingest workers'] ?? 0) >= 0.9 * 2 * w.workerCpu) return ' (the workers the bottleneck: each used its whole limit)'
+    if (!limited && w.machineBusyCores >= 0.9 * 2) return ` (the machine's cores the bottleneck: ${w.machineBusyCores.toFixed(2)} of 2 busy)`
+    return ''
+  }
   const ratios = r.speedups
-    ? [r.speedups.unlimited !== undefined ? `no CPU limit **${x(r.speedups.unlimited)}** (the machine's two cores the bottleneck)` : '',
-        r.speedups.limited !== undefined ? `each worker limited to a share of a core, as a container's CPU limit does, **${x(r.speedups.limited)}** (the workers the bottleneck)` : ''].filter(Boolean).join('; ')
+    ? [r.speedups.unlimited !== undefined ? `no CPU limit **${x(r.speedups.unlimited)}**${boundBy(false)}` : '',
+        r.speedups.limited !== undefined ? `each worker limited to a share of a core, as a container's CPU limit does, **${x(r.speedups.limited)}**${boundBy(true)}` : ''].filter(Boolean).join('; ')
     : `**${x(r.speedup)}**`
   return markdownTable(['workers', 'CPU limit per worker', 'committed', 'each message stored once', 'received per worker', ...parties.map((p) => `${p}, cores`), 'other processes, cores', 'machine busy, cores of 2'], rows)
     + `\n\nTwo workers / one: ${ratios} (target ≥ 1.5 × where the database is not the bottleneck).`

@@ -24,12 +24,30 @@ test('a benchmark that printed no result is listed as such, with its exit code',
 })
 
 test('scale-out: messages not all stored once show as "no", and the speed-up is given', () => {
-  const run = (workers: number, rate: number, stored: number) => ({
-    workers, rate, published: 1000, stored, distinct: stored, perWorker: [stored], cores: { 'ingest workers': 0.5 }, machineBusyCores: 1.5,
+  const run = (workers: number, rate: number, stored: number, workerCpu: number | null = null) => ({
+    workers, workerCpu, rate, published: 1000, stored, distinct: stored, perWorker: [stored], cores: { 'ingest workers': 0.5 }, machineBusyCores: 1.5,
   })
   const md = renderSummary([outcome({ name: 'scale-out', what: '(e)', result: { loadStart: '1.0', loadEnd: '2.0', speedup: 1.6, results: [run(1, 1000, 1000), run(2, 1600, 990)] } })])
-  expect(md).toContain('| 1 | 1,000 msg/s | yes (1,000) |')
-  expect(md).toContain('| 2 | 1,600 msg/s | **no** (990 of 1,000) |')
+  expect(md).toContain('| 1 | none | 1,000 msg/s | yes (1,000) |')
+  expect(md).toContain('| 2 | none | 1,600 msg/s | **no** (990 of 1,000) |')
   expect(md).toContain('Two workers / one: **1.60 ×**')
   expect(md).toContain('Load average at its start 1.0, at its end 2.0.')
+})
+
+test('scale-out with a CPU limit per worker: both ratios, each with what bounded it, read from the CPU figures', () => {
+  const run = (workers: number, rate: number, workerCpu: number | null, workerCores: number, machineBusyCores: number) => ({
+    workers, workerCpu, rate, published: 1000, stored: 1000, distinct: 1000, perWorker: [1000], cores: { 'ingest workers': workerCores }, machineBusyCores,
+  })
+  const result = (busyUnlimited: number, limitedWorkerCores: number) => ({
+    loadStart: '1.0', loadEnd: '2.0', speedup: 2.02, speedups: { unlimited: 1.26, limited: 2.02 },
+    results: [run(1, 12000, null, 0.5, 1.7), run(2, 15100, null, 0.7, busyUnlimited), run(1, 4600, 0.25, 0.25, 0.8), run(2, 9300, 0.25, limitedWorkerCores, 1.4)],
+  })
+  const bound = renderSummary([outcome({ name: 'scale-out', what: '(e)', result: result(1.95, 0.49) })])
+  expect(bound).toContain('| 2 | 0.25 core | 9,300 msg/s | yes (1,000) |')
+  expect(bound).toContain('no CPU limit **1.26 ×** (the machine\'s cores the bottleneck: 1.95 of 2 busy)')
+  expect(bound).toContain('**2.02 ×** (the workers the bottleneck: each used its whole limit)')
+  // Where the figures do not show it, nothing is claimed.
+  const unbound = renderSummary([outcome({ name: 'scale-out', what: '(e)', result: result(1.2, 0.3) })])
+  expect(unbound).toContain('no CPU limit **1.26 ×**;')
+  expect(unbound).not.toContain('bottleneck:')
 })
