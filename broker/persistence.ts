@@ -53,8 +53,10 @@ export function createBackends(opts: PersistenceOptions): BrokerBackends {
       return {
         persistence,
         mq,
-        // aedes.close() closes the mq; the persistence is ours to close.
-        close: () => persistence.destroy(),
+        // aedes.close() closes the mq; the persistence is ours to close. QUIT rather than the
+        // persistence's destroy() (an immediate disconnect): commands aedes sent while its clients
+        // were closing get their replies first, instead of rejecting with "Connection is closed".
+        close: async () => { await conn.quit().catch(() => undefined) },
       }
     }
   }
