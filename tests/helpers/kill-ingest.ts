@@ -148,6 +148,12 @@ export async function killIngestMidStream(opts: { databaseUrl?: string; messages
   const { rows: missingRows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM unnest($1::text[]) dev(id) CROSS JOIN generate_series(1, $2::int) s(seq)
       WHERE NOT EXISTS (SELECT 1 FROM bin_readings r WHERE r.device_id = dev.id AND r.seq = s.seq)`, [deviceIds, perDevice])
+  if (missingRows[0]!.n > 0) {
+    // Say where the missing ones went: refused into quarantine (and why), or nowhere.
+    const { rows: why } = await db.query<{ reason: string; n: number }>(`SELECT reason, count(*)::int AS n FROM quarantine GROUP BY reason`)
+    const { rows: gaps } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_gaps`)
+    console.error(`kill-ingest: ${missingRows[0]!.n} missing; quarantine by reason ${JSON.stringify(why)}; device gaps recorded ${gaps[0]!.n}`)
+  }
   await db.close()
   rmSync(dataDir, { recursive: true, force: true })
   return { published, acceptedByBroker: accepted, stored: rows[0]!.n, distinctStored: rows[0]!.d, missing: missingRows[0]!.n, killedAfterForwarded }
