@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { refreshReadingsRollup } from '../storage/readings.ts'
 import { calendarJob } from './calendar/job.ts'
+import { crmMissBackfillJob } from './outcomes/crm-backfill-job.ts'
 import { outcomesJob } from './outcomes/job.ts'
 import { proactiveMissesJob } from './proactive/job.ts'
 import { fillForecastJob } from './forecast/job.ts'
@@ -69,6 +70,7 @@ export const CORE_JOBS: JobDefinition[] = [
   },
   calendarJob,
   outcomesJob,
+  crmMissBackfillJob,
   proactiveMissesJob,
   fillForecastJob,
   kpiRollupJob,

@@ -4,6 +4,7 @@
 // outcome, the exception code, the deciding event, the report, the deadline or the time it was put right.
 import { addDays, daysBetween, isIsoDate, type IsoDate } from '../calendar/dates.ts'
 import type { Database, Queryable } from '../../storage/database.ts'
+import { emitMissEvents } from './crm-misses.ts'
 import { DECIDE_CTES, decideParams } from './decide.ts'
 
 export const CLASSIFY_SQL = `${DECIDE_CTES},
@@ -35,11 +36,13 @@ written AS (
          (EXCLUDED.outcome, EXCLUDED.exception_code, EXCLUDED.lift_ts, EXCLUDED.lift_device_id, EXCLUDED.lift_seq, EXCLUDED.lift_vehicle_id,
           EXCLUDED.lift_weight_kg, EXCLUDED.lift_distance_m, EXCLUDED.missed_at, EXCLUDED.first_report_id, EXCLUDED.reported_at,
           EXCLUDED.rectify_deadline, EXCLUDED.rectified_at, EXCLUDED.evidence)
-  RETURNING (xmax = 0) AS inserted
+  RETURNING (xmax = 0) AS inserted, collection_id, outcome
 )
 SELECT (SELECT count(*) FROM decided)::int AS decided,
        count(*) FILTER (WHERE inserted)::int AS inserted,
        count(*) FILTER (WHERE NOT inserted)::int AS written,
+       -- Rows now collected or crew_exception that this statement wrote: a miss the CRM was told of may be withdrawn.
+       COALESCE(array_agg(collection_id) FILTER (WHERE outcome IN ('collected', 'crew_exception')), '{}') AS settled,
        (SELECT COALESCE(jsonb_object_agg(outcome, n), '{}'::jsonb) FROM (SELECT outcome, count(*)::int AS n FROM decided GROUP BY outcome) c) AS outcomes
   FROM written`
 
@@ -53,6 +56,11 @@ export interface ClassifyRange {
   collectionIds?: readonly number[]
   /** Only collections whose round's planned end has passed (the hourly job leaves rounds still out alone). */
   roundsEndedOnly?: boolean
+  /**
+   * Which collections decided collected or crew_exception are checked against the CRM's earlier
+   * "missed" events: those this run rewrote (default), or all of the range (a re-run: repairs anything).
+   */
+  withdrawalScan?: 'changed' | 'all'
 }
 
 export interface ClassifyReport {
@@ -63,6 +71,8 @@ export interface ClassifyReport {
   inserted: number
   rewritten: number
   outcomes: Record<string, number>
+  /** CRM events written (analysis/outcomes/crm-misses.ts): misses confirmed, misses withdrawn. */
+  crmEvents: { confirmed: number; withdrawn: number }
   ms: number
 }
 
@@ -82,18 +92,26 @@ export async function classifyOutcomes(db: Database, range: ClassifyRange): Prom
   if (span < 0) throw new ClassifyRangeError(`to (${to}) is before from (${from})`)
   if (span >= MAX_CLASSIFY_DAYS) throw new ClassifyRangeError(`a classification may span at most ${MAX_CLASSIFY_DAYS} days; ${from}..${to} spans ${span + 1}`)
   const t0 = performance.now()
-  const report: ClassifyReport = { from, to, decided: 0, inserted: 0, rewritten: 0, outcomes: {}, ms: 0 }
+  const report: ClassifyReport = { from, to, decided: 0, inserted: 0, rewritten: 0, outcomes: {}, crmEvents: { confirmed: 0, withdrawn: 0 }, ms: 0 }
   for (let day = from; day <= to; day = addDays(day, DAYS_PER_STATEMENT)) {
     const last = addDays(day, DAYS_PER_STATEMENT - 1) < to ? addDays(day, DAYS_PER_STATEMENT - 1) : to
     if (range.collectionIds && range.collectionIds.length === 0) break
     const row = await db.transaction(async (tx) => {
       // Room to hash and sort a day of a large city in memory.
       await tx.query(`SET LOCAL work_mem = '64MB'`)
-      const { rows } = await tx.query<{ decided: number; inserted: number; written: number; outcomes: Record<string, number> }>(
+      const { rows } = await tx.query<{ decided: number; inserted: number; written: number; settled: number[]; outcomes: Record<string, number> }>(
         CLASSIFY_SQL, decideParams({ from: day, to: last, now: range.now, collectionIds: range.collectionIds, roundsEndedOnly: range.roundsEndedOnly }),
       )
-      return rows[0]!
+      const r = rows[0]!
+      // The CRM's events commit with the outcomes that cause them (the last writes: they take the outbox lock).
+      const events = await emitMissEvents(tx, {
+        from: day, to: last, collectionIds: range.collectionIds ?? null, now: range.now,
+        settled: range.withdrawalScan === 'all' ? 'all' : r.settled.map(Number),
+      })
+      return { ...r, events }
     })
+    report.crmEvents.confirmed += row.events.confirmed
+    report.crmEvents.withdrawn += row.events.withdrawn
     report.decided += row.decided
     report.inserted += row.inserted
     report.rewritten += row.written

@@ -7,6 +7,8 @@
 //   3. re-decides the unsettled collections (no outcome yet, pending or missed) of the LOOKBACK_DAYS
 //      before, for late data: a lift arriving after a miss was recorded, a return visit, a new report;
 //   4. closes valid reports whose collection was put right, and re-judges those late data contradicts.
+// Steps 2 and 3 tell the CRM of each miss decided, and of a miss it was told of that late evidence
+// withdraws, in the transaction that writes the outcome (crm-misses.ts).
 import type { JobDefinition } from '../scheduler.ts'
 import { addDays } from '../calendar/dates.ts'
 import { createReportAssessor } from '../first-contact/assess-report.ts'
@@ -32,8 +34,8 @@ export const outcomesJob: JobDefinition = {
     const reports = await settleReports(db, now)
     return {
       assessed,
-      recent: { decided: recent.decided, written: recent.inserted + recent.rewritten, outcomes: recent.outcomes, ms: recent.ms },
-      earlier: { decided: earlier.decided, written: earlier.inserted + earlier.rewritten, ms: earlier.ms },
+      recent: { decided: recent.decided, written: recent.inserted + recent.rewritten, outcomes: recent.outcomes, crmEvents: recent.crmEvents, ms: recent.ms },
+      earlier: { decided: earlier.decided, written: earlier.inserted + earlier.rewritten, crmEvents: earlier.crmEvents, ms: earlier.ms },
       reportsClosed: reports.closed,
       reportsInvalidated: reports.invalidated,
     }
