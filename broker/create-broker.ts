@@ -1,7 +1,7 @@
 // The MQTT broker (aedes, MQTT 3.1.1). Built here, listened on by the caller (see listeners.ts):
 // nothing connects or listens at import time. Device authentication and the topic ACL are injected
 // as small functions (device-auth.ts, topic-acl.ts).
-import { Aedes, type Client } from 'aedes'
+import { Aedes, type Client, type PublishPacket } from 'aedes'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../core/log.ts'
 import { parseTopic } from '../core/contract/topics.ts'
@@ -10,8 +10,10 @@ import { clientErrorReason } from './client-errors.ts'
 import { createAuthenticator, principalOf } from './device-auth.ts'
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.ts'
 import { createBackends, type PersistenceOptions } from './persistence.ts'
-import { createAcl } from './topic-acl.ts'
+import { createAcl, willRefusal } from './topic-acl.ts'
 import { startStuckQueueSweeper } from './stuck-queue.ts'
+import { startRevocationWatch } from './revocation.ts'
+import type { Pipeline } from '../ingest/pipeline.ts'
 
 export interface BrokerOptions {
   logger: Logger
@@ -24,6 +26,14 @@ export interface BrokerOptions {
   authFailuresPerMinute: number
   /** Broker id; nodes of one cluster need distinct ids. */
   id?: string
+  /**
+   * The ingest pipeline this node commits its devices' messages to. With it, a device's PUBLISH is
+   * answered (PUBACK) only after its batch has committed, and subscribers get it only then. Without
+   * it (tests of the broker alone, or a benchmark of the ceiling) aedes acknowledges at once.
+   */
+  pipeline?: Pipeline
+  /** Device ids revoked in the last `withinSeconds`; connected ones are disconnected at once. */
+  revokedRecently?: (withinSeconds: number) => Promise<string[]>
 }
 
 export interface Broker {
@@ -31,21 +41,25 @@ export interface Broker {
   metrics: BrokerMetrics
   /** Feed a connection from any transport (TCP, TLS, WebSocket stream) to the broker. */
   handle: (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => void
+  /** False while the pipeline cannot commit (the database is away or its disk is full). */
+  ready(): boolean
   /**
-   * For a shutdown that loses nothing: disconnect devices and refuse new ones, then wait (up to
-   * `timeoutMs`) until the connected service sessions (ingest) have taken and acknowledged every
-   * message queued for them. With memory persistence those messages would die with the process.
+   * For a shutdown that loses nothing: refuse new device connections and publishes, commit what the
+   * pipeline holds and acknowledge it (up to `timeoutMs`); the rest is not acknowledged and devices
+   * send it again after the restart.
    */
-  drain(timeoutMs: number): Promise<{ drained: boolean; queued: number }>
+  drain(timeoutMs: number): Promise<{ committed: number; abandoned: number }>
   close(): Promise<void>
 }
+
+const REFUSED = Buffer.alloc(0)
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const { logger } = opts
   const metrics = createBrokerMetrics(opts.registry)
   const backends = createBackends(opts.persistence)
 
-  const authenticate = createAuthenticator({
+  const authenticateCredentials = createAuthenticator({
     lookupDevice: opts.lookupDevice,
     serviceSecret: opts.serviceSecret,
     failuresPerMinute: opts.authFailuresPerMinute,
@@ -56,6 +70,48 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     metrics.rejections.inc({ reason })
     logger.warn({ clientId: client?.id, topic: topic.slice(0, 200), reason }, 'MQTT request refused')
   })
+  // The last will is authorised at CONNECT by the same rules as a publish, before aedes stores it:
+  // a device's will may only say that it went offline.
+  const authenticate: typeof authenticateCredentials = (client, username, password, done) => authenticateCredentials(client, username, password, (err, ok) => {
+    if (err || !ok) return done(err, ok)
+    const will = (client as unknown as { _will?: PublishPacket | null })._will
+    const who = principalOf(client)
+    const reason = will && who ? willRefusal(who, will) : null
+    if (!reason) return done(null, true)
+    metrics.rejections.inc({ reason })
+    logger.warn({ clientId: client.id, topic: will!.topic.slice(0, 200), reason }, 'MQTT login refused: the last will is not the device\'s own status')
+    done(Object.assign(new Error(`last will refused: ${reason}`), { returnCode: 5 }), null)
+  })
+
+  // The front door of the ingest pipeline: aedes calls authorizePublish before it answers PUBACK, and
+  // reads no further from that socket until the callbacks of the packets it parsed from one chunk
+  // have returned (lib/client.js nextBatch). Calling back after the commit therefore makes the PUBACK
+  // mean "stored", and a slow database slows reading, not memory.
+  const pipeline = opts.pipeline
+  const toPipeline = (packet: PublishPacket, callback: (error?: Error | null) => void) => {
+    metrics.awaitingCommit.inc()
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    pipeline!.submit({ topic: packet.topic, payload }, (err, verdict) => {
+      metrics.awaitingCommit.dec()
+      if (err) {
+        metrics.rejections.inc({ reason: 'shutting_down' })
+        return callback(err) // no PUBACK: aedes closes the connection and the device sends it again
+      }
+      if (verdict?.refused) {
+        // Quarantined, then acknowledged (a device cannot fix a bad message by resending it), but
+        // not passed on: subscribers (the live feed) see only what was stored.
+        packet.payload = REFUSED
+        packet.retain = false
+      }
+      callback(null)
+    })
+  }
+  const authorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) =>
+    acl.authorizePublish(client, packet, (err) => {
+      if (err || !pipeline) return callback(err)
+      if (client !== null && principalOf(client)?.type !== 'device') return callback(null) // Kerbside's own services
+      toPipeline(packet, callback)
+    })
 
   let draining = false
   const aedes = await Aedes.createBroker({
@@ -69,9 +125,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     maxClientsIdLength: 128,
     maxTopicLevels: 16,
     authenticate,
-    authorizePublish: acl.authorizePublish,
+    authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
     authorizeForward: (_client, packet) => {
+      if (packet.payload.length === 0 && pipeline && parseTopic(packet.topic)) return null // refused by the pipeline
       metrics.messagesOut.inc()
       return packet
     },
@@ -99,33 +156,25 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   })
 
   const stopSweeper = startStuckQueueSweeper(aedes, logger, (n) => metrics.queueRepairs.inc(n))
+  const stopRevocationWatch = opts.revokedRecently
+    ? startRevocationWatch({ aedes, logger, revokedRecently: opts.revokedRecently, onDisconnect: () => metrics.revokedDisconnects.inc() })
+    : () => undefined
 
   return {
     aedes,
     metrics,
     handle: (stream, req) => void aedes.handle(stream, req),
+    ready: () => pipeline?.healthy() ?? true,
     async drain(timeoutMs) {
       draining = true
-      const clients = () => Object.values((aedes as unknown as { clients: Record<string, Client & { clean: boolean }> }).clients)
-      for (const c of clients()) if (principalOf(c)?.type === 'device') c.close()
-      const persistence = (aedes as unknown as { persistence: { outgoingStream(c: Client): AsyncIterable<unknown> } }).persistence
-      const until = Date.now() + timeoutMs
-      for (;;) {
-        let queued = 0
-        for (const c of clients()) {
-          if (c.clean || principalOf(c)?.type !== 'service') continue
-          for await (const _ of persistence.outgoingStream(c)) queued++
-        }
-        if (queued === 0) return { drained: true, queued }
-        if (Date.now() >= until) {
-          logger.warn({ queued }, 'shutting down with messages still queued for ingest; with durable persistence they are delivered after the restart')
-          return { drained: false, queued }
-        }
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      if (!pipeline) return { committed: 0, abandoned: 0 }
+      const result = await pipeline.close(timeoutMs)
+      if (result.abandoned > 0) logger.warn(result, 'shutting down with messages not stored: they were not acknowledged, and devices send them again after the restart')
+      return result
     },
     async close() {
       stopSweeper()
+      stopRevocationWatch()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await backends.close()
     },

@@ -4,7 +4,7 @@ import { CLIENT_ERROR_REASONS } from './client-errors.ts'
 
 export const BROKER_REJECT_REASONS = [
   'bad_credentials', 'unknown_device', 'packet_too_large', 'revoked_device', 'client_id_mismatch', 'throttled',
-  'topic_not_own', 'topic_invalid', 'sys_topic', 'qos2_not_supported', 'retain_not_allowed', 'subscribe_denied',
+  'topic_not_own', 'topic_invalid', 'sys_topic', 'qos2_not_supported', 'retain_not_allowed', 'subscribe_denied', 'will_not_allowed', 'shutting_down',
 ] as const
 export type BrokerRejectReason = (typeof BROKER_REJECT_REASONS)[number]
 
@@ -16,6 +16,9 @@ export interface BrokerMetrics {
   rejections: Counter<'reason'>
   clientErrors: Counter<'reason'>
   queueRepairs: Counter
+  /** Device PUBLISHes held for their commit now (their PUBACK waits). */
+  awaitingCommit: Gauge
+  revokedDisconnects: Counter
 }
 
 export function createBrokerMetrics(registry: Registry): BrokerMetrics {
@@ -30,6 +33,8 @@ export function createBrokerMetrics(registry: Registry): BrokerMetrics {
     messagesOut: new Counter({ name: 'kerbside_broker_messages_out_total', help: 'PUBLISH packets forwarded to subscribers', registers: [registry] }),
     rejections,
     clientErrors,
+    awaitingCommit: new Gauge({ name: 'kerbside_broker_awaiting_commit_messages', help: 'Device messages handed to the ingest pipeline whose PUBACK waits for their commit', registers: [registry] }),
+    revokedDisconnects: new Counter({ name: 'kerbside_broker_revoked_disconnects_total', help: 'Connections closed because their device was revoked', registers: [registry] }),
     queueRepairs: new Counter({ name: 'kerbside_broker_queue_repairs_total', help: 'Messages delivered from a session queue that aedes left behind after a reconnect (see broker/stuck-queue.ts)', registers: [registry] }),
   }
 }

@@ -48,7 +48,7 @@ const services: Record<string, ServiceRun> = {
     const db = await openConfiguredDatabase(ctx)
     const broker = await startBroker(ctx, db)
     const { startOpsServer } = await import('./ops-server.ts')
-    const ops = await startOpsServer(ctx, { database: async () => (await db.query('SELECT 1')).rowCount === 1 })
+    const ops = await startOpsServer(ctx, { pipeline: () => broker.broker.ready(), database: async () => (await db.query('SELECT 1')).rowCount === 1 })
     return { close: async () => { await ops.close(); await broker.close(); await db.close() } }
   },
   ingest: async (ctx) => {

@@ -11,10 +11,11 @@ import { createBroker, type Broker } from '../broker/create-broker.ts'
 import { listenBroker, type Listening } from '../broker/listeners.ts'
 import { SERVICE_USER_PREFIX } from '../broker/device-auth.ts'
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts'
+import { createPipeline, type Pipeline } from '../ingest/pipeline.ts'
 import { buildApi, type Api } from '../api/build-api.ts'
 import { connectLiveFeed, type LiveFeed } from '../api/live-feed.ts'
 import type { Database } from '../storage/database.ts'
-import { deviceCredentials } from '../storage/devices.ts'
+import { deviceCredentials, devicesRevokedRecently } from '../storage/devices.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { startScheduler, type Scheduler } from '../analysis/scheduler.ts'
 import { createReportAssessor } from '../analysis/first-contact/assess-report.ts'
@@ -50,14 +51,35 @@ export function openConfiguredDatabase(ctx: Context, migrate = true): Promise<Da
   })
 }
 
-/** How long a shutdown waits for ingest to take what the broker has queued for it. */
-const SHUTDOWN_DRAIN_MS = 30_000
+/** How long a shutdown waits for the pipeline to commit (and acknowledge) what it holds. */
+const SHUTDOWN_DRAIN_MS = 15_000
 
-export interface RunningBroker { broker: Broker; listening: Listening; close(): Promise<void> }
+export interface RunningBroker { broker: Broker; pipeline: Pipeline; listening: Listening; close(): Promise<void> }
 
+/** The ingest pipeline with the configured batching; front doors hand it messages (ingest/pipeline.ts). */
+export function createConfiguredPipeline(ctx: Context, db: Database): Pipeline {
+  const { config } = ctx
+  return createPipeline({
+    db,
+    logger: ctx.logger.child({ component: 'ingest' }),
+    registry: ctx.registry,
+    batchSize: config.INGEST_BATCH_SIZE,
+    batchMs: config.INGEST_BATCH_MS,
+    maxPayloadBytes: config.INGEST_MAX_PAYLOAD_BYTES,
+  })
+}
+
+/**
+ * Kerbside's broker, committing its own devices' messages: each node of any shape (all in one, a
+ * broker process on a database server, nodes sharing Redis) writes what its devices send before it
+ * answers PUBACK. No second hop, no ingest subscriber.
+ */
 export async function startBroker(ctx: Context, db: Database): Promise<RunningBroker> {
   const { config } = ctx
+  const pipeline = createConfiguredPipeline(ctx, db)
   const broker = await createBroker({
+    pipeline,
+    revokedRecently: (s) => devicesRevokedRecently(db, s),
     logger: ctx.logger.child({ component: 'broker' }),
     registry: ctx.registry,
     lookupDevice: (id) => deviceCredentials(db, id),
@@ -74,11 +96,13 @@ export async function startBroker(ctx: Context, db: Database): Promise<RunningBr
     tls: config.MQTT_TLS_CERT && config.MQTT_TLS_KEY ? { port: config.MQTTS_PORT, certPath: config.MQTT_TLS_CERT, keyPath: config.MQTT_TLS_KEY } : undefined,
   })
   ctx.logger.info({ tcp: listening.tcpPort, ws: listening.wsPort, tls: listening.tlsPort, persistence: config.MQTT_PERSISTENCE }, 'MQTT broker listening')
-  // aedes first: it disconnects every client, which lets the servers finish closing.
-  return { broker, listening, close: async () => { await broker.drain(SHUTDOWN_DRAIN_MS); await broker.close(); await listening.close() } }
+  // Commit and acknowledge what is held, then aedes: it disconnects every client, which lets the
+  // servers finish closing.
+  return { broker, pipeline, listening, close: async () => { await broker.drain(SHUTDOWN_DRAIN_MS); await broker.close(); await listening.close() } }
 }
 
-export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqttUrl(ctx.config)): Promise<Ingest> {
+/** The subscriber front door, for devices that connect to an external broker (MQTT_URL). */
+export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqttUrl(ctx.config), pipeline?: Pipeline): Promise<Ingest> {
   const { config } = ctx
   const ingest = createIngest({
     db,
@@ -93,6 +117,7 @@ export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqt
     batchMs: config.INGEST_BATCH_MS,
     maxPending: config.INGEST_MAX_PENDING,
     maxPayloadBytes: config.INGEST_MAX_PAYLOAD_BYTES,
+    pipeline,
   })
   await ingest.start()
   return ingest
@@ -144,9 +169,9 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
   }
 }
 
-export interface Stack { db: Database; broker: RunningBroker; ingest: Ingest; api: RunningApi; mqttUrl: string; close(): Promise<void> }
+export interface Stack { db: Database; broker: RunningBroker; pipeline: Pipeline; api: RunningApi; mqttUrl: string; close(): Promise<void> }
 
-/** Everything in one process: broker, ingest, API, jobs and the built dashboard. */
+/** Everything in one process: broker (committing through the pipeline), API, jobs and the built dashboard. */
 export async function startAll(ctx: Context): Promise<Stack> {
   const db = await openConfiguredDatabase(ctx)
   const closers: (() => Promise<void>)[] = [() => db.close()]
@@ -154,15 +179,20 @@ export async function startAll(ctx: Context): Promise<Stack> {
   try {
     const broker = await startBroker(ctx, db)
     closers.push(broker.close)
-    // The broker may have been given port 0 (tests): connect to the port it really got.
-    const mqttUrl = ctx.config.MQTT_URL ?? `mqtt://127.0.0.1:${broker.listening.tcpPort}`
-    const ingest = await startIngest(ctx, db, mqttUrl)
-    closers.push(ingest.stop)
-    // Before ingest stops: devices off, and what the broker queued for ingest stored first.
-    if (!ctx.config.MQTT_URL) closers.push(async () => { await broker.broker.drain(SHUTDOWN_DRAIN_MS) })
-    const api = await startApi(ctx, db, { ingest: () => ingest.ready() }, mqttUrl)
+    // The broker may have been given port 0 (tests): the live feed connects to the port it really got.
+    const mqttUrl = `mqtt://127.0.0.1:${broker.listening.tcpPort}`
+    // First on the way down: take no more, commit and acknowledge what is held.
+    closers.push(async () => { await broker.broker.drain(SHUTDOWN_DRAIN_MS) })
+    const readiness: Record<string, () => boolean> = { ingest: () => broker.broker.ready() }
+    if (ctx.config.MQTT_URL) {
+      // Devices on an external broker too: its subscriber front door feeds the same pipeline.
+      const external = await startIngest(ctx, db, ctx.config.MQTT_URL, broker.pipeline)
+      closers.push(external.stop)
+      readiness.externalBroker = () => external.ready()
+    }
+    const api = await startApi(ctx, db, readiness, ctx.config.MQTT_URL ?? mqttUrl)
     closers.push(api.close)
-    return { db, broker, ingest, api, mqttUrl, close }
+    return { db, broker, pipeline: broker.pipeline, api, mqttUrl, close }
   } catch (err) {
     await close()
     throw err

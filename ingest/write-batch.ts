@@ -26,6 +26,8 @@ export interface BatchStats {
   gapsOpened: number
   missingSeen: number
   gapsFilled: number
+  /** The refused messages of the batch, with their reasons (quarantined, then acknowledged). */
+  refusedItems: Map<DecodedItem, { reason: string; detail: string }>
 }
 
 type SeqKind = 'reading' | 'lift' | 'position'
@@ -35,7 +37,7 @@ interface Binding { deviceId: string; kind: DeviceKind; binId: string | null; up
 /** Bytes of a refused payload kept for inspection; the size and digest are of the whole payload. */
 const QUARANTINE_KEEP_BYTES = 4096
 
-export const emptyStats = (): BatchStats => ({ stored: { reading: 0, lift: 0, position: 0 }, duplicates: 0, rejected: {}, statusChanges: 0, gapsOpened: 0, missingSeen: 0, gapsFilled: 0 })
+export const emptyStats = (): BatchStats => ({ stored: { reading: 0, lift: 0, position: 0 }, duplicates: 0, rejected: {}, statusChanges: 0, gapsOpened: 0, missingSeen: 0, gapsFilled: 0, refusedItems: new Map() })
 
 export interface WriteOptions {
   /** Record the hours late readings touched, for tiers that keep their own roll-up (see storage/readings.ts). */
@@ -47,6 +49,7 @@ export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], o
   const refused: { item: DecodedItem; reason: RejectReason | 'storage_error'; detail: string }[] = []
   const refuse = (item: DecodedItem, reason: RejectReason | 'storage_error', detail: string) => {
     refused.push({ item, reason, detail })
+    stats.refusedItems.set(item, { reason, detail })
     stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1
   }
 

@@ -67,6 +67,13 @@ export async function listDevices(db: Queryable, opts: { kind?: DeviceKind; limi
   return rows
 }
 
+/** Devices revoked in the last `withinSeconds` (by the database's clock): the broker disconnects them. */
+export async function devicesRevokedRecently(db: Queryable, withinSeconds: number): Promise<string[]> {
+  const { rows } = await db.query<{ deviceId: string }>(
+    `SELECT device_id AS "deviceId" FROM devices WHERE revoked_at IS NOT NULL AND revoked_at > now() - make_interval(secs => $1)`, [withinSeconds])
+  return rows.map((r) => r.deviceId)
+}
+
 export async function revokeDevice(db: Queryable, deviceId: string): Promise<boolean> {
   const res = await db.query(`UPDATE devices SET revoked_at = now() WHERE device_id = $1 AND revoked_at IS NULL`, [deviceId])
   return res.rowCount > 0

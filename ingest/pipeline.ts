@@ -1,0 +1,231 @@
+// The one ingest pipeline: decode → validate → batch (by size and time) → one transaction → then
+// acknowledge. Front doors (Kerbside's own broker in-process, the subscriber to an external broker,
+// HTTP webhooks) hand it each message with a callback; the callback runs only after the batch holding
+// the message has committed, with the message stored, recognised as a redelivery, or quarantined.
+// That callback is where the front door sends its acknowledgement (a PUBACK, an HTTP 2xx), so an
+// acknowledged message is a committed one.
+//
+// Batches commit one at a time and callbacks run in submission order, so a connection's PUBACKs leave
+// in the order its PUBLISHes arrived [MQTT-4.6.0-2]. While the database is slow or away nothing is
+// acknowledged: the front doors stop reading (aedes reads no further from a socket until the
+// callbacks of the chunk it parsed have returned), devices keep their messages and retry, memory
+// stays bounded, and the pipeline says it is unhealthy until a commit succeeds again.
+import type { Registry } from 'prom-client'
+import { decodePayload } from '../core/contract/codec.ts'
+import { parseTopic } from '../core/contract/topics.ts'
+import type { Logger } from '../core/log.ts'
+import type { Database } from '../storage/database.ts'
+import { createIngestMetrics, type IngestMetrics } from './metrics.ts'
+import { createRefusalLog } from './refusal-log.ts'
+import { writeBatch, type BatchStats, type DecodedItem } from './write-batch.ts'
+
+export interface Submission {
+  topic: string
+  payload: Buffer
+  /** When the front door received it; default now. */
+  receivedAt?: Date
+}
+
+/** What became of a message: stored (or a harmless redelivery), or refused and quarantined. */
+export interface Verdict {
+  refused: boolean
+  reason?: string
+}
+
+/** The pipeline is closing: the message was not taken, and its sender must send it again. */
+export class PipelineClosedError extends Error {
+  override name = 'KERBSIDE_ERR_PIPELINE_CLOSED'
+}
+
+export interface PipelineOptions {
+  db: Database
+  logger: Logger
+  registry: Registry
+  batchSize: number
+  batchMs: number
+  maxPayloadBytes: number
+  /** Called after each commit with what was stored (the embedded stack uses it for live jobs). */
+  onCommit?: (stats: BatchStats) => void
+}
+
+export interface Pipeline {
+  metrics: IngestMetrics
+  /** Take a message; `done` runs after its batch commits (or with an error if the pipeline closes first). */
+  submit(msg: Submission, done: (err: Error | null, verdict?: Verdict) => void): void
+  /** Messages taken and not yet committed. */
+  pending(): number
+  /** False while commits fail (database away, disk full); true again after the next success. */
+  healthy(): boolean
+  /** Why it is unhealthy, in words an operator can act on. */
+  problem(): string | null
+  /**
+   * Take no more messages, commit what is buffered (for up to `timeoutMs`), then answer what is
+   * left with PipelineClosedError: committed messages are acknowledged, the rest is for senders to resend.
+   */
+  close(timeoutMs?: number): Promise<{ committed: number; abandoned: number }>
+}
+
+interface Pending { item: DecodedItem; done: (err: Error | null, verdict?: Verdict) => void }
+
+// SQLSTATE classes 22 (data exception) and 23 (integrity violation) mean a row the database will
+// never take: such a batch is split to find the message, which is quarantined. Anything else
+// (connection lost, server restarting, disk full, lock timeout) is retried with backoff, without
+// acknowledging.
+const isPoison = (err: unknown): boolean => {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^(22|23)/.test(code)
+}
+
+/** What an operator should do about a failing commit. */
+export function commitProblem(err: unknown): string {
+  const e = err as { code?: string; message?: string }
+  const message = e.message ?? String(err)
+  if (e.code === '53100' || e.code === 'KERBSIDE_ERR_DISK_FULL' || /ENOSPC|no space left|disk.*full/i.test(message)) {
+    return `the database's disk is full (${message}): free space or move the data folder; nothing is acknowledged until writes succeed again`
+  }
+  if (/ECONNREFUSED|ECONNRESET|terminat|Connection|timeout|ETIMEDOUT|EHOSTUNREACH/i.test(message)) {
+    return `the database is unreachable (${message}): check that it is running and reachable; devices keep their messages and retry`
+  }
+  return `database writes fail (${message}); nothing is acknowledged until they succeed again`
+}
+
+export function createPipeline(opts: PipelineOptions): Pipeline {
+  const { db, logger } = opts
+  const metrics = createIngestMetrics(opts.registry)
+  const refusals = createRefusalLog(logger)
+  let buffer: Pending[] = []
+  let timer: NodeJS.Timeout | null = null
+  let flushing: Promise<void> | null = null
+  let closed = false
+  let abandonAt = Infinity
+  let failing: string | null = null
+  let committedTotal = 0
+  let abandonedTotal = 0
+
+  const decode = (msg: Submission): DecodedItem => {
+    const receivedAt = msg.receivedAt ?? new Date()
+    const parsed = parseTopic(msg.topic)
+    if (!parsed) return { topic: msg.topic, payload: msg.payload, receivedAt, parsed, result: { ok: false, reason: 'unknown_topic', detail: 'topic is not part of the device contract v1' } }
+    return { topic: msg.topic, payload: msg.payload, receivedAt, parsed, result: decodePayload(parsed.message, msg.payload, parsed.binary, opts.maxPayloadBytes, receivedAt.getTime()) }
+  }
+
+  function kick() {
+    if (timer) { clearTimeout(timer); timer = null }
+    if (flushing) return
+    flushing = flushAll().finally(() => {
+      flushing = null
+      if (buffer.length > 0 && !timer) timer = setTimeout(kick, buffer.length >= opts.batchSize || closed ? 0 : opts.batchMs)
+    })
+  }
+
+  async function flushAll(): Promise<void> {
+    // Group commit: while one batch commits, the next gathers; it goes as soon as the first is done.
+    while (buffer.length > 0) {
+      const batch = buffer.slice(0, opts.batchSize)
+      buffer = buffer.slice(batch.length)
+      metrics.pending.set(buffer.length + batch.length)
+      const ok = await commitWithRetry(batch)
+      metrics.pending.set(buffer.length)
+      if (!ok) {
+        // Closing with the database away: what is left goes back unacknowledged.
+        const left = [...batch, ...buffer]
+        buffer = []
+        abandonedTotal += left.length
+        for (const p of left) p.done(new PipelineClosedError('not stored before shutdown; send it again'))
+        return
+      }
+    }
+  }
+
+  async function commitWithRetry(batch: Pending[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await commit(batch)
+        if (failing) {
+          logger.info({ after: attempt }, 'database writes succeed again; acknowledging resumes')
+          failing = null
+        }
+        return true
+      } catch (err) {
+        if (isPoison(err)) {
+          metrics.dbErrors.inc({ kind: 'data' })
+          await isolatePoison(batch)
+          return true
+        }
+        metrics.dbErrors.inc({ kind: 'transient' })
+        const problem = commitProblem(err)
+        const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6))
+        if (failing !== problem || attempt % 20 === 0) logger.error({ err: (err as Error).message, attempt, retryInMs: delay, batch: batch.length }, problem)
+        failing = problem
+        if (Date.now() + delay > abandonAt) return false
+        await new Promise((r) => setTimeout(r, delay))
+      }
+    }
+  }
+
+  async function commit(batch: Pending[]): Promise<void> {
+    const t0 = performance.now()
+    const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates }))
+    const committedAt = Date.now()
+    committedTotal += batch.length
+    for (const p of batch) {
+      const refusal = stats.refusedItems.get(p.item)
+      p.done(null, refusal ? { refused: true, reason: refusal.reason } : { refused: false })
+    }
+    metrics.record(stats, batch.length, (performance.now() - t0) / 1000)
+    for (const p of batch) {
+      const r = p.item.result
+      if (r.ok && r.message.kind !== 'status') metrics.messageAge.observe((committedAt - Date.parse(r.message.body.ts)) / 1000)
+    }
+    if (stats.refusedItems.size > 0) refusals.record(stats.refusedItems)
+    opts.onCommit?.(stats)
+  }
+
+  // Split a batch the database refuses until the refused messages stand alone; quarantine those.
+  async function isolatePoison(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const p = batch[0]!
+      logger.error({ topic: p.item.topic }, 'message refused by the database; quarantined as storage_error')
+      const item: DecodedItem = { ...p.item, result: { ok: false, reason: 'storage_error', detail: 'the database refused this message' } }
+      await commitWithRetry([{ item, done: p.done }])
+      return
+    }
+    const half = Math.ceil(batch.length / 2)
+    for (const part of [batch.slice(0, half), batch.slice(half)]) {
+      try {
+        await commit(part)
+      } catch (err) {
+        if (!isPoison(err)) { await commitWithRetry(part); continue }
+        await isolatePoison(part)
+      }
+    }
+  }
+
+  return {
+    metrics,
+    submit(msg, done) {
+      if (closed) return done(new PipelineClosedError('Kerbside is shutting down; send it again after the restart'))
+      metrics.received.inc()
+      buffer.push({ item: decode(msg), done })
+      metrics.pending.set(buffer.length)
+      if (buffer.length >= opts.batchSize) kick()
+      else if (!timer && !flushing) timer = setTimeout(kick, opts.batchMs)
+    },
+    pending: () => buffer.length,
+    healthy: () => failing === null,
+    problem: () => failing,
+    async close(timeoutMs = 10_000) {
+      closed = true
+      abandonAt = Date.now() + timeoutMs
+      const before = { committed: committedTotal, abandoned: abandonedTotal }
+      while (flushing || buffer.length > 0) {
+        if (!flushing) kick()
+        await flushing
+      }
+      if (timer) { clearTimeout(timer); timer = null }
+      return { committed: committedTotal - before.committed, abandoned: abandonedTotal - before.abandoned }
+    },
+  }
+}
+
+export type { BatchStats, DecodedItem }
