@@ -40,6 +40,20 @@ outcomes AS (
      AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
    GROUP BY co.round_id, co.due_date, co.outcome, co.exception_code
 ),
+-- Pending comes from the calendar, not from outcomes: every collection of the contract's rounds due
+-- that day, not cancelled, that has no outcome yet or is decided pending (docs/kpis.md). A day the
+-- outcome job has not reached, or a round still out, shows its collections here. A rolled-up day
+-- stays right: deciding one marks the day stale (an outcome written), and so does a change of the
+-- calendar (migration 096).
+undecided AS (
+  SELECT sc.round_id, sc.due_date AS day, count(*) AS n
+    FROM scheduled_collections sc
+    JOIN rounds r ON r.round_id = sc.round_id AND r.contract_id = $1
+    LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
+   WHERE sc.due_date = ANY ($2::date[]) AND NOT sc.cancelled
+     AND (co.collection_id IS NULL OR co.outcome = 'pending')
+   GROUP BY sc.round_id, sc.due_date
+),
 -- Every miss of the contract from a repeat window before the first day to the last: a miss is a
 -- repeat when the same property had another miss with an earlier due date inside the window.
 misses AS (
@@ -76,7 +90,6 @@ reports AS (
 by_outcome AS (
   SELECT round_id, day,
          sum(n) FILTER (WHERE outcome <> 'pending')                      AS scheduled,
-         sum(n) FILTER (WHERE outcome = 'pending')                       AS pending,
          sum(n) FILTER (WHERE outcome = 'collected')                     AS collected,
          sum(n) FILTER (WHERE outcome = 'collected_late')                AS collected_late,
          sum(n) FILTER (WHERE outcome = 'crew_exception')                AS crew_exceptions,
@@ -104,6 +117,9 @@ by_miss AS (
          min(rectify_deadline) FILTER (WHERE outcome = 'missed' AND rectify_deadline > $3) AS settles_at
     FROM flagged_misses GROUP BY round_id, day
 ),
+by_pending AS (
+  SELECT round_id, day, n AS pending FROM undecided
+),
 by_report AS (
   SELECT round_id, day,
          count(*)                                        AS reports,
@@ -117,6 +133,7 @@ SELECT round_id AS "roundId", day,
   FROM by_outcome
   FULL JOIN by_miss USING (round_id, day)
   FULL JOIN by_report USING (round_id, day)
+  FULL JOIN by_pending USING (round_id, day)
  ORDER BY day, round_id`
 
 export async function roundDayCounts(db: Queryable, input: RoundDayCountsInput): Promise<RoundDayCountsResult> {
