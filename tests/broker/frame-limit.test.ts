@@ -3,28 +3,51 @@
 import net from 'node:net'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { generate } from 'mqtt-packet'
-import { FrameLimit } from '../../broker/frame-limit.ts'
+import { FrameSizeCheck } from '../../broker/frame-limit.ts'
 import { connectDevice, provision, startTestStack, type TestStack } from '../helpers/stack.ts'
 
 let t: TestStack
 beforeAll(async () => { t = await startTestStack() })
 afterAll(async () => t?.close())
 
-test('the guard passes bytes through unchanged, however they are split', async () => {
+test('the guard follows packet boundaries however the bytes are split, and stops at the first oversized packet', () => {
   const frames = Buffer.concat([
     generate({ cmd: 'pingreq' }),
     generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.alloc(300, 7), qos: 1, messageId: 9, retain: false, dup: false }),
     generate({ cmd: 'publish', topic: 'c', payload: Buffer.alloc(20_000, 1), qos: 0, retain: false, dup: false }),
   ])
+  const oversized = generate({ cmd: 'publish', topic: 'd', payload: Buffer.alloc(70_000, 2), qos: 0, retain: false, dup: false })
   for (const size of [1, 2, 3, 7, 128, 4096]) {
-    const limit = new FrameLimit(64 * 1024)
-    const out: Buffer[] = []
-    limit.on('data', (d: Buffer) => out.push(d))
-    for (let i = 0; i < frames.length; i += size) limit.write(frames.subarray(i, i + size))
-    limit.end()
-    await new Promise((r) => limit.once('end', r))
-    expect(Buffer.concat(out).equals(frames), `chunks of ${size}`).toBe(true)
+    const ok = new FrameSizeCheck(64 * 1024)
+    for (let i = 0; i < frames.length; i += size) expect(ok.check(frames.subarray(i, i + size)), `chunks of ${size}`).toBeNull()
+    const bad = new FrameSizeCheck(64 * 1024)
+    const stream = Buffer.concat([frames, oversized])
+    let failedAt = -1
+    for (let i = 0; i < stream.length && failedAt < 0; i += size) if (bad.check(stream.subarray(i, i + size))) failedAt = i
+    // The error comes with the chunk holding the oversized packet's Remaining Length, not before.
+    expect(failedAt, `chunks of ${size}`).toBeGreaterThanOrEqual(Math.floor(frames.length / size) * size - size)
+    expect(failedAt).toBeLessThan(frames.length + 5)
   }
+  expect(new FrameSizeCheck(64 * 1024).check(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))?.message).toMatch(/more than four bytes/)
+})
+
+test('bytes pass through the broker connection unchanged, in both directions', async () => {
+  // A QoS 1 publish and its PUBACK, split into single bytes on the way in.
+  const url = new URL(t.mqttUrl)
+  const secret = await provision(t.db, 'sensor-bytes', 'bin')
+  const socket = net.connect(Number(url.port), url.hostname)
+  await new Promise((r) => socket.once('connect', r))
+  const received: Buffer[] = []
+  socket.on('data', (d: Buffer) => received.push(d))
+  const bytes = Buffer.concat([
+    generate({ cmd: 'connect', clientId: 'sensor-bytes', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, username: 'sensor-bytes', password: Buffer.from(secret) }),
+    generate({ cmd: 'publish', topic: 'kerbside/v1/bins/sensor-bytes/reading', payload: Buffer.from(JSON.stringify({ seq: 1, ts: new Date().toISOString(), fillPct: 3 })), qos: 1, messageId: 77, retain: false, dup: false }),
+  ])
+  for (const byte of bytes) { socket.write(Buffer.from([byte])) }
+  const expected = Buffer.concat([generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }), generate({ cmd: 'puback', messageId: 77 })])
+  for (let i = 0; i < 100 && Buffer.concat(received).length < expected.length; i++) await new Promise((r) => setTimeout(r, 50))
+  expect(Buffer.concat(received).equals(expected)).toBe(true)
+  socket.destroy()
 })
 
 test('a 10 MB packet announcement closes that connection; the broker serves others', async () => {
