@@ -1,7 +1,9 @@
 // Who is calling: an API key (header `Authorization: Bearer <key>` or `X-Api-Key`; Open311 clients
 // send `api_key` as the spec says), checked against the api_keys table or the bootstrap admin key,
 // or a dashboard user's session token from POST /api/v1/auth/login.
-// Routes declare the roles they accept with `app.requireRole(...)`.
+// Routes declare the roles they accept with `onRequest: app.requireRole(...)`: the key is checked
+// in onRequest, before fastify reads a body, so an unauthenticated upload is refused unread. The
+// roles a route declares must agree with api/access-model.ts, checked as each route is added.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { safeEqual } from '../../core/secrets.ts'
@@ -28,7 +30,9 @@ declare module 'fastify' {
     caller: Caller | null
   }
   interface FastifyInstance {
-    requireRole: (...roles: Role[]) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+    requireRole: (...roles: Role[]) => RoleHook
+    /** Drop a revoked key from this process's cache at once (other processes: within KEY_CACHE_MS). */
+    forgetApiKey: (keyId: string) => void
   }
 }
 
@@ -43,11 +47,20 @@ export class AuthError extends Error {
   }
 }
 
+/** How long a verified API key is trusted without asking the database again (the revocation bound across processes). */
+export const KEY_CACHE_MS = 10_000
+
+/** A requireRole hook carries its roles, so that the access model can be checked against routes. */
+export const ROLES_OF = Symbol('kerbside.roles')
+export type RoleHook = ((req: FastifyRequest, reply: FastifyReply) => Promise<void>) & { [ROLES_OF]: readonly Role[] }
+
 function presentedKey(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
   const header = req.headers['x-api-key']
   if (typeof header === 'string') return header
+  // Only Open311 POSTs carry the key in the body (their check runs after the body is parsed, see
+  // routes/open311/access.ts); in onRequest there is no body yet.
   const fromBody = (req.body as { api_key?: unknown } | undefined)?.api_key
   if (typeof fromBody === 'string') return fromBody
   const fromQuery = (req.query as { api_key?: unknown } | undefined)?.api_key
@@ -57,8 +70,9 @@ function presentedKey(req: FastifyRequest): string | undefined {
 
 export const authPlugin = fp<AuthOptions>(async (app, opts) => {
   app.decorateRequest('caller', null)
-  // Cache verified API keys for a short time: one digest lookup per key per 30 s, not per request
-  // (so a revoked key stops working within 30 s).
+  // Cache verified API keys for a short time: one digest lookup per key per KEY_CACHE_MS, not per
+  // request. Revoking through this process drops the entry at once; another process of the same
+  // deployment notices within KEY_CACHE_MS.
   const cache = new Map<string, { caller: Caller | null; at: number }>()
 
   const failures = new Map<string, { n: number; since: number }>()
@@ -79,7 +93,7 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
     const key = presentedKey(req)
     if (!key) return null
     const known = cache.get(key)
-    if (!(known?.caller && Date.now() - known.at < 30_000)) {
+    if (!(known?.caller && Date.now() - known.at < KEY_CACHE_MS)) {
       const wait = throttled(req.ip)
       if (wait !== null) throw httpError(429, 'KERBSIDE_ERR_RATE_LIMITED', `Too many unknown API keys or sessions from this address; retry in ${wait} s.`)
     }
@@ -97,7 +111,7 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
       return user ? { keyId: `user:${user.username}`, name: user.displayName, role: user.role } : null
     }
     const hit = cache.get(key)
-    if (hit && Date.now() - hit.at < 30_000) return hit.caller
+    if (hit && Date.now() - hit.at < KEY_CACHE_MS) return hit.caller
     const info = await verifyApiKey(opts.db, key)
     const caller = info ? { keyId: info.keyId, name: info.name, role: info.role } : null
     if (cache.size > 10_000) cache.clear()
@@ -105,11 +119,18 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
     return caller
   }
 
-  app.decorate('requireRole', (...roles: Role[]) => async (req: FastifyRequest) => {
-    req.caller = await identify(req)
-    if (!req.caller) throw new AuthError(401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".', 'KERBSIDE_ERR_UNAUTHENTICATED')
-    if (req.caller.role !== 'admin' && !roles.includes(req.caller.role)) {
-      throw new AuthError(403, `This needs one of the roles ${roles.join(', ')}; your key has the role ${req.caller.role}.`, 'KERBSIDE_ERR_FORBIDDEN')
+  app.decorate('forgetApiKey', (keyId: string) => {
+    for (const [key, entry] of cache) if (entry.caller?.keyId === keyId) cache.delete(key)
+  })
+
+  app.decorate('requireRole', (...roles: Role[]): RoleHook => {
+    const hook = async (req: FastifyRequest): Promise<void> => {
+      req.caller = await identify(req)
+      if (!req.caller) throw new AuthError(401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".', 'KERBSIDE_ERR_UNAUTHENTICATED')
+      if (req.caller.role !== 'admin' && !roles.includes(req.caller.role)) {
+        throw new AuthError(403, `This needs one of the roles ${roles.join(', ')}; your key has the role ${req.caller.role}.`, 'KERBSIDE_ERR_FORBIDDEN')
+      }
     }
+    return Object.assign(hook, { [ROLES_OF]: roles })
   })
 }, { name: 'kerbside-auth' })

@@ -33,7 +33,7 @@ export const calendarRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.addSchema(CalendarReport)
 
   app.get('/calendar/bank-holidays', {
-    preHandler: app.requireRole('contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('contract_manager', 'viewer', 'crm'),
     schema: {
       tags: ['calendar'], summary: 'Bank holidays in England and Wales in a year (as gov.uk lists them, substitute days included)', security: [{ apiKey: [] }],
       querystring: Type.Object({ year: Type.Integer({ minimum: 1971, maximum: 2200 }) }),
@@ -42,7 +42,7 @@ export const calendarRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   }, async (req) => bankHolidays(req.query.year))
 
   app.get('/calendar/overrides', {
-    preHandler: app.requireRole('contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('contract_manager', 'viewer', 'crm'),
     schema: {
       tags: ['calendar'], summary: 'The council\'s calendar overrides', security: [{ apiKey: [] }],
       querystring: Type.Object({ from: Type.Optional(IsoDate), to: Type.Optional(IsoDate) }),
@@ -51,7 +51,7 @@ export const calendarRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   }, async (req) => listOverrides(db, req.query))
 
   app.put('/calendar/overrides/:originalDate', {
-    preHandler: app.requireRole('contract_manager'),
+    onRequest: app.requireRole('contract_manager'),
     schema: {
       tags: ['calendar'], summary: 'Move (or cancel) the collections of one day; the calendar is regenerated at once',
       description: 'Takes precedence over the bank-holiday rule for that day. Councils use overrides for Christmas and New Year weeks.',
@@ -71,7 +71,7 @@ export const calendarRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   })
 
   app.delete('/calendar/overrides/:originalDate', {
-    preHandler: app.requireRole('contract_manager'),
+    onRequest: app.requireRole('contract_manager'),
     schema: {
       tags: ['calendar'], summary: 'Remove an override; the day follows the bank-holiday rule again', security: [{ apiKey: [] }],
       params: Type.Object({ originalDate: IsoDate }),
@@ -85,7 +85,7 @@ export const calendarRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   })
 
   app.post('/calendar/generate', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['calendar'], summary: 'Generate the collection calendar for a range now (default: today and the next eight weeks)',
       description: 'Idempotent. Rows due today or earlier are never changed or removed. The daily job does this for the next eight weeks.',

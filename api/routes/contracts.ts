@@ -11,7 +11,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.addSchema(ContractSummary)
 
   app.get('/contracts', {
-    preHandler: app.requireRole('contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('contract_manager', 'viewer', 'crm'),
     schema: {
       tags: ['performance'], summary: 'The contracts, with their KPI targets', security: [{ apiKey: [] }],
       response: { 200: Type.Array(Type.Ref('ContractSummary')), ...Errors },

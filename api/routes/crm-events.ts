@@ -15,7 +15,7 @@ export const crmEventRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   for (const s of [CrmEvent, EventPage, WebhookEndpointState, DeadLetter]) app.addSchema(s)
 
   app.get('/events', {
-    preHandler: app.requireRole('crm'),
+    onRequest: app.requireRole('crm'),
     schema: {
       tags: ['crm'], summary: 'Events for the customer record after a cursor, oldest first (the same events the webhooks send)', security: [{ apiKey: [] }],
       description: 'Keep the nextAfter of each page and pass it as after; an event is never inserted behind a cursor already handed out. Events carry the same idempotencyKey as their webhook.',
@@ -30,7 +30,7 @@ export const crmEventRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   })
 
   app.get('/events/webhooks', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['crm'], summary: 'Webhook endpoints: undelivered events, oldest undelivered, delivered, dead letters, whether failing', security: [{ apiKey: [] }],
       response: { 200: Type.Array(Type.Ref('WebhookEndpointState')), ...Errors },
@@ -38,7 +38,7 @@ export const crmEventRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   }, async () => endpointStats(db))
 
   app.get('/events/webhooks/dead-letters', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['crm'], summary: 'Events the webhooks gave up on, with the last error', security: [{ apiKey: [] }],
       querystring: Type.Object({ endpointId: Type.Optional(EndpointId), after: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
@@ -47,7 +47,7 @@ export const crmEventRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   }, async (req) => listDeadLetters(db, req.query))
 
   app.post('/events/webhooks/dead-letters/requeue', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['crm'], summary: 'Send dead letters again (all, one endpoint\'s, or given events), attempts counted from zero', security: [{ apiKey: [] }],
       body: Type.Object({ endpointId: Type.Optional(EndpointId), eventIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 10_000 })) }, { additionalProperties: false }),

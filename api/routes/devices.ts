@@ -32,7 +32,7 @@ export const ProvisionRequest = Type.Object({
 export const ReadingRow = Type.Object({
   ts: DateTime, seq: Type.Integer(), fillPct: Type.Number(), tempC: Type.Union([Type.Number(), Type.Null()]),
   batteryV: Type.Union([Type.Number(), Type.Null()]), status: Type.Union([Type.String(), Type.Null()]),
-  binId: Type.Union([Type.String(), Type.Null()]), uprn: Type.Union([Type.Integer(), Type.Null()]),
+  binId: Type.Union([Type.String(), Type.Null()]), uprn: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'Roles crm, contract_manager and admin only' })),
 }, { $id: 'Reading' })
 export type ReadingRow = Static<typeof ReadingRow>
 
@@ -62,7 +62,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.addSchema(ReadingBucketRow)
 
   app.post('/devices', {
-    preHandler: app.requireRole('provisioning'),
+    onRequest: app.requireRole('provisioning'),
     schema: {
       tags: ['devices'],
       summary: 'Register a device and get its MQTT secret',
@@ -89,12 +89,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   })
 
   app.get('/devices', {
-    preHandler: app.requireRole('provisioning', 'contract_manager', 'viewer'),
+    onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer'),
     schema: { tags: ['devices'], summary: 'List devices', security: [{ apiKey: [] }], querystring: Type.Composite([Paging, Type.Object({ kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))) })]), response: { 200: Type.Array(Type.Ref('Device')), ...Errors } },
   }, async (req) => listDevices(db, req.query))
 
   app.get('/devices/:deviceId', {
-    preHandler: app.requireRole('provisioning', 'contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer', 'crm'),
     schema: { tags: ['devices'], summary: 'One device and its live state', security: [{ apiKey: [] }], params: Type.Object({ deviceId: DeviceId }), response: { 200: Type.Ref('Device'), ...Errors } },
   }, async (req) => {
     const device = await getDevice(db, req.params.deviceId)
@@ -103,7 +103,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   })
 
   app.delete('/devices/:deviceId', {
-    preHandler: app.requireRole('provisioning'),
+    onRequest: app.requireRole('provisioning'),
     schema: { tags: ['devices'], summary: 'Revoke a device: it can no longer log in and its messages are refused', security: [{ apiKey: [] }], params: Type.Object({ deviceId: DeviceId }), response: { 204: Type.Null(), ...Errors } },
   }, async (req, reply) => {
     if (!(await revokeDevice(db, req.params.deviceId))) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', `No active device ${req.params.deviceId}.`)
@@ -111,7 +111,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   })
 
   app.get('/devices/:deviceId/readings', {
-    preHandler: app.requireRole('contract_manager', 'crm', 'viewer'),
+    onRequest: app.requireRole('contract_manager', 'crm', 'viewer'),
     schema: {
       tags: ['telemetry'], summary: 'Raw readings of a bin sensor in a time range', security: [{ apiKey: [] }],
       params: Type.Object({ deviceId: DeviceId }),
@@ -124,7 +124,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   })
 
   app.get('/devices/:deviceId/readings/aggregate', {
-    preHandler: app.requireRole('contract_manager', 'crm', 'viewer'),
+    onRequest: app.requireRole('contract_manager', 'crm', 'viewer'),
     schema: {
       tags: ['telemetry'], summary: 'Readings in time buckets: count, mean, min and max fill, max temperature, min battery', security: [{ apiKey: [] }],
       params: Type.Object({ deviceId: DeviceId }),

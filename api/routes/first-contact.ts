@@ -15,7 +15,7 @@ export const firstContactRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = a
   app.addSchema(FirstContactAnswer)
 
   app.get('/households/:uprn/first-contact', {
-    preHandler: app.requireRole(...CHECKERS),
+    onRequest: app.requireRole(...CHECKERS),
     schema: {
       tags: ['households'],
       summary: 'First-contact check: was this bin really missed, and what to tell the resident',

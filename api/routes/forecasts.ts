@@ -18,7 +18,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.addSchema(BinForecast)
 
   app.get('/forecasts/bins', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['forecasts'], summary: 'Bins by forecast: overflowing before collection first, communal and high-use first, soonest full first', security: [{ apiKey: [] }],
       querystring: Type.Object({
@@ -31,7 +31,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   }, async (req) => (await listForecasts(db, { overflowOnly: req.query.overflow, stream: req.query.stream, contractId: req.query.contractId, limit: req.query.limit, offset: req.query.offset })).map(out))
 
   app.get('/forecasts/bins/:binId', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: { tags: ['forecasts'], summary: 'One bin\'s fill forecast', security: [{ apiKey: [] }], params: Type.Object({ binId: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Type.Ref('BinForecast'), ...Errors } },
   }, async (req) => {
     const f = await getForecast(db, req.params.binId)

@@ -27,7 +27,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   }
 
   app.get('/households', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['households'], summary: 'Find households by UPRN, postcode or part of the address', security: [{ apiKey: [] }],
       querystring: Type.Object({ q: Type.String({ minLength: 2, maxLength: 100 }), limit: Type.Integer({ minimum: 1, maximum: 50, default: 20 }) }),
@@ -36,7 +36,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   }, async (req) => searchHouseholds(db, req.query.q, req.query.limit))
 
   app.get('/households/:uprn', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['households'], summary: "A household's bins and sensors, next collections, open reports and last lifts", security: [{ apiKey: [] }],
       params: Type.Object({ uprn: Uprn }), response: { 200: Type.Ref('HouseholdSummary'), ...Errors },
@@ -50,7 +50,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   })
 
   app.get('/households/:uprn/collections', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['households'], summary: 'Collection history, newest first, each with its outcome and the evidence that decided it', security: [{ apiKey: [] }],
       params: Type.Object({ uprn: Uprn }),
@@ -65,7 +65,7 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   })
 
   app.get('/audit', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['access'], summary: 'Who read which household, and when', security: [{ apiKey: [] }],
       querystring: Type.Composite([Paging, Type.Object({ uprn: Type.Optional(Uprn), from: DateTime, to: DateTime })]),

@@ -15,7 +15,7 @@ export const ApiKeyInfo = Type.Object({
 export const keyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   app.addSchema(ApiKeyInfo)
   app.post('/keys', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['access'], summary: 'Create an API key for a client system (shown once)', security: [{ apiKey: [] }],
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Role }, { additionalProperties: false }),
@@ -27,14 +27,16 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app
     return reply.code(201).send(created)
   })
   app.get('/keys', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: { tags: ['access'], summary: 'List API keys (never the keys themselves)', security: [{ apiKey: [] }], response: { 200: Type.Array(Type.Ref('ApiKeyInfo')), ...Errors } },
   }, async () => listApiKeys(db))
   app.delete('/keys/:keyId', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: { tags: ['access'], summary: 'Revoke an API key', security: [{ apiKey: [] }], params: Type.Object({ keyId: Type.String({ maxLength: 32 }) }), response: { 204: Type.Null(), ...Errors } },
   }, async (req, reply) => {
     if (!(await revokeApiKey(db, req.params.keyId))) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', `No active key ${req.params.keyId}.`)
+    // At once in this process; other processes of the deployment within KEY_CACHE_MS (SECURITY.md).
+    app.forgetApiKey(req.params.keyId)
     req.log.info({ keyId: req.params.keyId, by: req.caller?.keyId }, 'API key revoked')
     return reply.code(204).send(null)
   })

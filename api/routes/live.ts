@@ -9,7 +9,7 @@ import type { LiveFeed } from '../live-feed.ts'
 const REPLAYS_PER_MINUTE = 10
 
 export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed }> = async (app, { feed }) => {
-  app.get('/live', { websocket: true, preHandler: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}', description: 'Send {"type":"replay","since":<epoch ms>} to get the events of the last five minutes after that instant again, followed by {"type":"replayed","since","events"}; at most ten replays a minute per connection.' } }, (socket) => {
+  app.get('/live', { websocket: true, onRequest: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}', description: 'Send {"type":"replay","since":<epoch ms>} to get the events of the last five minutes after that instant again, followed by {"type":"replayed","since","events"}; at most ten replays a minute per connection.' } }, (socket) => {
     // A listener that cannot keep up loses live events rather than growing our memory.
     const send = (message: unknown) => {
       if (socket.bufferedAmount > 4 * 1024 * 1024) return

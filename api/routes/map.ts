@@ -30,7 +30,7 @@ export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: Stree
   app.addSchema(MapSummary)
 
   app.get('/map', {
-    preHandler: app.requireRole(...MAP_ROLES),
+    onRequest: app.requireRole(...MAP_ROLES),
     schema: {
       tags: ['map'],
       summary: 'The city now: households, bins and their last readings, streets, vehicles, recent lifts, alerts',
@@ -48,7 +48,7 @@ export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: Stree
   })
 
   app.get('/map/summary', {
-    preHandler: app.requireRole(...MAP_ROLES),
+    onRequest: app.requireRole(...MAP_ROLES),
     schema: {
       tags: ['map'],
       summary: 'How big the city is, and who the API key belongs to',

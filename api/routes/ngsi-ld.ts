@@ -71,7 +71,7 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
   const clock = () => ({ today: localDate(new Date(), timeZone), timeZone })
 
   app.get('/entities', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       tags: ['ngsi-ld'], summary: 'NGSI-LD Query Entities: bins as FIWARE WasteContainer entities, paged by limit and offset',
       description: `Filter by type, id, q (e.g. q=fillingLevel>0.8;wardId=="Central") and geo-query (near;maxDistance, within a Polygon such as a bounding box). options=keyValues gives the simplified form; count=true the total in NGSILD-Results-Count. At most ${MAX_LIMIT} per page (default ${DEFAULT_LIMIT}).`,
@@ -106,7 +106,7 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
   })
 
   app.get('/entities/:entityId', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       tags: ['ngsi-ld'], summary: 'NGSI-LD Retrieve Entity: one bin as a FIWARE WasteContainer',
       security: [{ apiKey: [] }], params: EntityParams, querystring: EntityQuery,

@@ -32,7 +32,7 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   const common = { tags: ['performance'], security: [{ apiKey: [] }], params: ContractParams }
 
   app.get('/contracts/:contractId/performance', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       ...common, summary: 'Contractor KPIs against the contract\'s targets, default points, the monthly deduction and the 0–100 score',
       querystring: RangeQuery, response: { 200: Type.Ref('ContractPerformance'), ...Errors },
@@ -40,7 +40,7 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   }, async (req) => answer(() => contractPerformance(db, req.params.contractId, { ...req.query, timeZone })))
 
   app.get('/contracts/:contractId/league', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       ...common, summary: 'The contract\'s rounds ranked by score, with their KPIs and points',
       querystring: RangeQuery, response: { 200: Type.Ref('League'), ...Errors },
@@ -48,7 +48,7 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   }, async (req) => answer(() => roundLeague(db, req.params.contractId, { ...req.query, timeZone })))
 
   app.get('/contracts/:contractId/trends', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       ...common, summary: 'KPIs, points and score by day, ISO week or month over a range',
       querystring: TrendsQuery, response: { 200: Type.Ref('Trends'), ...Errors },
@@ -56,7 +56,7 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   }, async (req) => answer(() => performanceTrends(db, req.params.contractId, { ...req.query, timeZone })))
 
   app.get('/contracts/:contractId/why-missed', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       ...common, summary: 'Why bins are missed: breakdowns, hotspots, repeat households and the cost of return trips',
       querystring: WhyMissedQuery, response: { 200: Type.Ref('WhyMissed'), ...Errors },
@@ -64,7 +64,7 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   }, async (req) => answer(() => whyMissed(db, req.params.contractId, { ...req.query, timeZone })))
 
   app.get('/contracts/:contractId/collections', {
-    preHandler: app.requireRole(...ROLES),
+    onRequest: app.requireRole(...ROLES),
     schema: {
       ...common, summary: 'The collections behind a KPI (drill-down), oldest first, paged',
       querystring: CollectionsQuery, response: { 200: Type.Ref('KpiCollectionPage'), ...Errors },

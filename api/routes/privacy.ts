@@ -24,7 +24,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: 
   const tags = ['data protection']
 
   app.get('/households/:uprn/subject-access', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags, summary: 'Subject-access export: everything Kerbside holds about a household, in one document that says what each part is', security: [{ apiKey: [] }],
       description: 'Sensor readings come summarised per day in full, and raw for the last rawDays days (rawReadings=all for every raw reading, none for the summary only).',
@@ -43,7 +43,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: 
   })
 
   app.post('/households/:uprn/erasure', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags, summary: "Erase a household's personal data on request; reports, readings, lifts, outcomes and KPIs stay whole", security: [{ apiKey: [] }],
       description: "Erases reporters' contact details, the free text and photos of missed-bin reports, the CRM reference (also on outbox events), optionally the assisted-collection flag and the requester's details on reports about other properties. Keeps a record of the erasure (counts, never content).",
@@ -64,7 +64,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: 
   })
 
   app.get('/privacy/erasures', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags, summary: 'Erasures made, oldest first: what to apply again after restoring a backup', security: [{ apiKey: [] }],
       querystring: ErasuresQuery, response: { 200: Type.Array(Type.Ref('ErasureRecord')), ...Errors },
@@ -72,7 +72,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: 
   }, async (req) => erasureRecords(db, req.query))
 
   app.get('/privacy/retention', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags, summary: 'The retention job\'s recent runs: the periods applied and what each run removed', security: [{ apiKey: [] }],
       querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 400, default: 30 }) }),

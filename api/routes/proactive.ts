@@ -33,7 +33,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   for (const s of [ProactiveMiss, ReturnCollection, RepeatPlace]) app.addSchema(s)
 
   app.get('/proactive/misses', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['proactive'], summary: 'Misses found from the evidence before anyone reported them: suspected, confirmed, withdrawn, resolved', security: [{ apiKey: [] }],
       querystring: Type.Object({
@@ -53,7 +53,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   })
 
   app.get('/proactive/misses/:collectionId', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: { tags: ['proactive'], summary: 'One proactive miss with its evidence', security: [{ apiKey: [] }], params: CollectionParams, response: { 200: Type.Ref('ProactiveMiss'), ...Errors } },
   }, async (req) => {
     const m = await getMiss(db, req.params.collectionId)
@@ -62,7 +62,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   })
 
   app.post('/proactive/misses/:collectionId/confirm', {
-    preHandler: app.requireRole('contract_manager'),
+    onRequest: app.requireRole('contract_manager'),
     schema: {
       tags: ['proactive'], summary: 'Confirm a suspected miss by hand: the return collection opens and the CRM is told', security: [{ apiKey: [] }],
       params: CollectionParams, response: { 200: Type.Ref('ProactiveMiss'), 409: Type.Ref('Error'), ...Errors },
@@ -80,7 +80,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   })
 
   app.post('/proactive/misses/:collectionId/withdraw', {
-    preHandler: app.requireRole('contract_manager'),
+    onRequest: app.requireRole('contract_manager'),
     schema: {
       tags: ['proactive'], summary: 'Withdraw a suspected or confirmed miss (its open return is cancelled), with the reason', security: [{ apiKey: [] }],
       params: CollectionParams, body: Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false }),
@@ -96,7 +96,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   })
 
   app.get('/returns', {
-    preHandler: app.requireRole(...READERS),
+    onRequest: app.requireRole(...READERS),
     schema: {
       tags: ['proactive'], summary: 'The contractor\'s list of return collections, soonest due first (default: open ones)', security: [{ apiKey: [] }],
       querystring: Type.Object({ status: Type.Optional(statusList(RETURN_STATUS_VALUES)), contractId: Type.Optional(Type.String()), ...Paging }),
@@ -108,7 +108,7 @@ export const proactiveRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = asyn
   })
 
   app.get('/proactive/patterns', {
-    preHandler: app.requireRole('contract_manager', 'viewer'),
+    onRequest: app.requireRole('contract_manager', 'viewer'),
     schema: {
       tags: ['proactive'], summary: 'Why misses keep happening: repeat properties and streets, the recurring pattern and a suggested action', security: [{ apiKey: [] }],
       querystring: Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day), contractId: Type.Optional(Type.String()), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) }),

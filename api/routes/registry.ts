@@ -9,12 +9,12 @@ import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fasti
 import { RegistryDataset, REGISTRY_ENTITIES } from '../../core/contract/registry.ts'
 import type { Database } from '../../storage/database.ts'
 import { ImportBusyError, importCsv, importRegistry } from '../../storage/registry/import.ts'
-import { exportCsv, exportJson } from '../../storage/registry/export.ts'
 import { ImportReport } from '../../storage/registry/report.ts'
 import { Errors } from '../schemas/common.ts'
 import { httpError } from '../errors.ts'
 import { calendarRoutes } from './calendar.ts'
 import { roundRoutes } from './rounds.ts'
+import { exportCsvFor, exportJsonFor } from './registry-export.ts'
 
 /** A Liverpool-sized registry as JSON is ~160 MB; the API's default 1 MiB body limit is for everything else. */
 export const IMPORT_BODY_LIMIT = 512 * 1024 * 1024
@@ -31,7 +31,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   app.addSchema(ImportReport)
 
   app.post('/registry/import', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     bodyLimit: IMPORT_BODY_LIMIT,
     // The import checks bodies itself and reports every error with its row; ajv would stop at the
     // first. Query strings are checked (and converted) against their schema as usual.
@@ -67,11 +67,11 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
   })
 
   app.get('/registry/export', {
-    preHandler: app.requireRole('admin', 'contract_manager', 'viewer'),
+    onRequest: app.requireRole('admin', 'contract_manager', 'viewer'),
     schema: {
       tags: ['registry'],
       summary: 'Export the registry as JSON, or one entity as CSV',
-      description: 'Streams the registry page by page. JSON is the RegistryDataset that the import reads; CSV needs `entity` and has the columns the import reads.',
+      description: 'Streams the registry page by page. JSON is the RegistryDataset that the import reads; CSV needs `entity` and has the columns the import reads. Personal fields (house address, position, assisted flag, RFID tags, CRM references) are in the export for admin only; contract_manager and viewer get the rest (docs/data-protection.md, "Who sees what"). Every export is written to the audit log with its row count.',
       security: [{ apiKey: [] }],
       querystring: Type.Object({
         format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
@@ -86,10 +86,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
     const { format, entity } = req.query
     if (format === 'csv') {
       if (!entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_REQUIRED', `CSV holds one entity: add &entity= one of ${REGISTRY_ENTITIES.join(', ')}.`)
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${entity}.csv"`).send(Readable.from(exportCsv(db, entity)))
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${entity}.csv"`).send(Readable.from(exportCsvFor(db, req, entity)))
     }
     if (entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_WITH_JSON', 'JSON exports the whole registry; leave out entity, or ask for format=csv.')
-    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="registry.json"').send(Readable.from(exportJson(db)))
+    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="registry.json"').send(Readable.from(exportJsonFor(db, req)))
   })
 
   await app.register(roundRoutes, { db })

@@ -13,7 +13,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.addSchema(ReportRow)
 
   app.get('/reports', {
-    preHandler: app.requireRole('crm', 'contract_manager', 'viewer'),
+    onRequest: app.requireRole('crm', 'contract_manager', 'viewer'),
     schema: {
       tags: ['open311'], summary: 'Missed-bin reports, newest first, with status, validity and the return-visit deadline', security: [{ apiKey: [] }],
       querystring: ReportsQuery, response: { 200: Type.Array(Type.Ref('ReportRow')), ...Errors },

@@ -19,7 +19,7 @@ export const rewardRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: s
   const thisMonth = () => monthOfDay(localDate(new Date(), timezone))
 
   app.get('/households/:uprn/rewards', {
-    preHandler: app.requireRole('crm', 'contract_manager'),
+    onRequest: app.requireRole('crm', 'contract_manager'),
     schema: {
       tags: ['rewards'], summary: "A household's reward balance, points per month and ledger entries (newest first)", security: [{ apiKey: [] }],
       params: Type.Object({ uprn: Uprn }), querystring: HouseholdRewardsQuery,
@@ -31,7 +31,7 @@ export const rewardRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: s
   })
 
   app.get('/rewards/leaderboard', {
-    preHandler: app.requireRole('viewer', 'contract_manager', 'crm'),
+    onRequest: app.requireRole('viewer', 'contract_manager', 'crm'),
     schema: {
       tags: ['rewards'], summary: 'Ward leaderboard for a month: households, points and kg recycled per ward (no personal data)', security: [{ apiKey: [] }],
       description: 'Wards where fewer households have entries than the rules\' leaderboard.minHouseholds are left out and counted in suppressedWards.',
@@ -41,7 +41,7 @@ export const rewardRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: s
   }, async (req) => wardLeaderboard(db, req.query.period ?? lastClosedMonth(new Date(), timezone)))
 
   app.get('/rewards/rules', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['rewards'], summary: 'The reward rules in force for a month (default: this one) and contract, with every version', security: [{ apiKey: [] }],
       querystring: Type.Object({ period: Type.Optional(Month), contractId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }),
@@ -54,7 +54,7 @@ export const rewardRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: s
   })
 
   app.put('/rewards/rules', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['rewards'], summary: "Set the council's (or a contract's) reward rules from a month on (default: this month)", security: [{ apiKey: [] }],
       description: 'The whole rule set is sent (GET it, change it, PUT it). A new version is recorded; earlier versions stay. Months already posted change only when posted again (POST /rewards/periods/{period}/post), by adjusting entries.',
@@ -73,7 +73,7 @@ export const rewardRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone: s
   })
 
   app.post('/rewards/periods/:period/post', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['rewards'], summary: 'Post a month now, and the later months of its scheme year (the daily job posts last month)', security: [{ apiKey: [] }],
       description: 'Idempotent: only differences from what is posted are added, as adjusting entries. 409 for a month that is not over.',

@@ -34,9 +34,9 @@ export type Round = Static<typeof Round>
 
 export const RoundDetail = Type.Composite([Round, Type.Object({
   stops: Type.Array(Type.Object({
-    position: Type.Integer(), uprn: Uprn, address: Type.String(), postcode: Nullable(Type.String()),
-    lat: Nullable(Type.Number()), lon: Nullable(Type.Number()), assisted: Type.Boolean(),
-  }), { description: 'Households in driving order' }),
+    position: Type.Integer(), uprn: Type.Optional(Uprn), address: Type.Optional(Type.String()), postcode: Nullable(Type.String()),
+    lat: Type.Optional(Nullable(Type.Number())), lon: Type.Optional(Nullable(Type.Number())), assisted: Type.Optional(Type.Boolean()),
+  }), { description: 'Households in driving order; UPRN, address, position and assisted flag for roles crm, contract_manager and admin only' }),
   upcoming: Type.Array(Type.Object({
     scheduledDate: IsoDate, dueDate: Type.String({ format: 'date', description: 'After bank-holiday shifts and council overrides' }),
     cancelled: Type.Boolean(), collections: Type.Integer(),
@@ -49,7 +49,7 @@ export const roundRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
   app.addSchema(RoundDetail)
 
   app.get('/rounds', {
-    preHandler: app.requireRole('contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('contract_manager', 'viewer', 'crm'),
     schema: {
       tags: ['rounds'], summary: 'List rounds with their stream, day, frequency, vehicle and household count', security: [{ apiKey: [] }],
       querystring: Type.Composite([Paging, Type.Object({
@@ -64,7 +64,7 @@ export const roundRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
   }, async (req) => listRounds(db, req.query))
 
   app.get('/rounds/:roundId', {
-    preHandler: app.requireRole('contract_manager', 'viewer', 'crm'),
+    onRequest: app.requireRole('contract_manager', 'viewer', 'crm'),
     schema: {
       tags: ['rounds'], summary: 'One round: its households in driving order and its next collection days', security: [{ apiKey: [] }],
       params: Type.Object({ roundId: Type.String({ minLength: 1, maxLength: 64 }) }),

@@ -46,12 +46,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
   })
 
   app.get('/users', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: { tags: ['access'], summary: 'Dashboard users', security: [{ apiKey: [] }], response: { 200: Type.Array(Type.Ref('UserInfo')), ...Errors } },
   }, async () => listUsers(db))
 
   app.post('/users', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: {
       tags: ['access'], summary: 'Create a dashboard user; the password is returned once', security: [{ apiKey: [] }],
       body: Type.Object({ username: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' }), displayName: Type.String({ minLength: 1, maxLength: 100 }), role: Role }, { additionalProperties: false }),
@@ -69,7 +69,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
   })
 
   app.delete('/users/:username', {
-    preHandler: app.requireRole('admin'),
+    onRequest: app.requireRole('admin'),
     schema: { tags: ['access'], summary: 'Disable a user and end their sessions', security: [{ apiKey: [] }], params: Type.Object({ username: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...Errors } },
   }, async (req, reply) => {
     if (!(await disableUser(db, req.params.username))) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', `No active user ${req.params.username}.`)

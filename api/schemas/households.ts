@@ -11,7 +11,7 @@ export const Stream = Type.Union(WASTE_STREAMS.map((s) => Type.Literal(s)))
 export const HouseholdSummary = Type.Object({
   household: Type.Object({
     uprn: Uprn, address: Type.String(), street: Nullable(Type.String()), postcode: Nullable(Type.String()), ward: Nullable(Type.String()),
-    lat: Nullable(Type.Number()), lon: Nullable(Type.Number()), assisted: Type.Boolean(), crmRef: Nullable(Type.String()),
+    lat: Nullable(Type.Number()), lon: Nullable(Type.Number()), assisted: Type.Boolean(), crmRef: Type.Optional(Nullable(Type.String({ description: 'Roles crm and admin only' }))),
   }),
   bins: Type.Array(Type.Object({
     binId: Type.String(), stream: Type.String(), rfidTag: Nullable(Type.String()), capacityL: Nullable(Type.Integer()), colour: Nullable(Type.String()),

@@ -138,8 +138,8 @@ export const Hotspot = Type.Object({
   lat: Type.Number(), lon: Type.Number(),
 }, { $id: 'Hotspot' })
 export const RepeatHousehold = Type.Object({
-  uprn: Uprn, address: Type.String(), street: Nullable(Type.String()), ward: Nullable(Type.String()), lat: Nullable(Type.Number()), lon: Nullable(Type.Number()),
-  assisted: Type.Boolean(), misses: Count, missesInPeriod: Count, repeatMisses: Count, reported: Count, streams: Type.Array(Type.String()),
+  uprn: Type.Optional(Uprn), address: Type.Optional(Type.String({ description: 'UPRN, address and assisted flag: role contract_manager and admin only' })), street: Nullable(Type.String()), ward: Nullable(Type.String()), lat: Nullable(Type.Number()), lon: Nullable(Type.Number()),
+  assisted: Type.Optional(Type.Boolean()), misses: Count, missesInPeriod: Count, repeatMisses: Count, reported: Count, streams: Type.Array(Type.String()),
   firstMissed: Day, lastMissed: Day, crewExceptions: Count, exceptionCodes: Type.Array(Type.String()),
   suggestion: Type.Union([Type.Literal('access_fix'), Type.Literal('assisted_collection'), Type.Literal('review_assisted_collection')]),
 }, { $id: 'RepeatHousehold' })
@@ -166,7 +166,7 @@ export type RepeatHousehold = Static<typeof RepeatHousehold>
 export type WhyMissed = Static<typeof WhyMissed>
 
 export const KpiCollection = Type.Object({
-  collectionId: Type.Integer(), uprn: Uprn, address: Type.String(), street: Nullable(Type.String()), ward: Nullable(Type.String()),
+  collectionId: Type.Integer(), uprn: Type.Optional(Uprn), address: Type.Optional(Type.String({ description: 'UPRN and address: role contract_manager and admin only' })), street: Nullable(Type.String()), ward: Nullable(Type.String()),
   stream: Type.String(), roundId: Type.String(), dueDate: Day, outcome: Type.String(), exceptionCode: Nullable(Type.String()),
   liftTs: Nullable(DateTime), liftVehicleId: Nullable(Type.String()),
   reportedAt: Nullable(DateTime), rectifyDeadline: Nullable(DateTime), rectifiedAt: Nullable(DateTime),

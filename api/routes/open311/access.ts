@@ -3,7 +3,7 @@
 // reading requests needs a key too (documented deviation): a report names a household and what
 // happened at it, and the council decides who may see that. The service list stays public.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AuthError } from '../../plugins/auth.ts'
+import { AuthError, ROLES_OF, type RoleHook } from '../../plugins/auth.ts'
 import type { Role } from '../../../storage/api-keys.ts'
 import { forbidden } from './errors.ts'
 
@@ -21,9 +21,9 @@ function presentsKey(req: FastifyRequest): boolean {
  * Open311 error format otherwise. It runs before body validation, so a keyless client learns first
  * that it needs a key.
  */
-export function requireOpen311Key(app: FastifyInstance, action: string, roles: Role[]) {
+export function requireOpen311Key(app: FastifyInstance, action: string, roles: Role[]): RoleHook {
   const check = app.requireRole(...roles)
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!presentsKey(req)) throw forbidden(`Missing api_key: send it as the api_key field, or as "Authorization: Bearer <key>" or "X-Api-Key". It is needed to ${action}.`)
     try {
       await check(req, reply)
@@ -34,4 +34,5 @@ export function requireOpen311Key(app: FastifyInstance, action: string, roles: R
         : forbidden(`This api_key may not ${action}: it has the role ${req.caller?.role ?? 'unknown'}, and this needs one of ${roles.join(', ')}.`)
     }
   }
+  return Object.assign(hook, { [ROLES_OF]: roles })
 }

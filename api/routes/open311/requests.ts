@@ -14,6 +14,9 @@ import { readRequestFilters } from './request-filters.ts'
 import { type ReportLocation, idempotencyKeyOf, readReportInput } from './request-input.ts'
 import { CreateRequestBody, FormatParam, KeyQuery, Open311Errors, RequestsQuery, both } from './schemas.ts'
 import { londonDate } from './time.ts'
+import { stripFields } from '../../access-model.ts'
+import { hiddenFields } from '../../plugins/audit.ts'
+import type { FastifyRequest } from 'fastify'
 
 export interface RequestRoutesOptions {
   db: Database
@@ -105,7 +108,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     },
   }, async (req, reply) => {
     const reports = await listReports(db, readRequestFilters(req.query))
-    return sendDocument(reply, req.params.format, 'service_requests', reports.map(toServiceRequest), { private: true })
+    return sendDocument(reply, req.params.format, 'service_requests', asSeenBy(req, reports.map(toServiceRequest)), { private: true })
   })
 
   app.get('/requests/:service_request_id.:format', {
@@ -123,6 +126,16 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     const { service_request_id: id, format } = req.params
     const report = /^\d{1,15}$/.test(id) ? await getReport(db, Number(id)) : null
     if (!report) throw notFound(`service_request_id ${id.slice(0, 40)} was not found.`)
-    return sendDocument(reply, format, 'service_requests', [toServiceRequest(report)], { private: true })
+    return sendDocument(reply, format, 'service_requests', asSeenBy(req, [toServiceRequest(report)]), { private: true })
   })
+}
+
+/**
+ * The documents as the caller's role may see them (api/access-model.ts): the XML form is built
+ * before it is sent, so the fields are removed here rather than at serialisation.
+ */
+function asSeenBy<T extends object>(req: FastifyRequest, docs: T[]): T[] {
+  stripFields(docs, hiddenFields(req))
+  req.auditRows = docs.length
+  return docs
 }

@@ -58,19 +58,19 @@ export const Open311Request = Type.Object({
   status_notes: Nullable(Type.String()),
   service_name: Type.String(),
   service_code: Type.String(),
-  description: Nullable(Type.String({ description: 'As minimised when stored: contact details removed, at most 1,000 characters' })),
+  description: Type.Optional(Nullable(Type.String({ description: 'As minimised when stored: contact details removed, at most 1,000 characters; roles crm and admin only' }))),
   agency_responsible: Nullable(Type.String()),
   service_notice: Nullable(Type.String()),
   requested_datetime: W3DateTime,
   updated_datetime: W3DateTime,
   expected_datetime: Nullable(W3DateTime),
-  address: Type.String(),
-  address_id: Type.String({ description: 'UPRN' }),
+  address: Type.Optional(Type.String({ description: 'Roles crm, contract_manager and admin only' })),
+  address_id: Type.Optional(Type.String({ description: 'UPRN; roles crm, contract_manager and admin only' })),
   zipcode: Nullable(Type.String({ description: 'Postcode' })),
-  lat: Nullable(Type.Number()),
-  long: Nullable(Type.Number()),
-  media_url: Nullable(Type.String()),
-}, { $id: 'Open311Request', description: 'GeoReport v2 service request (XML: service_requests/request). Never carries the reporter\'s personal data.' })
+  lat: Type.Optional(Nullable(Type.Number())),
+  long: Type.Optional(Nullable(Type.Number())),
+  media_url: Type.Optional(Nullable(Type.String({ description: 'Roles crm and admin only' }))),
+}, { $id: 'Open311Request', description: 'GeoReport v2 service request (XML: service_requests/request). Never carries the reporter\'s contact details; the free text, photo link and the property\'s address only for roles that may see them (docs/data-protection.md).' })
 
 export const Open311Update = Type.Object({
   update_id: Type.String(),

@@ -91,33 +91,36 @@ describe('answers', () => {
     const trends = (await get(url('trends', `${MARCH}&granularity=month`), keys.viewer)).json() as Trends
     expect(trends.points.map((t) => [t.period, t.figures.missed])).toEqual([['2026-03', 9]])
     expect((await get(url('trends'), keys.viewer)).json().granularity).toBe('week')
-    const w = (await get(url('why-missed', `${MARCH}&minScheduled=5`), keys.viewer)).json() as WhyMissed
+    const w = (await get(url('why-missed', `${MARCH}&minScheduled=5`), keys.contract_manager)).json() as WhyMissed
     expect(w.total).toMatchObject({ scheduled: 26, missed: 9 })
     expect(w.by.street[0]).toMatchObject({ key: 'Park Road', ward: 'South' })
     expect(w.hotspots.streets[0]!.lat).toBeGreaterThan(53)
     expect(w.repeatHouseholds.households.map((h) => h.uprn)).toEqual([uprn(9), uprn(3), uprn(7), uprn(10)])
     expect(w.returnTrips.cost).toBe(102)
+    // The wallboard's viewer key gets the same figures without the households' UPRN, address or assisted flag.
+    const seen = (await get(url('why-missed', `${MARCH}&minScheduled=5`), keys.viewer)).json() as WhyMissed
+    expect(seen.repeatHouseholds.households.map((h) => [h.uprn, h.address, h.assisted, h.misses])).toEqual(w.repeatHouseholds.households.map((h) => [undefined, undefined, undefined, h.misses]))
   })
 
   test('drill-down: the collections behind each KPI, paged, by round and by exception code', async () => {
-    const page = async (q: string) => (await get(`/api/v1/contracts/K/collections?${MARCH}&${q}`, keys.viewer)).json() as KpiCollectionPage
+    const page = async (q: string) => (await get(`/api/v1/contracts/K/collections?${MARCH}&${q}`, keys.contract_manager)).json() as KpiCollectionPage
     const missed = await page('kpi=missed&limit=4')
     expect(missed).toMatchObject({ total: 9, limit: 4, offset: 0 })
-    expect(missed.items.map((i) => [i.dueDate, i.roundId, i.uprn - uprn(0), i.outcome, i.points])).toEqual([
+    expect(missed.items.map((i) => [i.dueDate, i.roundId, i.uprn! - uprn(0), i.outcome, i.points])).toEqual([
       ['2026-03-02', 'K-A', 9, 'missed', 3], ['2026-03-02', 'K-A', 10, 'rectified', 1], ['2026-03-03', 'K-B', 7, 'missed', 2], ['2026-03-03', 'K-B', 8, 'missed', 1],
     ])
     expect(missed.items[0]).toMatchObject({ street: 'Park Road', reportedAt: '2026-03-02T17:00:00.000Z', rectifyDeadline: '2026-03-03T23:59:00.000Z', notRectifiedInTime: true, repeat: false })
     const rest = await page('kpi=missed&limit=4&offset=8')
-    expect(rest.items.map((i) => i.uprn - uprn(0))).toEqual([5])
+    expect(rest.items.map((i) => i.uprn! - uprn(0))).toEqual([5])
     expect((await page('kpi=missed&offset=100')).total).toBe(9)
 
-    expect((await page('kpi=late')).items.map((i) => [i.uprn - uprn(0), i.liftTs])).toEqual([[8, '2026-03-03T09:00:00.000Z']])
+    expect((await page('kpi=late')).items.map((i) => [i.uprn! - uprn(0), i.liftTs])).toEqual([[8, '2026-03-03T09:00:00.000Z']])
     expect((await page('kpi=exceptions')).total).toBe(3)
-    expect((await page('kpi=exceptions&code=no_access')).items.map((i) => i.uprn - uprn(0))).toEqual([7])
-    expect((await page('kpi=repeat')).items.map((i) => [i.dueDate, i.uprn - uprn(0), i.points])).toEqual([
+    expect((await page('kpi=exceptions&code=no_access')).items.map((i) => i.uprn! - uprn(0))).toEqual([7])
+    expect((await page('kpi=repeat')).items.map((i) => [i.dueDate, i.uprn! - uprn(0), i.points])).toEqual([
       ['2026-03-03', 7, 2], ['2026-03-03', 9, 6], ['2026-03-09', 9, 6], ['2026-03-09', 10, 2], ['2026-03-16', 3, 2],
     ])
-    expect((await page('kpi=not_rectified&round=K-B')).items.map((i) => i.uprn - uprn(0))).toEqual([9])
+    expect((await page('kpi=not_rectified&round=K-B')).items.map((i) => i.uprn! - uprn(0))).toEqual([9])
   })
 })
 

@@ -1,0 +1,173 @@
+// The access model, written once: for every operation of the API, the roles that may call it and
+// the personal fields its answer carries, by class. docs/data-protection.md and SECURITY.md show it
+// as a table; api/plugins/personal-data.ts enforces it on every answer (fields of a class the
+// caller's role may not see are removed, and every answer that still carries personal data is
+// written to the audit log); api/plugins/auth.ts refuses to start when a route's own
+// `requireRole(...)` disagrees with the roles here; tests/api/access-model.test.ts calls every
+// operation with every kind of credential and compares the answers with this table.
+//
+// Classes of personal field (docs/data-protection.md, "What Kerbside holds about people"):
+// - household: what identifies a property and so its occupants: UPRN, house address, the property's
+//   position, the assisted-collection flag, the RFID tags of its bins. Roles that may read a
+//   household's record: crm and contract_manager (and admin).
+// - customer: the council's customer record and what residents wrote: CRM references, the free
+//   text and photo link of a missed-bin report, the reporter's CRM account id. crm (and admin).
+// Bulk exports of the whole registry carry personal fields for admin only; viewer (the wallboard)
+// and provisioning never see a personal field, except where an entry lists it under `everyone`
+// (said in the table with its reason).
+import type { Role } from '../storage/api-keys.ts'
+
+export type PersonalClass = 'household' | 'customer'
+
+/** The roles (admin besides) that may see each class of personal field. */
+export const CLASS_ROLES: Record<PersonalClass, readonly Role[]> = {
+  household: ['crm', 'contract_manager'],
+  customer: ['crm'],
+}
+
+export interface RouteAccess {
+  /** Roles that may call it (admin always may), or 'public' (no key needed), or 'session' (a session token, if any). */
+  roles: readonly Role[] | 'public'
+  /** Personal fields of the answer (property names, wherever they occur in it), by class. */
+  household?: readonly string[]
+  customer?: readonly string[]
+  /** Personal fields every caller of the route gets, and why. */
+  everyone?: { fields: readonly string[]; why: string }
+  /** The answer is about one household, named by the path's :uprn: all of it is personal data. */
+  aboutHousehold?: boolean
+  /** A bulk export: its personal fields (household and customer) for admin only. */
+  bulk?: boolean
+}
+
+const READ_DASHBOARD = ['contract_manager', 'crm', 'viewer'] as const
+const HOUSEHOLD_READERS = ['crm', 'contract_manager'] as const
+
+/** Keyed by "METHOD /url" as fastify declares the route (`:param`). */
+export const ACCESS_MODEL: Record<string, RouteAccess> = {
+  'GET /healthz': { roles: 'public' },
+  'GET /readyz': { roles: 'public' },
+  'GET /metrics': { roles: 'public' },
+  'POST /api/v1/auth/login': { roles: 'public' },
+  'POST /api/v1/auth/logout': { roles: 'public' },
+
+  'POST /api/v1/devices': { roles: ['provisioning'] },
+  'GET /api/v1/devices': { roles: ['provisioning', 'contract_manager', 'viewer'] },
+  'GET /api/v1/devices/:deviceId': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
+  'DELETE /api/v1/devices/:deviceId': { roles: ['provisioning'] },
+  'GET /api/v1/devices/:deviceId/readings': { roles: ['contract_manager', 'crm', 'viewer'], household: ['uprn'] },
+  'GET /api/v1/devices/:deviceId/readings/aggregate': { roles: ['contract_manager', 'crm', 'viewer'] },
+
+  'POST /api/v1/keys': { roles: [] },
+  'GET /api/v1/keys': { roles: [] },
+  'DELETE /api/v1/keys/:keyId': { roles: [] },
+  'GET /api/v1/users': { roles: [] },
+  'POST /api/v1/users': { roles: [] },
+  'DELETE /api/v1/users/:username': { roles: [] },
+
+  'GET /api/v1/households': { roles: HOUSEHOLD_READERS, household: ['uprn', 'address'] },
+  'GET /api/v1/households/:uprn': { roles: HOUSEHOLD_READERS, aboutHousehold: true, household: ['uprn', 'address', 'lat', 'lon', 'assisted', 'rfidTag'], customer: ['crmRef'] },
+  'GET /api/v1/households/:uprn/collections': { roles: HOUSEHOLD_READERS, aboutHousehold: true },
+  'GET /api/v1/households/:uprn/first-contact': { roles: HOUSEHOLD_READERS, aboutHousehold: true },
+  'GET /api/v1/households/:uprn/rewards': { roles: HOUSEHOLD_READERS, aboutHousehold: true, household: ['uprn'] },
+  'GET /api/v1/households/:uprn/subject-access': { roles: [], aboutHousehold: true },
+  'POST /api/v1/households/:uprn/erasure': { roles: [], aboutHousehold: true },
+  'GET /api/v1/audit': { roles: [], household: ['uprn'] },
+  'GET /api/v1/privacy/erasures': { roles: [], household: ['uprn'] },
+  'GET /api/v1/privacy/retention': { roles: [] },
+
+  'GET /api/v1/map': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'the map draws every household (a columnar snapshot shared by all callers); it is audited as a bulk read' } },
+  'GET /api/v1/map/summary': { roles: READ_DASHBOARD },
+
+  'POST /api/v1/registry/import': { roles: [] },
+  'GET /api/v1/registry/export': {
+    roles: ['contract_manager', 'viewer'], bulk: true,
+    household: ['address', 'lat', 'lon', 'assisted', 'rfidTag'], customer: ['crmRef'],
+    everyone: { fields: ['uprn'], why: 'the key that joins households, bins, round stops and subscriptions; every export is audited with its row count' },
+  },
+  'GET /api/v1/rounds': { roles: READ_DASHBOARD },
+  'GET /api/v1/rounds/:roundId': { roles: READ_DASHBOARD, household: ['uprn', 'address', 'lat', 'lon', 'assisted'] },
+  'GET /api/v1/calendar/bank-holidays': { roles: READ_DASHBOARD },
+  'GET /api/v1/calendar/overrides': { roles: READ_DASHBOARD },
+  'PUT /api/v1/calendar/overrides/:originalDate': { roles: ['contract_manager'] },
+  'DELETE /api/v1/calendar/overrides/:originalDate': { roles: ['contract_manager'] },
+  'POST /api/v1/calendar/generate': { roles: [] },
+
+  'GET /api/v1/rewards/leaderboard': { roles: ['viewer', 'contract_manager', 'crm'] },
+  'GET /api/v1/rewards/rules': { roles: [] },
+  'PUT /api/v1/rewards/rules': { roles: [] },
+  'POST /api/v1/rewards/periods/:period/post': { roles: [] },
+
+  'GET /api/v1/events': { roles: ['crm'], household: ['uprn'], customer: ['crmRef'] },
+  'GET /api/v1/events/webhooks': { roles: [] },
+  'GET /api/v1/events/webhooks/dead-letters': { roles: [], household: ['uprn'], customer: ['crmRef'] },
+  'POST /api/v1/events/webhooks/dead-letters/requeue': { roles: [] },
+
+  'GET /api/v1/contracts': { roles: READ_DASHBOARD },
+  'GET /api/v1/contracts/:contractId/performance': { roles: ['contract_manager', 'viewer'] },
+  'GET /api/v1/contracts/:contractId/league': { roles: ['contract_manager', 'viewer'] },
+  'GET /api/v1/contracts/:contractId/trends': { roles: ['contract_manager', 'viewer'] },
+  'GET /api/v1/contracts/:contractId/why-missed': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address', 'assisted'] },
+  'GET /api/v1/contracts/:contractId/collections': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/reports': { roles: ['crm', 'contract_manager', 'viewer'], household: ['uprn', 'address'] },
+
+  'GET /api/v1/proactive/misses': { roles: READ_DASHBOARD, household: ['uprn', 'address'] },
+  'GET /api/v1/proactive/misses/:collectionId': { roles: READ_DASHBOARD, household: ['uprn', 'address'] },
+  'POST /api/v1/proactive/misses/:collectionId/confirm': { roles: ['contract_manager'], household: ['uprn', 'address'] },
+  'POST /api/v1/proactive/misses/:collectionId/withdraw': { roles: ['contract_manager'], household: ['uprn', 'address'] },
+  'GET /api/v1/returns': { roles: READ_DASHBOARD, household: ['uprn', 'address'] },
+  'GET /api/v1/proactive/patterns': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/forecasts/bins': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/forecasts/bins/:binId': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/live': { roles: READ_DASHBOARD },
+
+  'GET /open311/v2/discovery.:format': { roles: 'public' },
+  'GET /open311/v2/services.:format': { roles: 'public' },
+  'GET /open311/v2/services/:service_code.:format': { roles: 'public' },
+  'POST /open311/v2/requests.:format': { roles: ['crm'], customer: ['account_id'] },
+  'GET /open311/v2/requests.:format': { roles: READ_DASHBOARD, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
+  'GET /open311/v2/requests/:service_request_id.:format': { roles: READ_DASHBOARD, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
+  'GET /open311/v2/servicerequestupdates.:format': { roles: READ_DASHBOARD },
+
+  'GET /ngsi-ld/v1/entities': { roles: ['viewer', 'contract_manager', 'crm'] },
+  'GET /ngsi-ld/v1/entities/:entityId': { roles: ['viewer', 'contract_manager', 'crm'] },
+}
+
+export const routeKey = (method: string, url: string): string => `${method.toUpperCase()} ${url}`
+
+export const accessOf = (method: string, url: string | undefined): RouteAccess | undefined => url === undefined ? undefined : ACCESS_MODEL[routeKey(method, url)]
+
+/** May this role call the route at all? */
+export function mayCall(access: RouteAccess, role: Role | null): boolean {
+  if (access.roles === 'public') return true
+  return role === 'admin' || (role !== null && access.roles.includes(role))
+}
+
+/** The personal fields of a route's answer that this role gets, and those removed for it. */
+export function personalFieldsFor(access: RouteAccess, role: Role): { shown: string[]; hidden: string[] } {
+  const shown = new Set(access.everyone?.fields ?? [])
+  const hidden = new Set<string>()
+  for (const cls of ['household', 'customer'] as const) {
+    const may = role === 'admin' || (!access.bulk && CLASS_ROLES[cls].includes(role))
+    for (const f of access[cls] ?? []) (may ? shown : hidden).add(f)
+  }
+  for (const f of shown) hidden.delete(f)
+  return { shown: [...shown], hidden: [...hidden] }
+}
+
+/** Does this role's answer from the route carry personal data (and so get audited)? */
+export const carriesPersonalData = (access: RouteAccess, role: Role): boolean =>
+  access.aboutHousehold === true || personalFieldsFor(access, role).shown.length > 0
+
+/** Remove the named properties wherever they occur in a JSON value (in place). */
+export function stripFields(value: unknown, fields: ReadonlySet<string>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 16 || fields.size === 0) return
+  if (Array.isArray(value)) {
+    for (const v of value) stripFields(v, fields, depth + 1)
+    return
+  }
+  const obj = value as Record<string, unknown>
+  for (const k of Object.keys(obj)) {
+    if (fields.has(k)) delete obj[k]
+    else stripFields(obj[k], fields, depth + 1)
+  }
+}
