@@ -119,6 +119,8 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/forecasts/bins': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/forecasts/bins/:binId': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/live': { roles: READ_DASHBOARD },
+  'POST /api/v1/analysis/runs': { roles: [] },
+  'GET /api/v1/analysis/runs/:id': { roles: [] },
 
   'GET /open311/v2/discovery.:format': { roles: 'public' },
   'GET /open311/v2/services.:format': { roles: 'public' },

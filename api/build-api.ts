@@ -58,6 +58,11 @@ export interface ApiOptions {
   readiness?: Record<string, ReadinessCheck>
   corsOrigins?: string[]
   rateLimitPerMinute?: number
+  /**
+   * Addresses (IPs or CIDRs) of the reverse proxies whose X-Forwarded-For is believed. Empty or unset:
+   * none, so request.ip (rate limits, login throttling, audit) is the socket's own address.
+   */
+  trustedProxies?: string[]
   /** Folder of the built dashboard, served at / when it exists. */
   dashboardDir?: string
   https?: { cert: Buffer; key: Buffer }
@@ -66,6 +71,9 @@ export interface ApiOptions {
   /** Keep the city map built ahead, rebuilt every this many seconds (api/map/snapshot.ts); 0 or unset: build it for each request. */
   mapSnapshotSeconds?: number
 }
+
+/** Request bodies beyond this are refused with 413; the registry import has its own limit (routes/registry.ts). */
+export const BODY_LIMIT = 256 * 1024
 
 const MAP_DEFAULTS: MapQuery = { hours: MapQuery.properties.hours.default as number, liftLimit: MapQuery.properties.liftLimit.default as number }
 
@@ -80,8 +88,8 @@ export async function buildApi(opts: ApiOptions) {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     https: opts.https ?? null,
-    trustProxy: true,
-    bodyLimit: 1024 * 1024,
+    trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
+    bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     // URLs the router refuses (a malformed %-escape, a path segment over 100 characters) answered in
     // the API's error body and counted like every other refusal (these replies skip the hooks).

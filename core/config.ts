@@ -43,6 +43,7 @@ export const ConfigSchema = Type.Object({
   HTTP_TLS_KEY: Type.Optional(Type.String()),
   HTTP_CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS; empty = same origin only' }),
   HTTP_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
+  HTTP_TRUSTED_PROXIES: Type.String({ default: '', description: 'Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none (the socket address is the client)' }),
   MAP_SNAPSHOT_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'The city map is kept built ahead and rebuilt this often (at least 20 times its build time); 0 = build it for each request' }),
   KERBSIDE_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16, description: 'Admin API key; generated into the data dir at first start when unset' })),
   KERBSIDE_JOBS: Bool(true),

@@ -68,6 +68,15 @@ function presentedKey(req: FastifyRequest): string | undefined {
   return undefined
 }
 
+/**
+ * A refused request's body is not wanted: answer with `Connection: close`, so that Node closes the
+ * socket after the answer instead of reading (and discarding) the rest of an upload to keep the
+ * connection alive.
+ */
+function refuseBody(req: FastifyRequest, reply: FastifyReply): void {
+  if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined) void reply.header('connection', 'close')
+}
+
 export const authPlugin = fp<AuthOptions>(async (app, opts) => {
   app.decorateRequest('caller', null)
   // Cache verified API keys for a short time: one digest lookup per key per KEY_CACHE_MS, not per
@@ -124,8 +133,9 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
   })
 
   app.decorate('requireRole', (...roles: Role[]): RoleHook => {
-    const hook = async (req: FastifyRequest): Promise<void> => {
-      req.caller = await identify(req)
+    const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      req.caller = await identify(req).catch((err: unknown) => { refuseBody(req, reply); throw err })
+      if (!req.caller || (req.caller.role !== 'admin' && !roles.includes(req.caller.role))) refuseBody(req, reply)
       if (!req.caller) throw new AuthError(401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".', 'KERBSIDE_ERR_UNAUTHENTICATED')
       if (req.caller.role !== 'admin' && !roles.includes(req.caller.role)) {
         throw new AuthError(403, `This needs one of the roles ${roles.join(', ')}; your key has the role ${req.caller.role}.`, 'KERBSIDE_ERR_FORBIDDEN')

@@ -8,6 +8,7 @@ import { listReports } from '../../storage/reports.ts'
 import { httpError } from '../errors.ts'
 import { Errors } from '../schemas/common.ts'
 import { ReportRow, ReportsQuery } from '../schemas/reports.ts'
+import { hiddenFields } from '../plugins/audit.ts'
 
 export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   app.addSchema(ReportRow)
@@ -20,6 +21,8 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
     },
   }, async (req) => {
     const q = req.query
+    // Which reports a property has is about that property: a role that may not see UPRNs may not ask by one.
+    if (q.uprn !== undefined && hiddenFields(req).has('uprn')) throw httpError(403, 'KERBSIDE_ERR_FORBIDDEN', `Reports by UPRN need one of the roles crm, contract_manager; your key has the role ${req.caller?.role ?? 'unknown'}.`)
     const from = q.from ? new Date(q.from) : undefined
     const to = q.to ? new Date(q.to) : undefined
     if (from && to && to < from) throw httpError(400, 'KERBSIDE_ERR_BAD_RANGE', '`to` must not be before `from`.')
