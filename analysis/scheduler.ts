@@ -1,7 +1,7 @@
 // Scheduled jobs on node-cron. node-cron is neither durable nor distributed, so each run is
 // guarded by a database lock (one instance runs it) and recorded in job_runs under its period key
 // (a period already done is skipped): several API replicas, or a restart, never double a run.
-import cron from 'node-cron'
+import cron, { type ScheduledTask } from 'node-cron'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
@@ -80,7 +80,26 @@ export const CORE_JOBS: JobDefinition[] = [
 
 export interface Scheduler {
   runNow(name: string, now?: Date): Promise<JobResult>
+  /**
+   * Run each job whose latest scheduled tick before `now` has no completed run, once, keyed by that
+   * tick's period (the process was down, or busy, when it fell due). Jobs that never ran are left to
+   * their schedule (a fresh install has missed nothing), and jobs run at start run anyway.
+   */
+  catchUp(now?: Date): Promise<Record<string, JobResult>>
   stop(): void
+}
+
+/** Catch-up looks this far back for a job's latest tick: a day and a bit covers every daily job. */
+const CATCH_UP_MINUTES = 26 * 60
+
+/** The latest whole minute at or before `now` at which `task` fires (in its time zone), within CATCH_UP_MINUTES. */
+export function lastTick(task: Pick<ScheduledTask, 'match'>, now: Date): Date | null {
+  const start = Math.floor(now.getTime() / 60_000) * 60_000
+  for (let i = 0; i <= CATCH_UP_MINUTES; i++) {
+    const at = new Date(start - i * 60_000)
+    if (task.match(at)) return at
+  }
+  return null
 }
 
 export function startScheduler(opts: { db: Database; logger: Logger; registry: Registry; timezone: string; jobs?: JobDefinition[]; autostart?: boolean; config?: Config }): Scheduler {
@@ -89,8 +108,8 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
   const runs = new Counter({ name: 'kerbside_job_runs_total', help: 'Scheduled job runs by job and result', labelNames: ['job', 'status'], registers: [opts.registry] })
   const seconds = new Histogram({ name: 'kerbside_job_seconds', help: 'Duration of scheduled job runs', labelNames: ['job'], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 300], registers: [opts.registry] })
 
-  async function runJob(job: JobDefinition, now = new Date()): Promise<JobResult> {
-    const period = job.period(now)
+  async function runJob(job: JobDefinition, now = new Date(), periodOf: Date = now): Promise<JobResult> {
+    const period = job.period(periodOf)
     const outcome = await db.withLock(`job:${job.name}`, async (): Promise<JobResult> => {
       const { rows } = await db.query<{ status: string }>(`SELECT status FROM job_runs WHERE job = $1 AND period = $2`, [job.name, period])
       if (rows[0]?.status === 'done') return { status: 'skipped' }
@@ -120,12 +139,32 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
   const tasks = [...jobs.values()].map((job) =>
     cron.schedule(job.schedule, () => void runJob(job).catch((err: unknown) => logger.error({ err, job: job.name }, 'job could not start')), { timezone: opts.timezone, noOverlap: true, name: job.name }),
   )
+  const taskOf = new Map([...jobs.values()].map((job, i) => [job.name, tasks[i]!]))
+
+  async function catchUp(now = new Date()): Promise<Record<string, JobResult>> {
+    const results: Record<string, JobResult> = {}
+    // One after another, in the jobs' order (calendar, outcomes, … KPIs, rewards): each reads what the one before wrote.
+    for (const job of jobs.values()) {
+      if (job.runAtStart) continue
+      const tick = lastTick(taskOf.get(job.name)!, now)
+      if (!tick) continue
+      const { rows } = await db.query<{ ever: boolean; due: boolean }>(
+        `SELECT count(*) FILTER (WHERE status = 'done') > 0 AS ever, count(*) FILTER (WHERE status = 'done' AND period = $2) > 0 AS due
+           FROM job_runs WHERE job = $1`, [job.name, job.period(tick)])
+      if (!rows[0]?.ever || rows[0].due) continue
+      logger.info({ job: job.name, period: job.period(tick) }, 'catching up a job period missed while the service was down')
+      results[job.name] = await runJob(job, now, tick)
+    }
+    return results
+  }
+
   if (opts.autostart === false) for (const t of tasks) void t.stop()
   else {
     // Catch up in the background: a fresh start at 10:00 should not wait for tomorrow's 02:20.
     for (const job of jobs.values()) {
       if (job.runAtStart) void runJob(job).catch((err: unknown) => logger.error({ err, job: job.name }, 'catch-up run failed'))
     }
+    void catchUp().catch((err: unknown) => logger.error({ err }, 'catching up missed job periods failed'))
   }
 
   return {
@@ -134,6 +173,7 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
       if (!job) throw new Error(`no job named ${name}; known: ${[...jobs.keys()].join(', ')}`)
       return runJob(job, now)
     },
+    catchUp,
     stop() {
       for (const t of tasks) void t.stop()
     },

@@ -45,6 +45,7 @@ import { privacyRoutes } from './routes/privacy.ts'
 import { firstContactRoutes } from './routes/first-contact.ts'
 import { proactiveRoutes } from './routes/proactive.ts'
 import { forecastRoutes } from './routes/forecasts.ts'
+import { analyseRoutes } from './routes/analyse.ts'
 import type { AssessReport } from '../storage/reports.ts'
 
 export interface ApiOptions {
@@ -173,6 +174,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(reportRoutes, { db: opts.db })
     await v1.register(proactiveRoutes, { db: opts.db })
     await v1.register(forecastRoutes, { db: opts.db })
+    await v1.register(analyseRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db, assessReport: opts.assessReport })
   await app.register(ngsiLdRoutes, { prefix: '/ngsi-ld/v1', db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })

@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.ts'
 import { registryCommands } from './registry-command.ts'
 import { demoCommand } from './demo-command.ts'
 import { privacyCommand } from './privacy-command.ts'
+import { analyseCommand } from './analyse-command.ts'
 
 export interface ExtraCommand {
   name: string
@@ -17,3 +18,4 @@ export const extraCommands: ExtraCommand[] = []
 extraCommands.push(...registryCommands)
 extraCommands.push(demoCommand)
 extraCommands.push(privacyCommand)
+extraCommands.push(analyseCommand)
