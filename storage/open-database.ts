@@ -19,12 +19,14 @@ export interface OpenDatabaseOptions {
   logger: Logger
   /** Run migrations (the default). Services that share one database may leave it to one of them. */
   migrate?: boolean
+  /** Embedded only: flush commits to the device (fdatasync), default true; see storage/pglite-fsync.ts. */
+  embeddedFsync?: boolean
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   const db = opts.url
     ? createPgDatabase({ connectionString: opts.url, poolSize: opts.poolSize, logger: opts.logger })
-    : await createPgliteDatabase({ dataDir: opts.dataDir ? join(opts.dataDir, 'pgdata') : undefined })
+    : await createPgliteDatabase({ dataDir: opts.dataDir ? join(opts.dataDir, 'pgdata') : undefined, fsync: opts.embeddedFsync })
   try {
     db.capabilities = await detectCapabilities(db, opts.tierCeiling)
     const { tier, serverVersion, timescaleVersion } = db.capabilities

