@@ -56,6 +56,12 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'DELETE /api/v1/devices/:deviceId': { roles: ['provisioning'] },
   'GET /api/v1/devices/:deviceId/readings': { roles: ['contract_manager', 'crm', 'viewer'], household: ['uprn'] },
   'GET /api/v1/devices/:deviceId/readings/aggregate': { roles: ['contract_manager', 'crm', 'viewer'] },
+  // LoRaWAN (api/routes/lorawan.ts): the network servers' webhooks take no API key but each server's own secret header.
+  'POST /api/v1/lorawan/ttn': { roles: 'public' },
+  'POST /api/v1/lorawan/chirpstack': { roles: 'public' },
+  'GET /api/v1/lorawan/models': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
+  'PUT /api/v1/lorawan/devices/:devEui': { roles: ['provisioning'] },
+  'GET /api/v1/lorawan/devices/:devEui': { roles: ['provisioning', 'contract_manager'] },
 
   'POST /api/v1/keys': { roles: [] },
   'GET /api/v1/keys': { roles: [] },

@@ -47,6 +47,9 @@ import { proactiveRoutes } from './routes/proactive.ts'
 import { forecastRoutes } from './routes/forecasts.ts'
 import { analyseRoutes } from './routes/analyse.ts'
 import type { AssessReport } from '../storage/reports.ts'
+import type { Pipeline } from '../ingest/pipeline.ts'
+import { createLoRaWANIngest } from '../ingest/lorawan/uplink-handler.ts'
+import { lorawanRoutes } from './routes/lorawan.ts'
 
 export interface ApiOptions {
   db: Database
@@ -71,6 +74,10 @@ export interface ApiOptions {
   timezone?: string
   /** Keep the city map built ahead, rebuilt every this many seconds (api/map/snapshot.ts); 0 or unset: build it for each request. */
   mapSnapshotSeconds?: number
+  /** The ingest pipeline, for the LoRaWAN network servers' webhooks (routes/lorawan.ts); without it they answer 503. */
+  pipeline?: Pipeline
+  /** Per-network-server secrets and the body limit of those webhooks. */
+  lorawan?: { ttnSecret?: string; chirpstackSecret?: string; maxBodyBytes?: number }
 }
 
 /** Request bodies beyond this are refused with 413; the registry import has its own limit (routes/registry.ts). */
@@ -174,6 +181,12 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(reportRoutes, { db: opts.db })
     await v1.register(proactiveRoutes, { db: opts.db })
     await v1.register(forecastRoutes, { db: opts.db })
+    await v1.register(lorawanRoutes, {
+      db: opts.db,
+      ingest: opts.pipeline ? createLoRaWANIngest({ db: opts.db, pipeline: opts.pipeline, logger: opts.logger.child({ component: 'lorawan' }), registry: opts.registry }) : null,
+      secrets: { ttn: opts.lorawan?.ttnSecret, chirpstack: opts.lorawan?.chirpstackSecret },
+      maxBodyBytes: opts.lorawan?.maxBodyBytes ?? 256 * 1024,
+    })
     await v1.register(analyseRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
   }, { prefix: '/api/v1' })
   await app.register(open311Routes, { prefix: '/open311/v2', db: opts.db, assessReport: opts.assessReport })

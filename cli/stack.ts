@@ -125,8 +125,10 @@ export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqt
 
 export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; crmWebhooks: WebhookWorker | null; url: string; close(): Promise<void> }
 
-export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}, mqttUrl = localMqttUrl(ctx.config)): Promise<RunningApi> {
+export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}, mqttUrl = localMqttUrl(ctx.config), pipeline?: Pipeline): Promise<RunningApi> {
   const { config } = ctx
+  // The LoRaWAN webhooks commit through a pipeline: the broker's in the all-in-one process, its own in an API-only one.
+  const ownPipeline = pipeline ? null : createConfiguredPipeline(ctx, db)
   const live = connectLiveFeed({
     url: mqttUrl,
     username: config.MQTT_USERNAME ?? `${SERVICE_USER_PREFIX}live`,
@@ -148,6 +150,8 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     mapSnapshotSeconds: config.MAP_SNAPSHOT_SECONDS,
     dashboardDir: DASHBOARD_DIR,
     timezone: config.KERBSIDE_TIMEZONE,
+    pipeline: pipeline ?? ownPipeline!,
+    lorawan: { ttnSecret: config.LORAWAN_TTN_SECRET, chirpstackSecret: config.LORAWAN_CHIRPSTACK_SECRET, maxBodyBytes: config.LORAWAN_MAX_BODY_BYTES },
     https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,
   })
   const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
@@ -164,6 +168,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
       scheduler?.stop()
       await crmWebhooks?.stop()
       await app.close()
+      await ownPipeline?.close(SHUTDOWN_DRAIN_MS)
       await live.close()
     },
   }
@@ -190,7 +195,7 @@ export async function startAll(ctx: Context): Promise<Stack> {
       closers.push(external.stop)
       readiness.externalBroker = () => external.ready()
     }
-    const api = await startApi(ctx, db, readiness, ctx.config.MQTT_URL ?? mqttUrl)
+    const api = await startApi(ctx, db, readiness, ctx.config.MQTT_URL ?? mqttUrl, broker.pipeline)
     closers.push(api.close)
     return { db, broker, pipeline: broker.pipeline, api, mqttUrl, close }
   } catch (err) {

@@ -37,6 +37,11 @@ export const ConfigSchema = Type.Object({
   INGEST_MAX_PENDING: Type.Integer({ minimum: 1, default: 20_000, description: 'Messages held unacknowledged before ingest stops reading from the broker' }),
   INGEST_MAX_PAYLOAD_BYTES: Type.Integer({ minimum: 64, default: 16_384 }),
 
+  // LoRaWAN network servers' webhooks (docs/lorawan.md): each sends its own secret in X-Kerbside-Secret; unset = that door refuses all.
+  LORAWAN_TTN_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret The Things Stack webhook sends (POST /api/v1/lorawan/ttn)' })),
+  LORAWAN_CHIRPSTACK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret the ChirpStack HTTP integration sends (POST /api/v1/lorawan/chirpstack)' })),
+  LORAWAN_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 256 * 1024, description: 'Largest network-server message taken; bigger ones are refused (413) from their Content-Length, unread' }),
+
   HTTP_HOST: Type.String({ default: '0.0.0.0' }),
   HTTP_PORT: Port(8080),
   HTTP_TLS_CERT: Type.Optional(Type.String()),

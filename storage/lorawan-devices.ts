@@ -1,0 +1,166 @@
+// LoRaWAN bin sensors in the registry, by DevEUI, and their frame-counter sessions.
+// A LoRaWAN sensor never connects to the MQTT broker (its network server speaks for it), so its
+// Kerbside device row carries the hash of a random secret that nobody is ever given.
+import type { Calibration } from '../ingest/codecs/fill-level.ts'
+import { mapFrameCounter, mapJoin, type FrameMapping, type Session } from '../ingest/lorawan/frame-counter.ts'
+import { generateSecret, hashSecret, sha256 } from '../core/secrets.ts'
+import type { Database, Queryable } from './database.ts'
+import { DeviceConflictError, NotFoundError } from './devices.ts'
+
+export interface LoRaWANDevice {
+  devEui: string
+  deviceId: string
+  model: string
+  calibration: Calibration
+  binId: string | null
+  capacityL: number | null
+  joins: number
+  lastJoinAt: Date | null
+  lastUplinkAt: Date | null
+  lastFCnt: number | null
+  batteryPct: number | null
+  batteryV: number | null
+  batteryAt: Date | null
+  revoked: boolean
+}
+
+export interface LoRaWANRegistration {
+  devEui: string
+  model: string
+  binId: string
+  /** Kerbside device id; default `lw-` and the DevEUI in lower case. */
+  deviceId?: string
+  calibration?: Calibration
+}
+
+export const defaultDeviceId = (devEui: string) => `lw-${devEui.toLowerCase()}`
+
+/** DevEUI as stored: 16 upper-case hex digits (network servers send either case, some with separators). */
+export function normaliseDevEui(raw: string): string | null {
+  const hex = raw.replace(/[-:\s]/g, '').toUpperCase()
+  return /^[0-9A-F]{16}$/.test(hex) ? hex : null
+}
+
+const SELECT = `SELECT ld.dev_eui AS "devEui", ld.device_id AS "deviceId", ld.model, ld.calibration, d.bin_id AS "binId", b.capacity_l AS "capacityL",
+  ld.joins, ld.last_join_at AS "lastJoinAt", ld.last_uplink_at AS "lastUplinkAt", ld.last_f_cnt AS "lastFCnt", ld.battery_pct AS "batteryPct",
+  ld.battery_v AS "batteryV", ld.battery_at AS "batteryAt", d.revoked_at IS NOT NULL AS revoked
+  FROM lorawan_devices ld JOIN devices d ON d.device_id = ld.device_id LEFT JOIN bins b ON b.bin_id = d.bin_id`
+
+/** Register (or re-register: model and calibration change) a sensor by DevEUI on a bin. */
+export async function registerLoRaWANDevice(db: Database, input: LoRaWANRegistration): Promise<{ device: LoRaWANDevice; created: boolean }> {
+  const devEui = normaliseDevEui(input.devEui)
+  if (!devEui) throw new RangeError(`DevEUI ${JSON.stringify(input.devEui)} is not 16 hex digits`)
+  const deviceId = input.deviceId ?? defaultDeviceId(devEui)
+  // Hashing is slow on purpose; done before the transaction so that it holds no lock meanwhile.
+  const secretHash = await hashSecret(generateSecret())
+  const created = await db.transaction(async (tx) => {
+    const { rows: existing } = await tx.query<{ deviceId: string }>(`SELECT device_id AS "deviceId" FROM lorawan_devices WHERE dev_eui = $1 FOR UPDATE`, [devEui])
+    if (existing[0] && existing[0].deviceId !== deviceId) throw new DeviceConflictError(`DevEUI ${devEui} is already registered as device ${existing[0].deviceId}`)
+    const { rows: dev } = await tx.query<{ kind: string; binId: string | null }>(`SELECT kind, bin_id AS "binId" FROM devices WHERE device_id = $1`, [deviceId])
+    if (!dev[0]) {
+      const { rows: bin } = await tx.query(`SELECT 1 FROM bins WHERE bin_id = $1`, [input.binId])
+      if (bin.length === 0) throw new NotFoundError(`bin ${input.binId} is not in the registry`)
+      const { rows: taken } = await tx.query<{ deviceId: string }>(`SELECT device_id AS "deviceId" FROM devices WHERE bin_id = $1`, [input.binId])
+      if (taken[0]) throw new DeviceConflictError(`bin ${input.binId} already has the device ${taken[0].deviceId}`)
+      await tx.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id) VALUES ($1, 'bin', $2, $3)`, [deviceId, secretHash, input.binId])
+    } else if (dev[0].kind !== 'bin' || dev[0].binId !== input.binId) {
+      throw new DeviceConflictError(`device ${deviceId} exists on ${dev[0].binId ? `bin ${dev[0].binId}` : 'no bin'}, not on bin ${input.binId}`)
+    }
+    await tx.query(
+      `INSERT INTO lorawan_devices (dev_eui, device_id, model, calibration) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (dev_eui) DO UPDATE SET model = excluded.model, calibration = excluded.calibration, updated_at = now()`,
+      [devEui, deviceId, input.model, JSON.stringify(input.calibration ?? {})],
+    )
+    return !existing[0]
+  })
+  return { device: (await getLoRaWANDevice(db, devEui))!, created }
+}
+
+export async function getLoRaWANDevice(db: Queryable, devEui: string): Promise<LoRaWANDevice | null> {
+  const { rows } = await db.query<LoRaWANDevice>(`${SELECT} WHERE ld.dev_eui = $1`, [devEui])
+  return rows[0] ?? null
+}
+
+export async function listSessions(db: Queryable, devEui: string, limit = 20): Promise<Session[]> {
+  const { rows } = await db.query<{ sessionNo: number; startedAt: Date; seqBase: number; maxFCnt: number; lastReceivedAt: Date; reason: Session['reason'] }>(
+    `SELECT session_no AS "sessionNo", started_at AS "startedAt", seq_base AS "seqBase", max_f_cnt AS "maxFCnt", last_received_at AS "lastReceivedAt", reason
+       FROM lorawan_sessions WHERE dev_eui = $1 ORDER BY session_no DESC LIMIT $2`, [devEui, limit])
+  return rows.reverse().map((r) => ({ ...r, startedAt: r.startedAt.getTime(), lastReceivedAt: r.lastReceivedAt.getTime() }))
+}
+
+async function saveSession(tx: Queryable, devEui: string, s: Session): Promise<void> {
+  await tx.query(
+    `INSERT INTO lorawan_sessions (dev_eui, session_no, started_at, seq_base, max_f_cnt, last_received_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (dev_eui, session_no) DO UPDATE SET max_f_cnt = greatest(lorawan_sessions.max_f_cnt, excluded.max_f_cnt),
+       last_received_at = greatest(lorawan_sessions.last_received_at, excluded.last_received_at), reason = excluded.reason`,
+    [devEui, s.sessionNo, new Date(s.startedAt).toISOString(), s.seqBase, s.maxFCnt, new Date(s.lastReceivedAt).toISOString(), s.reason],
+  )
+}
+
+export type UplinkMapping = { device: LoRaWANDevice; mapping: FrameMapping } | null
+
+/**
+ * Map an uplink's frame counter onto the device's seq and record it, in one transaction that locks
+ * the device's row (webhook requests for one device may arrive together, on several API processes).
+ * Null when the DevEUI is not registered.
+ */
+export async function mapUplink(db: Database, devEui: string, fCnt: number, receivedAt: Date, batteryOf: (device: LoRaWANDevice) => { pct?: number; v?: number } = () => ({})): Promise<UplinkMapping> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<LoRaWANDevice>(`${SELECT} WHERE ld.dev_eui = $1 FOR UPDATE OF ld`, [devEui])
+    const device = rows[0]
+    if (!device) return null
+    const battery = batteryOf(device)
+    const mapping = mapFrameCounter(await listSessions(tx, devEui), fCnt, receivedAt.getTime())
+    if (mapping.ok) await saveSession(tx, devEui, mapping.session)
+    await tx.query(
+      `UPDATE lorawan_devices SET
+         last_f_cnt = CASE WHEN last_uplink_at IS NULL OR last_uplink_at <= $2 THEN $3 ELSE last_f_cnt END,
+         last_uplink_at = greatest(last_uplink_at, $2::timestamptz),
+         battery_pct = CASE WHEN $4::real IS NOT NULL AND (battery_at IS NULL OR battery_at <= $2) THEN $4 ELSE battery_pct END,
+         battery_v = CASE WHEN $5::real IS NOT NULL AND (battery_at IS NULL OR battery_at <= $2) THEN $5 ELSE battery_v END,
+         battery_at = CASE WHEN ($4::real IS NOT NULL OR $5::real IS NOT NULL) THEN greatest(battery_at, $2::timestamptz) ELSE battery_at END
+       WHERE dev_eui = $1`,
+      [devEui, receivedAt.toISOString(), fCnt, battery.pct ?? null, battery.v ?? null],
+    )
+    return { device, mapping }
+  })
+}
+
+/** A join (TTS join_accept, ChirpStack `join`): counted on the device and opening a frame-counter session. False when the DevEUI is unknown. */
+export async function recordJoin(db: Database, devEui: string, at: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ lastJoinAt: Date | null }>(`SELECT last_join_at AS "lastJoinAt" FROM lorawan_devices WHERE dev_eui = $1 FOR UPDATE`, [devEui])
+    if (!rows[0]) return false
+    if (rows[0].lastJoinAt?.getTime() === at.getTime()) return true // the same join delivered again
+    const joined = mapJoin(await listSessions(tx, devEui), at.getTime())
+    if (joined) await saveSession(tx, devEui, joined.session)
+    await tx.query(`UPDATE lorawan_devices SET joins = joins + 1, last_join_at = greatest(last_join_at, $2::timestamptz) WHERE dev_eui = $1`, [devEui, at.toISOString()])
+    return true
+  })
+}
+
+/** Battery from a device-status event (ChirpStack `status`). False when the DevEUI is unknown. */
+export async function recordBattery(db: Queryable, devEui: string, at: Date, pct: number | null, v: number | null): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE lorawan_devices SET battery_pct = coalesce($3, battery_pct), battery_v = coalesce($4, battery_v), battery_at = $2
+      WHERE dev_eui = $1 AND (battery_at IS NULL OR battery_at <= $2)`,
+    [devEui, at.toISOString(), pct, v])
+  if (res.rowCount > 0) return true
+  return (await db.query(`SELECT 1 FROM lorawan_devices WHERE dev_eui = $1`, [devEui])).rowCount > 0
+}
+
+/** Bytes of a refused envelope kept, as for MQTT payloads (ingest/write-batch.ts). */
+const QUARANTINE_KEEP_BYTES = 4096
+
+/**
+ * An uplink Kerbside cannot store (unknown DevEUI, a payload its codec cannot read, an envelope it
+ * does not understand), kept in the same quarantine as refused MQTT messages, with its reason. One
+ * row per distinct (topic, payload): the same uplink delivered again updates `last_seen`.
+ */
+export async function quarantineUplink(db: Queryable, q: { topic: string; deviceId: string | null; reason: string; detail: string; payload: Buffer }): Promise<void> {
+  await db.query(
+    `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256) VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6, decode($7, 'hex'))
+     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail`,
+    [q.topic.slice(0, 512), q.deviceId, q.reason, q.detail.slice(0, 500).replace(/\0/g, '\\0'), q.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex'), q.payload.length, sha256(q.payload).toString('hex')],
+  )
+}
