@@ -1,6 +1,8 @@
 // Two aedes nodes sharing Redis (mqemitter-redis carries messages between them, aedes-persistence-
-// redis holds sessions): devices connected to different nodes, one ingest on one node, every
-// message stored exactly once. The ingest session can move to the other node and keeps its queue.
+// redis holds sessions), each committing its own devices' messages through its own ingest pipeline
+// to one PostgreSQL database: every message stored exactly once, and acknowledged only after that.
+// A subscriber of Kerbside's (the live feed, say) on one node gets, after the commit, what devices
+// on the other node sent; its persistent session can move to the other node and keeps its queue.
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import mqtt from 'mqtt'
 import { Registry } from 'prom-client'
@@ -8,9 +10,9 @@ import { createBroker, type Broker } from '../../broker/create-broker.ts'
 import { listenBroker, type Listening } from '../../broker/listeners.ts'
 import { silentLogger } from '../../core/log.ts'
 import { generateSecret, hashSecret } from '../../core/secrets.ts'
-import { createIngest, type Ingest } from '../../ingest/create-ingest.ts'
+import { createPipeline } from '../../ingest/pipeline.ts'
 import type { Database } from '../../storage/database.ts'
-import { provisionDevices } from '../../storage/devices.ts'
+import { deviceCredentials, provisionDevices } from '../../storage/devices.ts'
 import { openDatabase } from '../../storage/open-database.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts'
 import { count, waitFor } from '../helpers/stack.ts'
@@ -22,7 +24,6 @@ const prefix = `kerbside-cluster-${Date.now().toString(36)}`
 let pgdb: TestDatabase
 let db: Database
 const nodes: { broker: Broker; listening: Listening; url: string }[] = []
-let ingest: Ingest | null = null
 
 beforeAll(async () => {
   pgdb = await createTestDatabase()
@@ -30,9 +31,11 @@ beforeAll(async () => {
   const secretHash = await hashSecret(DEVICE_SECRET)
   await provisionDevices(db, Array.from({ length: 10 }, (_, i) => ({ deviceId: `c-${i}`, kind: 'bin' as const, secretHash })))
   for (const id of ['node-a', 'node-b']) {
+    const registry = new Registry()
+    const pipeline = createPipeline({ db, logger: silentLogger, registry, batchSize: 500, batchMs: 10, maxPayloadBytes: 16_384 })
     const broker = await createBroker({
-      id, logger: silentLogger, registry: new Registry(), serviceSecret: SERVICE,
-      lookupDevice: async (deviceId) => ({ deviceId, kind: 'bin', secretHash, revoked: !deviceId.startsWith('c-') }),
+      id, pipeline, logger: silentLogger, registry, serviceSecret: SERVICE,
+      lookupDevice: (deviceId) => deviceCredentials(db, deviceId),
       persistence: { kind: 'redis', dataDir: '', redisUrl: REDIS, redisPrefix: prefix }, drainTimeoutMs: 10_000, authFailuresPerMinute: 100,
     })
     const listening = await listenBroker(broker, { host: '127.0.0.1', tcpPort: 0 })
@@ -40,40 +43,48 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
-  await ingest?.stop()
-  for (const n of nodes) { await n.broker.close(); await n.listening.close() }
+  for (const n of nodes) { await n.broker.drain(5_000); await n.broker.close(); await n.listening.close() }
   await db?.close()
   await pgdb?.drop()
 })
 
-const startIngest = async (url: string) => {
-  const i = createIngest({ db, logger: silentLogger, registry: new Registry(), mqttUrl: url, clientId: 'kerbside-ingest', username: 'kerbside-ingest', password: SERVICE, batchSize: 500, batchMs: 20, maxPending: 5000, maxPayloadBytes: 16_384 })
-  await i.start()
-  return i
-}
-
-async function publish(from: number, to: number) {
-  const base = Date.now() - 3_600_000
+/** Publish seqs from..to from every device, half of them on each node; resolves when all are acknowledged. */
+async function publish(from: number, to: number): Promise<number> {
+  let acked = 0
   await Promise.all(Array.from({ length: 10 }, async (_, d) => {
-    const node = nodes[d % 2]! // half the devices on each node
+    const node = nodes[d % 2]!
     const c = await mqtt.connectAsync(node.url, { clientId: `c-${d}`, username: `c-${d}`, password: DEVICE_SECRET })
-    for (let seq = from; seq <= to; seq++) await c.publishAsync(`kerbside/v1/bins/c-${d}/reading`, JSON.stringify({ seq, ts: new Date(base + seq * 1000).toISOString(), fillPct: seq % 100 }), { qos: 1 })
+    for (let seq = from; seq <= to; seq++) {
+      await c.publishAsync(`kerbside/v1/bins/c-${d}/reading`, JSON.stringify({ seq, ts: new Date().toISOString(), fillPct: seq % 100 }), { qos: 1 })
+      acked++
+    }
     await c.endAsync()
   }))
+  return acked
 }
 
-test('devices on both nodes reach the one ingest; each message is stored once', async () => {
-  ingest = await startIngest(nodes[0]!.url)
-  await publish(1, 300)
-  await waitFor(async () => (await count(db, 'SELECT 1 FROM bin_readings')) === 3000, 30_000, '3,000 readings through two nodes')
+const subscriber = (url: string) => mqtt.connectAsync(url, { clientId: 'kerbside-watch', username: 'kerbside-watch', password: SERVICE, clean: false })
+
+test('devices on both nodes: each node commits its own devices, every acknowledged message stored once; a subscriber on one node sees both', async () => {
+  const watch = await subscriber(nodes[0]!.url)
+  await watch.subscribeAsync('kerbside/v1/bins/+/reading', { qos: 1 })
+  const seen = new Set<string>()
+  watch.on('message', (topic, payload) => seen.add(`${topic.split('/')[3]}#${(JSON.parse(payload.toString()) as { seq: number }).seq}`))
+  const acked = await publish(1, 300)
+  // Acknowledged means stored: no waiting for a second hop.
+  expect(acked).toBe(3000)
+  expect(await count(db, 'SELECT 1 FROM bin_readings')).toBe(3000)
   expect(await count(db, 'SELECT DISTINCT device_id, seq FROM bin_readings')).toBe(3000)
+  await waitFor(() => seen.size === 3000, 30_000, 'the subscriber on node a to see all 3,000, half of them committed on node b')
+  await watch.endAsync()
 })
 
-test('the ingest session moves to the other node and receives what was published while it was away', async () => {
-  await ingest!.stop()
-  ingest = null
-  await publish(301, 400) // ingest offline: its session (in Redis) queues these
-  ingest = await startIngest(nodes[1]!.url)
-  await waitFor(async () => (await count(db, 'SELECT 1 FROM bin_readings')) === 4000, 30_000, 'queued readings after moving nodes')
+test('a subscriber\'s persistent session moves to the other node and receives what was published while it was away', async () => {
+  await publish(301, 400) // the subscriber is offline: its session (in Redis) queues these
+  const seen = new Set<string>()
+  const watch = await subscriber(nodes[1]!.url)
+  watch.on('message', (topic, payload) => seen.add(`${topic.split('/')[3]}#${(JSON.parse(payload.toString()) as { seq: number }).seq}`))
+  await waitFor(() => seen.size === 1000, 30_000, 'the queued readings after moving nodes')
+  await watch.endAsync()
   expect(await count(db, 'SELECT DISTINCT device_id, seq FROM bin_readings')).toBe(4000)
 })
