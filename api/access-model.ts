@@ -26,8 +26,8 @@ export const CLASS_ROLES: Record<PersonalClass, readonly Role[]> = {
 }
 
 export interface RouteAccess {
-  /** Roles that may call it (admin always may), or 'public' (no key needed), or 'session' (a session token, if any). */
-  roles: readonly Role[] | 'public'
+  /** Roles that may call it (admin always may); 'public': no key needed; 'webhook': a network server's own shared secret, never an API key. */
+  roles: readonly Role[] | 'public' | 'webhook'
   /** Personal fields of the answer (property names, wherever they occur in it), by class. */
   household?: readonly string[]
   customer?: readonly string[]
@@ -57,8 +57,8 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/devices/:deviceId/readings': { roles: ['contract_manager', 'crm', 'viewer'], household: ['uprn'] },
   'GET /api/v1/devices/:deviceId/readings/aggregate': { roles: ['contract_manager', 'crm', 'viewer'] },
   // LoRaWAN (api/routes/lorawan.ts): the network servers' webhooks take no API key but each server's own secret header.
-  'POST /api/v1/lorawan/ttn': { roles: 'public' },
-  'POST /api/v1/lorawan/chirpstack': { roles: 'public' },
+  'POST /api/v1/lorawan/ttn': { roles: 'webhook' },
+  'POST /api/v1/lorawan/chirpstack': { roles: 'webhook' },
   'GET /api/v1/lorawan/models': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
   'PUT /api/v1/lorawan/devices/:devEui': { roles: ['provisioning'] },
   'GET /api/v1/lorawan/devices/:devEui': { roles: ['provisioning', 'contract_manager'] },
@@ -75,8 +75,11 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/households/:uprn/collections': { roles: HOUSEHOLD_READERS, aboutHousehold: true },
   'GET /api/v1/households/:uprn/first-contact': { roles: HOUSEHOLD_READERS, aboutHousehold: true },
   'GET /api/v1/households/:uprn/rewards': { roles: HOUSEHOLD_READERS, aboutHousehold: true, household: ['uprn'] },
-  'GET /api/v1/households/:uprn/subject-access': { roles: [], aboutHousehold: true },
-  'POST /api/v1/households/:uprn/erasure': { roles: [], aboutHousehold: true },
+  'GET /api/v1/households/:uprn/subject-access': {
+    roles: [], aboutHousehold: true,
+    household: ['uprn', 'address', 'lat', 'lon', 'assisted', 'rfidTag'], customer: ['crmRef', 'email', 'description', 'mediaUrl'],
+  },
+  'POST /api/v1/households/:uprn/erasure': { roles: [], aboutHousehold: true, household: ['uprn'] },
   'GET /api/v1/audit': { roles: [], household: ['uprn'] },
   'GET /api/v1/privacy/erasures': { roles: [], household: ['uprn'] },
   'GET /api/v1/privacy/retention': { roles: [] },
@@ -147,6 +150,7 @@ export const accessOf = (method: string, url: string | undefined): RouteAccess |
 /** May this role call the route at all? */
 export function mayCall(access: RouteAccess, role: Role | null): boolean {
   if (access.roles === 'public') return true
+  if (access.roles === 'webhook') return false
   return role === 'admin' || (role !== null && access.roles.includes(role))
 }
 
