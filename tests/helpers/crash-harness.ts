@@ -21,13 +21,21 @@ export const SCALE = Number(process.env.FAULTS_SCALE ?? 1)
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number }
-    s.close(() => resolve(port))
-  })
-  s.on('error', reject)
-})
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux): a port from that range can
+ * be taken by any outgoing connection on a busy machine while the child is down between restarts.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+}
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `kerbside-${name}-`))
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
