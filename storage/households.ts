@@ -96,21 +96,43 @@ export interface CollectionRecord {
   evidence: unknown
 }
 
-export interface HistoryFilter { stream?: string; from?: string; to?: string; limit: number; offset: number }
+export interface HistoryFilter {
+  stream?: string
+  from?: string
+  to?: string
+  limit: number
+  offset: number
+  /** The council's local day (default: today in Europe/London): history is up to it, upcoming after it. */
+  today?: string
+}
 
-export async function collectionHistory(db: Queryable, uprn: number, f: HistoryFilter): Promise<{ total: number; items: CollectionRecord[] }> {
+/** How many upcoming collections the history shows apart (about a month of a household's streams). */
+export const UPCOMING_LIMIT = 12
+
+/**
+ * A household's collections: `items` the history — due today or before, newest first, paged, `total`
+ * of them — and `upcoming` apart, soonest first (not cancelled), so that a future collection never
+ * sits above the ones the resident is calling about.
+ */
+export async function collectionHistory(db: Queryable, uprn: number, f: HistoryFilter): Promise<{ total: number; items: CollectionRecord[]; upcoming: CollectionRecord[] }> {
   const where = `sc.uprn = $1 AND ($2::text IS NULL OR sc.stream = $2) AND ($3::date IS NULL OR sc.due_date >= $3) AND ($4::date IS NULL OR sc.due_date <= $4)`
-  const params = [uprn, f.stream ?? null, f.from ?? null, f.to ?? null]
-  const [{ rows: items }, { rows: total }] = await Promise.all([
-    db.query<CollectionRecord>(
-      `SELECT sc.collection_id AS "collectionId", sc.stream, sc.round_id AS "roundId", sc.scheduled_date AS "scheduledDate", sc.due_date AS "dueDate", sc.cancelled,
+  const today = `COALESCE($5::date, (now() AT TIME ZONE 'Europe/London')::date)`
+  const params = [uprn, f.stream ?? null, f.from ?? null, f.to ?? null, f.today ?? null]
+  const columns = `sc.collection_id AS "collectionId", sc.stream, sc.round_id AS "roundId", sc.scheduled_date AS "scheduledDate", sc.due_date AS "dueDate", sc.cancelled,
               co.outcome, co.exception_code AS "exceptionCode", co.lift_ts AS "liftTs", co.lift_weight_kg AS "liftWeightKg", co.lift_distance_m AS "liftDistanceM",
-              co.lift_vehicle_id AS "liftVehicleId", co.reported_at AS "reportedAt", co.rectify_deadline AS "rectifyDeadline", co.rectified_at AS "rectifiedAt", co.evidence
+              co.lift_vehicle_id AS "liftVehicleId", co.reported_at AS "reportedAt", co.rectify_deadline AS "rectifyDeadline", co.rectified_at AS "rectifiedAt", co.evidence`
+  const [{ rows: items }, { rows: total }, { rows: upcoming }] = await Promise.all([
+    db.query<CollectionRecord>(
+      `SELECT ${columns}
          FROM scheduled_collections sc LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
-        WHERE ${where} ORDER BY sc.due_date DESC, sc.stream LIMIT $5 OFFSET $6`, [...params, f.limit, f.offset]),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduled_collections sc WHERE ${where}`, params),
+        WHERE ${where} AND sc.due_date <= ${today} ORDER BY sc.due_date DESC, sc.stream LIMIT $6 OFFSET $7`, [...params, f.limit, f.offset]),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduled_collections sc WHERE ${where} AND sc.due_date <= ${today}`, params),
+    db.query<CollectionRecord>(
+      `SELECT ${columns}
+         FROM scheduled_collections sc LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
+        WHERE ${where} AND sc.due_date > ${today} AND NOT sc.cancelled ORDER BY sc.due_date, sc.stream LIMIT $6`, [...params, UPCOMING_LIMIT]),
   ])
-  return { total: total[0]?.n ?? 0, items }
+  return { total: total[0]?.n ?? 0, items, upcoming }
 }
 
 export interface HouseholdMatch { uprn: number; address: string; postcode: string | null; ward: string | null }

@@ -59,6 +59,29 @@ export function collectedAdvice(stream: WasteStream, at: Date, registration: str
 /** The next collection: its day, and when its round starts (the deadline to have the bin out). */
 export interface NextDue { date: string; startsAt: Date }
 
+/** A collection missed on its day and emptied after it (check.ts putRight): how, as the outcome rules decide it. */
+export interface Rectified {
+  outcome: 'rectified' | 'rectified_late' | 'collected_late'
+  /** The first valid report of the miss made before the return, and its deadline (or the booked return's). */
+  reportedAt: Date | null
+  deadline: Date | null
+  returnedAt: Date
+  registration: string | null
+}
+
+/** "within the deadline of Tue 17 Mar 17:00" / "after the deadline of …" / "" */
+export const deadlineClause = (r: Rectified): string => (r.deadline ? `${r.returnedAt.getTime() <= r.deadline.getTime() ? 'within' : 'after'} the deadline of ${dayTime(r.deadline)}` : '')
+
+export function rectifiedAdvice(stream: WasteStream, dueDate: string, r: Rectified, nextDue: NextDue | null): Advice {
+  const by = r.registration ? ` by vehicle ${r.registration}` : ''
+  const when = r.outcome === 'collected_late' ? `The crew came back and emptied it at ${timeOnDay(r.returnedAt)}${by}` : `It was emptied on the return visit at ${timeOnDay(r.returnedAt)}${by}`
+  const deadline = deadlineClause(r)
+  return {
+    action: 'none', deadline: null,
+    tell: `Sorry: the crew did not empty your ${STREAM_NAMES[stream]} bin on ${dayName(dueDate)}. ${when}${deadline ? `, ${deadline}` : ''}, so no further visit is needed. ${capital(next(nextDue?.date ?? null))}.`,
+  }
+}
+
 export function exceptionAdvice(code: CrewException, at: Date, nextDue: NextDue | null): Advice {
   const a = EXCEPTION_ADVICE[code]
   return {

@@ -1,25 +1,36 @@
 // The first-contact check: a resident says their bin was not emptied; what does the evidence say,
-// and what should they be told? The verdict, first that holds:
+// and what should they be told? The verdict, first that holds (docs/crm-integration.md, "The
+// first-contact verdict", gives the same order):
 //
-//   not_scheduled             no collection of that stream at the address on the day asked about
-//                             (or, with no day given, none due on or before today);
-//   round_in_progress         the collection is today, the crew has neither reached this household
-//                             (no lift or exception for it) nor passed it (no lift further along the
-//                             round), and the round is not over (before its planned end, or its
-//                             vehicle lifted something within ROUND_GRACE_MINUTES);
-//   outside_reporting_window  before the window opens (too_early) or after it closes (too_late);
-//   collected                 an accepted lift of the bin since the start of the due day;
-//   crew_exception            the crew logged an exception for it on the due day;
-//   genuine_miss              none of these: a valid missed-bin report, with a return visit due by
-//                             the rectification deadline (window.ts).
+//   1. not_scheduled             no collection of that stream at the address on the day asked about
+//                                (or, with no day given, none due on or before today);
+//   2. collected                 an accepted lift of the bin since the start of the due day. Evidence of
+//                                a lift wins over everything after it: a bin emptied this morning is
+//                                "emptied at 09:12", not "report it from 16:00", and never an invitation
+//                                to report. A lift after the due day means the collection was missed
+//                                first: the answer's `rectified` says so (rectified, rectified_late or
+//                                collected_late, as the outcome rules would decide it) and the agent
+//                                reads out that the miss was put right;
+//   3. crew_exception            the crew logged an exception for it on the due day: the crew's own
+//                                record settles it as a lift does;
+//   4. round_in_progress         the collection is today, the crew has neither reached this household
+//                                nor passed it (no lift further along the round), and the round is not
+//                                over (before its planned end, or its vehicle lifted within
+//                                ROUND_GRACE_MINUTES);
+//   5. outside_reporting_window  nothing recorded, and the report comes before the window opens
+//                                (too_early) or after it closes (too_late);
+//   6. genuine_miss              none of these: a valid missed-bin report, with a return visit due by
+//                                the rectification deadline (window.ts).
 //
-// The window is checked before the facts, as councils apply it (a report outside it is not taken),
-// and as the simulator's ground truth judges reports; the facts still go into the answer and the
-// advice (e.g. "our records already show the bin was emptied at 09:12"). The facts are the evidence
-// the outcome rules read (analysis/outcomes/decide.ts) — the bin's lift events from the start of the
-// due day until the next collection, those within MAX_LIFT_DISTANCE_M of the property accepted — as
-// it stood at `at`, read for this one collection (a few index probes, so the check stays well
-// inside the contact centre's time); the stored outcome is what the hourly classification decided.
+// Every verdict carries the household's next collection of the stream: the first due after the day in
+// question and on or after today (the household summary's, except on the due day itself, when the
+// summary still lists the collection asked about).
+//
+// The facts are the evidence the outcome rules read (analysis/outcomes/decide.ts) — the bin's lift
+// events from the start of the due day until the next collection, those within MAX_LIFT_DISTANCE_M of
+// the property accepted — as it stood at `at`, read for this one collection (a few index probes, so the
+// check stays well inside the contact centre's time); the stored outcome is what the hourly
+// classification decided.
 import type { WasteStream } from '../../core/contract/domain.ts'
 import type { CrewException } from '../../core/contract/messages.ts'
 import type { Queryable } from '../../storage/database.ts'
@@ -27,8 +38,8 @@ import { MAX_CLAIM_DAYS, MAX_LIFT_DISTANCE_M, ROUND_GRACE_MINUTES } from '../out
 import { addDays } from '../calendar/dates.ts'
 import { clockMinutes, ukDate, ukDayEnd, ukInstant } from '../outcomes/local-time.ts'
 import {
-  collectedAdvice, exceptionAdvice, inProgressAdvice, notScheduledAdvice, returnVisitAdvice, tooEarlyAdvice, tooLateAdvice,
-  type Advice, type NextDue,
+  collectedAdvice, exceptionAdvice, inProgressAdvice, notScheduledAdvice, rectifiedAdvice, returnVisitAdvice, tooEarlyAdvice, tooLateAdvice,
+  type Advice, type NextDue, type Rectified,
 } from './advice.ts'
 import {
   binEvents, collectionInQuestion, earlierReports, nearestPass, nextCollection, readingsAround, roundProgress,
@@ -38,7 +49,7 @@ import type { FirstContactAnswer, FirstContactVerdict } from './schema.ts'
 import { buildTimeline } from './timeline.ts'
 import { rectifyDeadline, reportWindow, windowSide, type ReportWindow } from './window.ts'
 import { reasonFor } from './reasons.ts'
-import { proactiveFor, withProactive, knownOut } from './proactive.ts'
+import { proactiveFor, withProactive, knownOut, type Known } from './proactive.ts'
 
 export interface FirstContactInput {
   uprn: number
@@ -68,13 +79,14 @@ export async function firstContactCheck(db: Queryable, input: FirstContactInput)
     uprn: c.uprn, stream: input.stream, address: c.postcode ? `${c.address}, ${c.postcode}` : c.address, asOf: iso(asOf),
     previousReports: reports.map((r) => ({ id: r.id, at: iso(r.at), collectionDate: r.collectionDate, validity: r.validity, status: r.status })),
   }
-  const nextAfter = async (day: string): Promise<NextDue | null> => {
-    const n = await nextCollection(db, input.uprn, input.stream, day)
+  /** The first collection due on or after `day`. */
+  const nextFrom = async (day: string): Promise<NextDue | null> => {
+    const n = await nextCollection(db, input.uprn, input.stream, addDays(day, -1))
     return n ? { date: n.dueDate, startsAt: ukInstant(n.dueDate, clockMinutes(n.startsAt)) } : null
   }
 
   if (c.collectionId === null) {
-    const next = await nextAfter(asked && asked > today ? asked : today)
+    const next = await nextFrom(asked && asked > today ? asked : today)
     const advice = notScheduledAdvice(input.stream, asked, next)
     return {
       ...base, verdict: 'not_scheduled', valid: false, windowSide: null, reason: reasonFor({ verdict: 'not_scheduled', stream: input.stream, asked }),
@@ -82,7 +94,7 @@ export async function firstContactCheck(db: Queryable, input: FirstContactInput)
       timeline: buildTimeline({ reports }), nextAction: adviceOut(advice),
     }
   }
-  return checkCollection(db, input, c as ScheduledCollection, asOf, today, { base, reports, nextAfter })
+  return checkCollection(db, input, c as ScheduledCollection, asOf, today, { base, reports, nextFrom })
 }
 
 /** Fields that stay nullable once a collection was found (the rest come with it). */
@@ -91,9 +103,9 @@ type ScheduledCollection = { [K in keyof CollectionInQuestion]: K extends MayBeN
 
 async function checkCollection(
   db: Queryable, input: FirstContactInput, c: ScheduledCollection, asOf: Date, today: string,
-  ctx: { base: Pick<FirstContactAnswer, 'uprn' | 'stream' | 'address' | 'asOf' | 'previousReports'>; reports: EarlierReport[]; nextAfter: (day: string) => Promise<NextDue | null> },
+  ctx: { base: Pick<FirstContactAnswer, 'uprn' | 'stream' | 'address' | 'asOf' | 'previousReports'>; reports: EarlierReport[]; nextFrom: (day: string) => Promise<NextDue | null> },
 ): Promise<FirstContactAnswer> {
-  const { base, reports, nextAfter } = ctx
+  const { base, reports, nextFrom } = ctx
   const due = c.dueDate
   const dayStart = ukInstant(due)
   const dayEnd = ukDayEnd(due)
@@ -117,16 +129,17 @@ async function checkCollection(
   const inProgress = today === due && !reachedToday && !passed && (asOf.getTime() < plannedEnd.getTime() || recentlyActive)
 
   const side = windowSide(window, asOf)
-  const verdict: FirstContactVerdict = inProgress ? 'round_in_progress'
-    : side !== 'open' ? 'outside_reporting_window'
-      : lift ? 'collected'
-        : exception ? 'crew_exception'
+  // The rules' order (file comment): evidence first, then the round, then the window.
+  const verdict: FirstContactVerdict = lift ? 'collected'
+    : exception ? 'crew_exception'
+      : inProgress ? 'round_in_progress'
+        : side !== 'open' ? 'outside_reporting_window'
           : 'genuine_miss'
 
-  const needsNext = verdict === 'collected' || verdict === 'crew_exception' || verdict === 'outside_reporting_window'
   // The next collection after this one is known already; another is looked up when that one is past.
-  const nextKnown = c.nextDue && c.nextStartsAt && c.nextDue > today ? { date: c.nextDue, startsAt: ukInstant(c.nextDue, clockMinutes(c.nextStartsAt)) } : null
-  const next = needsNext ? nextKnown ?? await nextAfter(due > today ? due : today) : null
+  const fromDay = addDays(due, 1) > today ? addDays(due, 1) : today
+  const nextKnown = c.nextDue && c.nextStartsAt && c.nextDue >= fromDay ? { date: c.nextDue, startsAt: ukInstant(c.nextDue, clockMinutes(c.nextStartsAt)) } : null
+  const next = nextKnown ?? await nextFrom(fromDay)
   // A miss already reported keeps the deadline its first valid report was given.
   const firstValid = [...reports].reverse().find((r) => r.validity === 'valid' && r.collectionDate === due && r.expectedDatetime)
   const existingDeadline = firstValid?.expectedDatetime ?? null
@@ -134,15 +147,16 @@ async function checkCollection(
   const known = await proactiveFor(db, c.collectionId, asOf)
   const booked = known?.status === 'confirmed' && known.returnDue ? known.returnDue : null
   const deadline = verdict === 'genuine_miss' ? existingDeadline ?? booked ?? rectifyDeadline(asOf, c.rectifyWorkingDays) : null
+  const rectified = lift && !lift.onDueDay ? putRight(lift, due, reports, known) : null
 
-  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline, alreadyReported: existingDeadline !== null, alreadyKnown: booked !== null })
+  const advice = adviceFor({ verdict, side, input, due, window, lift, exception, progress, next, deadline, alreadyReported: existingDeadline !== null, alreadyKnown: booked !== null, rectified })
   const movedFrom = input.date && input.date !== due ? input.date : null
   return {
     ...base,
     verdict,
     valid: verdict === 'genuine_miss',
-    windowSide: side === 'open' || inProgress ? null : side,
-    reason: reasonFor({ verdict, stream: input.stream, asked: input.date ?? null, due, side, window, lift, exception, progress }),
+    windowSide: verdict === 'outside_reporting_window' && side !== 'open' ? side : null,
+    reason: reasonFor({ verdict, stream: input.stream, asked: input.date ?? null, due, side, window, lift, exception, progress, rectified }),
     collection: {
       collectionId: c.collectionId, roundId: c.roundId, roundName: c.roundName, scheduledDate: c.scheduledDate, dueDate: due,
       plannedStart: iso(plannedStart), plannedEnd: iso(plannedEnd), outcome: c.storedOutcome, movedFrom,
@@ -156,10 +170,26 @@ async function checkCollection(
       lastSeen: progress.lastSeen ? { ...progress.lastSeen, at: iso(progress.lastSeen.at) } : null,
     } : null,
     nextCollection: next?.date ?? null,
+    rectified: rectified ? { outcome: rectified.outcome, reportedAt: rectified.reportedAt ? iso(rectified.reportedAt) : null, deadline: rectified.deadline ? iso(rectified.deadline) : null, returnedAt: iso(rectified.returnedAt) } : null,
     timeline: withProactive(await timelineFor(db, input, c, asOf, { due, plannedStart, window, events, movedFrom, reports }), known),
     ...(known ? { proactive: knownOut(known) } : {}),
     nextAction: adviceOut(advice),
   }
+}
+
+/**
+ * A lift after the due day: the collection was missed first. As the outcome rules decide it — put
+ * right after a valid report made before the lift (rectified, or rectified_late after its deadline),
+ * or the crew came back unasked (collected_late; a return booked by proactive detection gives the deadline).
+ */
+function putRight(lift: BinEvent, due: string, reports: EarlierReport[], known: Known | null): Rectified {
+  const report = [...reports].reverse().find((r) => r.validity === 'valid' && r.collectionDate === due && r.at.getTime() <= lift.ts.getTime())
+  if (report) {
+    const deadline = report.expectedDatetime
+    return { outcome: !deadline || lift.ts.getTime() <= deadline.getTime() ? 'rectified' : 'rectified_late', reportedAt: report.at, deadline, returnedAt: lift.ts, registration: lift.registration }
+  }
+  const booked = known?.confirmedAt && known.confirmedAt.getTime() <= lift.ts.getTime() ? known.returnDue : null
+  return { outcome: 'collected_late', reportedAt: null, deadline: booked, returnedAt: lift.ts, registration: lift.registration }
 }
 
 interface AdviceInput {
@@ -176,6 +206,7 @@ interface AdviceInput {
   deadline: Date | null
   alreadyReported: boolean
   alreadyKnown: boolean
+  rectified: Rectified | null
 }
 
 function adviceFor(a: AdviceInput): Advice {
@@ -185,7 +216,7 @@ function adviceFor(a: AdviceInput): Advice {
     case 'outside_reporting_window':
       return a.side === 'too_early' ? tooEarlyAdvice(a.due, a.window.opensAt, a.lift?.ts ?? null) : tooLateAdvice(a.window.closesAt, a.next)
     case 'collected':
-      return collectedAdvice(a.input.stream, a.lift!.ts, a.lift!.registration, a.lift!.distanceM, a.next)
+      return a.rectified ? rectifiedAdvice(a.input.stream, a.due, a.rectified, a.next) : collectedAdvice(a.input.stream, a.lift!.ts, a.lift!.registration, a.lift!.distanceM, a.next)
     case 'crew_exception':
       return exceptionAdvice(a.exception!.outcome as CrewException, a.exception!.ts, a.next)
     case 'genuine_miss':

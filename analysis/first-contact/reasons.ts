@@ -2,7 +2,7 @@
 // (Open311 tells the reporter "This report does not match the collection records: <reason>.").
 import type { WasteStream } from '../../core/contract/domain.ts'
 import type { CrewException } from '../../core/contract/messages.ts'
-import { EXCEPTION_ADVICE, STREAM_NAMES, dayName, dayOf, dayTime, formatDistance, timeOnDay } from './advice.ts'
+import { EXCEPTION_ADVICE, STREAM_NAMES, dayName, dayOf, dayTime, deadlineClause, formatDistance, timeOnDay, type Rectified } from './advice.ts'
 import type { BinEvent, Progress } from './lookup.ts'
 import type { FirstContactVerdict } from './schema.ts'
 import type { ReportWindow } from './window.ts'
@@ -17,6 +17,8 @@ export interface ReasonInput {
   lift?: BinEvent | null
   exception?: BinEvent | null
   progress?: Progress | null
+  /** The lift came after the due day: the miss it put right. */
+  rectified?: Rectified | null
 }
 
 export function reasonFor(r: ReasonInput): string {
@@ -36,7 +38,14 @@ export function reasonFor(r: ReasonInput): string {
     case 'collected': {
       const l = r.lift!
       const reg = l.registration ?? l.vehicleId
-      return `the bin was emptied at ${timeOnDay(l.ts)}${reg ? ` by ${reg}` : ''}${l.distanceM !== null ? `, ${Math.round(l.distanceM)} m from the property` : ''}`
+      const emptied = `${timeOnDay(l.ts)}${reg ? ` by ${reg}` : ''}`
+      const m = r.rectified
+      if (m) {
+        const deadline = deadlineClause(m)
+        if (m.outcome === 'collected_late') return `the collection of ${dayName(r.due!)} was missed: the bin was emptied late, at ${emptied}${deadline ? `, ${deadline}` : ''}`
+        return `the collection of ${dayName(r.due!)} was missed and put right: reported at ${timeOnDay(m.reportedAt!)}, the bin was emptied on the return visit at ${emptied}${deadline ? `, ${deadline}` : ''}`
+      }
+      return `the bin was emptied at ${emptied}${l.distanceM !== null ? `, ${Math.round(l.distanceM)} m from the property` : ''}`
     }
     case 'crew_exception': {
       const e = r.exception!

@@ -12,7 +12,7 @@ const DateTime = Type.String({ format: 'date-time' })
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' })
 
 /** What the evidence says about a resident's "my bin was not emptied", in the order the check decides. */
-export const FIRST_CONTACT_VERDICTS = ['not_scheduled', 'round_in_progress', 'outside_reporting_window', 'collected', 'crew_exception', 'genuine_miss'] as const
+export const FIRST_CONTACT_VERDICTS = ['not_scheduled', 'collected', 'crew_exception', 'round_in_progress', 'outside_reporting_window', 'genuine_miss'] as const
 export type FirstContactVerdict = (typeof FIRST_CONTACT_VERDICTS)[number]
 
 /** What to do next: send a crew back, nothing, wait (the round or the window), or the resident's part. */
@@ -114,7 +114,19 @@ export const FirstContactAnswer = Type.Object({
   collected: Nullable(FirstContactLift),
   exception: Nullable(FirstContactException),
   progress: Nullable(RoundProgress),
+  /** The household's next collection of the stream: the first due after the day in question and on or after today. */
   nextCollection: Nullable(IsoDate),
+  /**
+   * For a bin emptied after its due day: the collection was missed first, and how it was put right, as
+   * the outcome rules decide it (rectified / rectified_late after a valid report, collected_late when the
+   * crew came back unasked). Null otherwise.
+   */
+  rectified: Type.Optional(Nullable(Type.Object({
+    outcome: literals(['rectified', 'rectified_late', 'collected_late'] as const),
+    reportedAt: Nullable(DateTime),
+    deadline: Nullable(DateTime),
+    returnedAt: DateTime,
+  }))),
   previousReports: Type.Array(Type.Object({
     id: Type.Integer(), at: DateTime, collectionDate: Nullable(IsoDate), validity: Type.String(), status: Type.String(),
   })),

@@ -40,7 +40,11 @@ export const CollectionRecord = Type.Object({
 }, { $id: 'CollectionRecord' })
 export type CollectionRecord = Static<typeof CollectionRecord>
 
-export const CollectionHistory = Type.Object({ total: Type.Integer(), items: Type.Array(Ref(CollectionRecord)) }, { $id: 'CollectionHistory' })
+export const CollectionHistory = Type.Object({
+  total: Type.Integer({ description: 'Collections due today or before (the history), for paging' }),
+  items: Type.Array(Ref(CollectionRecord), { description: 'The history: due today or before, newest first' }),
+  upcoming: Type.Array(Ref(CollectionRecord), { description: 'Collections still to come, apart from the history: soonest first, not cancelled, at most 12' }),
+}, { $id: 'CollectionHistory' })
 export type CollectionHistory = Static<typeof CollectionHistory>
 
 export const HouseholdMatch = Type.Object({ uprn: Uprn, address: Type.String(), postcode: Nullable(Type.String()), ward: Nullable(Type.String()) }, { $id: 'HouseholdMatch' })

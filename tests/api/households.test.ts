@@ -62,8 +62,10 @@ describe('household summary', () => {
 describe('collection history', () => {
   test('paged, newest first, filterable, with outcomes', async () => {
     const page1 = (await get(`/api/v1/households/${UPRN}/collections?limit=2`, keys.contract_manager)).json()
-    expect(page1.total).toBe(5)
-    expect(page1.items.map((c: { dueDate: string }) => c.dueDate)).toEqual(['2099-01-05', '2026-11-23'])
+    // The history is what is due today or before, newest first; a collection still to come is listed apart.
+    expect(page1.total).toBe(4)
+    expect(page1.items.map((c: { dueDate: string }) => c.dueDate)).toEqual(['2026-11-23', '2026-11-16'])
+    expect(page1.upcoming.map((c: { dueDate: string; outcome: string | null }) => [c.dueDate, c.outcome])).toEqual([['2099-01-05', null]])
     const ranged = (await get(`/api/v1/households/${UPRN}/collections?from=2026-11-01&to=2026-11-15&stream=residual`, keys.crm)).json()
     expect(ranged.items.map((c: { dueDate: string; outcome: string }) => [c.dueDate, c.outcome])).toEqual([['2026-11-09', 'missed'], ['2026-11-02', 'collected']])
     expect((await get(`/api/v1/households/${UPRN}/collections?stream=garden`, keys.crm)).json().total).toBe(0)

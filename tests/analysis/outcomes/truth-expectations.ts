@@ -68,8 +68,11 @@ export const VERDICTS_FOR_REASON: Record<ReportTruth['reason'], readonly { verdi
   collected: [{ verdict: 'collected' }],
   not_presented: [{ verdict: 'crew_exception', code: 'not_presented' }],
   crew_exception: [{ verdict: 'crew_exception', notCode: 'not_presented' }],
-  too_early: [{ verdict: 'round_in_progress' }, { verdict: 'outside_reporting_window', side: 'too_early' }],
-  too_late: [{ verdict: 'outside_reporting_window', side: 'too_late' }],
+  // The truth judges the window first; the check puts recorded evidence first (a lift, the crew's
+  // exception: docs/crm-integration.md), so a report out of the window about an emptied or refused bin
+  // is answered with that evidence. Either way the report is not a valid miss.
+  too_early: [{ verdict: 'round_in_progress' }, { verdict: 'outside_reporting_window', side: 'too_early' }, { verdict: 'collected' }, { verdict: 'crew_exception' }],
+  too_late: [{ verdict: 'outside_reporting_window', side: 'too_late' }, { verdict: 'collected' }, { verdict: 'crew_exception' }],
   not_scheduled: [{ verdict: 'not_scheduled' }],
 }
 
