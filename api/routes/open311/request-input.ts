@@ -20,6 +20,8 @@ export interface ReportInput {
   binLocationNote: string | null
   mediaUrl: string | null
   contact: Partial<ReportContact>
+  /** When the resident made contact (attribute[contacted_at]); null: now. Bounded by the route (contactTimeOf). */
+  contactedAt: Date | null
 }
 
 type Body = Record<string, unknown>
@@ -91,6 +93,30 @@ function collectionDateOf(v: string | undefined): string | null {
   throw badRequest('attribute[collection_date] must be a date, YYYY-MM-DD (e.g. 2024-05-14).')
 }
 
+function contactedAtOf(v: string | undefined): Date | null {
+  if (v === undefined) return null
+  const at = parseW3DateTime(v)
+  if (!at) throw badRequest('attribute[contacted_at] must be a date and time with its time zone, e.g. 2024-05-14T17:05:00+01:00.')
+  return at
+}
+
+/** A CRM's clock may run a little ahead of ours: a contact time this far in the future is taken as now. */
+export const CONTACT_CLOCK_SKEW_MS = 60_000
+
+/**
+ * The instant a report is judged at: the contact time the CRM gave, bounded — not in the future (beyond
+ * a minute's clock skew, taken as now) and not before the start of the collection's day (UK time) —
+ * or now when none was given.
+ */
+export function contactTimeOf(contactedAt: Date | null, now: Date, collectionDayStart: Date | null): Date {
+  if (!contactedAt) return now
+  if (contactedAt.getTime() > now.getTime() + CONTACT_CLOCK_SKEW_MS) throw badRequest(`attribute[contacted_at] (${contactedAt.toISOString()}) is in the future.`)
+  if (collectionDayStart && contactedAt.getTime() < collectionDayStart.getTime()) {
+    throw badRequest(`attribute[contacted_at] (${contactedAt.toISOString()}) is before the collection it reports (${collectionDayStart.toISOString()}).`)
+  }
+  return contactedAt.getTime() > now.getTime() ? now : contactedAt
+}
+
 function binLocationNoteOf(v: string | undefined): string | null {
   if (v !== undefined && v.length > MAX_NOTE) throw badRequest(`attribute[bin_location_note] is limited to ${MAX_NOTE} characters.`)
   return v ?? null
@@ -137,6 +163,7 @@ export function readReportInput(body: Body): ReportInput {
     binLocationNote: binLocationNoteOf(attribute(body, 'bin_location_note')),
     mediaUrl: mediaUrlOf(value(body, 'media_url')),
     contact: contactOf(body),
+    contactedAt: contactedAtOf(attribute(body, 'contacted_at')),
   }
 }
 

@@ -11,7 +11,8 @@ import { badRequest, notFound } from './errors.ts'
 import { sendDocument } from './formats/respond.ts'
 import { RECEIVED_NOTICE, noticeFor, toServiceRequest } from './representation.ts'
 import { readRequestFilters } from './request-filters.ts'
-import { type ReportLocation, idempotencyKeyOf, readReportInput } from './request-input.ts'
+import { type ReportLocation, contactTimeOf, idempotencyKeyOf, readReportInput } from './request-input.ts'
+import { ukInstant } from '../../../analysis/outcomes/local-time.ts'
 import { CreateRequestBody, FormatParam, KeyQuery, Open311Errors, RequestsQuery, both } from './schemas.ts'
 import { londonDate } from './time.ts'
 import { stripFields } from '../../access-model.ts'
@@ -74,12 +75,17 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key'])
     const household = await locate(db, input.location, opts.locateWithinMetres)
     const stream = input.service.stream
-    const inferred = input.collectionDate ? null : await latestDueCollection(db, household.uprn, stream, londonDate(new Date()))
+    // The report is judged at the time the resident made contact, when the CRM says (attribute[contacted_at]).
+    const now = new Date()
+    const contactDay = input.contactedAt && input.contactedAt.getTime() < now.getTime() ? input.contactedAt : now
+    const inferred = input.collectionDate ? null : await latestDueCollection(db, household.uprn, stream, londonDate(contactDay))
+    const collectionDate = input.collectionDate ?? inferred
+    const requestedAt = contactTimeOf(input.contactedAt, now, collectionDate ? ukInstant(collectionDate) : null)
     let result: { report: MissedReport; created: boolean }
     try {
       result = await createReport(db, {
         serviceCode: input.service.code, stream, uprn: household.uprn,
-        collectionDate: input.collectionDate ?? inferred, collectionDateInferred: inferred !== null,
+        collectionDate, collectionDateInferred: inferred !== null, requestedAt: input.contactedAt ? requestedAt : undefined,
         locatedBy: 'uprn' in input.location ? 'uprn' : 'latlong', locatedDistanceM: household.distanceM,
         description: input.description, binLocationNote: input.binLocationNote, mediaUrl: input.mediaUrl,
         agencyResponsible: (await responsibleContractor(db, household.uprn, stream)) ?? opts.agencyResponsible ?? null,

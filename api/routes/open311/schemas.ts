@@ -142,6 +142,7 @@ export const CreateRequestBody = Type.Object({
   'attribute[uprn]': Opt('UPRN of the property'),
   'attribute[collection_date]': Opt('Date of the missed collection, YYYY-MM-DD'),
   'attribute[bin_location_note]': Opt('Where the bin was left out (200 characters at most)'),
+  'attribute[contacted_at]': Opt('When the resident made contact (W3C date-time with time zone); the window is judged at it. Default: when received'),
   attribute: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description: 'JSON bodies: the attributes as an object' })),
   description: Opt('What happened, up to 4,000 characters; stored minimised (contact details removed, 1,000 characters at most)'),
   first_name: Opt('Kept apart from the report; never returned'),

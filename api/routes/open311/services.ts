@@ -52,6 +52,11 @@ export const ATTRIBUTES = [
     datatype_description: 'At most 200 characters.',
     order: 3, description: 'Where the bin was left out, e.g. "by the side gate".',
   },
+  {
+    variable: true, code: 'contacted_at', datatype: 'datetime', required: false,
+    datatype_description: 'A date and time with its time zone (e.g. 2024-05-14T17:05:00+01:00), not in the future and not before the collection day. Defaults to the time the request is received.',
+    order: 4, description: 'When the resident made contact: the reporting window is judged at this time (a CRM forwarding a call logged earlier, or after an outage).',
+  },
 ] as const
 
 const toService = (s: Open311ServiceInfo) => ({ service_code: s.code, service_name: s.name, description: s.description, metadata: true, type: 'realtime' as const, keywords: s.keywords, group: s.group })
