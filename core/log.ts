@@ -13,8 +13,35 @@ export const REDACT_PATHS = [
   'contact', '*.contact', 'displayName', '*.displayName', 'crmRef', '*.crmRef', 'crm_ref', '*.crm_ref', 'token', '*.token',
 ]
 
-/** Strip credentials that may travel in a query string (WebSocket clients, Open311) before a URL is logged. */
-export const redactUrl = (url: string): string => url.replace(/([?&](?:api_key|key|token)=)[^&]*/gi, '$1[redacted]')
+/** Query parameters that may carry a credential (WebSocket clients and Open311 send `api_key`). */
+const SECRET_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token'])
+
+/**
+ * A query-string name as the query parser may read it: percent-decoded (each valid escape, even when
+ * others are malformed), `+` as a space, any case; then only its letters, `_` and `-` are compared,
+ * so that `api_key[]`, `api_key%` or ` api_key` count too (redacting too much costs nothing).
+ */
+function paramName(raw: string): string {
+  const decoded = raw.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+  return decoded.toLowerCase().replace(/[^a-z_-]/g, '')
+}
+
+/**
+ * Strip credentials from a URL's query string before it is logged, under every name the query
+ * parser would read as one: any case, percent-encoded (`api%5Fkey`, `%61pi_key`), with `+`.
+ */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?')
+  if (at < 0) return url
+  const pairs = url.slice(at + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=')
+    if (eq < 0) return pair
+    const name = pair.slice(0, eq)
+    // `api_key[]` or `api_key[0]`: the parser may read these as the same parameter.
+    return SECRET_PARAMS.has(paramName(name)) ? `${name}=[redacted]` : pair
+  })
+  return `${url.slice(0, at + 1)}${pairs.join('&')}`
+}
 
 const serializers = {
   req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url ?? ''), remoteAddress: req.ip }),
