@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object({
   INGEST_CLIENT_ID: Type.String({ default: 'kerbside-ingest' }),
   INGEST_SHARED_GROUP: Type.Optional(Type.String({ description: 'MQTT 5 shared-subscription group; set to run several ingest workers on an external broker' })),
   INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 50_000, default: 2000 }),
-  INGEST_BATCH_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 10, description: 'Longest a message waits for its batch to fill when the pipeline is idle; under load batches form while the previous one commits' }),
+  INGEST_BATCH_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0, description: 'Longest a message waits for its batch to fill when the pipeline is idle (0: commit at once); under load batches form while the previous one commits' }),
   INGEST_MAX_PENDING: Type.Integer({ minimum: 1, default: 20_000, description: 'Messages held unacknowledged before ingest stops reading from the broker' }),
   INGEST_MAX_PAYLOAD_BYTES: Type.Integer({ minimum: 64, default: 16_384 }),
 

@@ -42,6 +42,12 @@ export interface PipelineOptions {
   logger: Logger
   registry: Registry
   batchSize: number
+  /**
+   * Longest an idle pipeline waits for a batch to fill; 0 (the default) commits at once, taking
+   * what arrived in the same turn of the event loop (a whole chunk a socket read). Under load the
+   * next batch gathers while the previous one commits either way. MQTT clients resend their unacknowledged
+   * messages one at a time after a reconnect, so each of those waits for this linger plus a commit.
+   */
   batchMs: number
   maxPayloadBytes: number
   /** Called after each commit with what was stored (the embedded stack uses it for live jobs). */
@@ -110,7 +116,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   }
 
   function kick() {
-    if (timer) { clearTimeout(timer); timer = null }
+    if (timer) { clearTimeout(timer); clearImmediate(timer as unknown as NodeJS.Immediate); timer = null }
     if (flushing) return
     flushing = flushAll().finally(() => {
       flushing = null
@@ -209,7 +215,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       buffer.push({ item: decode(msg), done })
       metrics.pending.set(buffer.length)
       if (buffer.length >= opts.batchSize) kick()
-      else if (!timer && !flushing) timer = setTimeout(kick, opts.batchMs)
+      else if (!timer && !flushing) timer = opts.batchMs > 0 ? setTimeout(kick, opts.batchMs) : setImmediate(kick) as unknown as NodeJS.Timeout
     },
     pending: () => buffer.length,
     healthy: () => failing === null,
