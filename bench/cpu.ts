@@ -34,7 +34,7 @@ export function machineCpuSeconds(): { busy: number; total: number } {
  * machine's busy cores. Pids are read when the interval starts and again when it stops, so a group
  * may be given as a function (e.g. the database server's backends of one database).
  */
-export function cpuMeter(groups: Record<string, () => number[]>) {
+export function cpuMeter(groups: Record<string, () => number[]>, opts: { startingDuring?: string[] } = {}) {
   let t0 = 0
   let m0 = { busy: 0, total: 0 }
   let before = new Map<string, Map<number, number>>()
@@ -56,7 +56,9 @@ export function cpuMeter(groups: Record<string, () => number[]>) {
         for (const [pid, cpu] of pids) {
           // A process new since the start counts from when first seen; one that has ended (a
           // database's short-lived parallel or autovacuum worker) cannot be read and is left out.
-          const was = before.get(name)?.get(pid) ?? cpu
+          // In a group named in `startingDuring` (a database's backends, opened on first use), a
+          // process first seen at the end started during the interval: all its time counts.
+          const was = before.get(name)?.get(pid) ?? (opts.startingDuring?.includes(name) ? 0 : cpu)
           if (Number.isFinite(cpu) && Number.isFinite(was)) used += cpu - was
         }
         cores[name] = used / wallS

@@ -51,3 +51,32 @@ test('scale-out with a CPU limit per worker: both ratios, each with what bounded
   expect(unbound).toContain('no CPU limit **1.26 ×**;')
   expect(unbound).not.toContain('bottleneck:')
 })
+
+test('ingest: end to end against the ceiling, the targets said met or not, and a lost acknowledged message shown', () => {
+  const result = (missing: number) => ({
+    loadStart: '1.0', loadEnd: '2.0', generatorAlone: 90_000, ceiling: 30_000, e2ePg: 27_000, e2eEmbedded: 9_000, copy: 120_000, copyEmbedded: 50_000,
+    latPgP50: 20, latPgP99: 80, latEmbP50: 40, latEmbP99: 200, acknowledgedMissing: missing, storedTwice: 0,
+  })
+  const md = renderSummary([outcome({ name: 'ingest', what: '(a)', result: result(0) })])
+  expect(md).toContain('| end to end: PUBACK after the commit | 27,000 msg/s | 9,000 msg/s |')
+  expect(md).toContain('| end to end / ceiling | 0.90 × | 0.30 × |')
+  expect(md).toContain('end to end on PostgreSQL ≥ 20,000 msg/s met, ≥ 0.9 × the ceiling met; embedded ≥ 10,000 msg/s **not met**')
+  expect(md).toContain('< 150 ms embedded **not met**')
+  expect(md).toContain('all stored, each once')
+  expect(renderSummary([outcome({ name: 'ingest', what: '(a)', result: result(3) })])).toContain('**3 missing, 0 stored twice**')
+})
+
+test('scale-out with broker nodes: a node run that lost an acknowledged message shows "no", and the nodes\' ratio is given', () => {
+  const node = (nodes: number, rate: number, found: number, nodeCpu: number | null, nodeCores: number) => ({
+    nodes, nodeCpu, rate, check: { acked: 1000, found, missing: 1000 - found, rows: found, distinct: found }, cores: { 'broker nodes': nodeCores, Redis: 0.1 }, machineBusyCores: 1.5,
+  })
+  const worker = { workers: 1, workerCpu: null, rate: 900, published: 1000, stored: 1000, distinct: 1000, perWorker: [1000], cores: { 'ingest workers': 0.5 }, machineBusyCores: 1.5 }
+  const md = renderSummary([outcome({ name: 'scale-out', what: '(e)', result: {
+    loadStart: '1.0', loadEnd: '2.0', speedup: NaN, speedups: {}, results: [worker],
+    nodes: [node(1, 1000, 1000, 0.25, 0.25), node(2, 1900, 999, 0.25, 0.5)], nodeSpeedups: { limited: 1.9 },
+  } })])
+  expect(md).toContain('| 1 | 0.25 core | 1,000 msg/s | yes (1,000) | 0.25 | 0.10 |')
+  expect(md).toContain('| 2 | 0.25 core | 1,900 msg/s | **no** (999 of 1,000) |')
+  expect(md).toContain('Two nodes / one: each node limited to a share of a core **1.90 ×** (the nodes the bottleneck: each used its whole limit).')
+  expect(md).toContain('| 1 | none | 900 msg/s | yes (1,000) |')
+})
