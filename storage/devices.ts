@@ -26,8 +26,25 @@ export class NotFoundError extends Error {
 const SELECT_DEVICE = `SELECT device_id AS "deviceId", kind, bin_id AS "binId", vehicle_id AS "vehicleId", created_at AS "createdAt",
   revoked_at AS "revokedAt", last_seq AS "lastSeq", last_ts AS "lastTs", online, online_since AS "onlineSince" FROM devices`
 
+/**
+ * Kerbside's own services log in to the broker with usernames starting with this prefix and the
+ * shared service secret (broker/device-auth.ts), so no device id may start with it (SECURITY.md).
+ */
+export const RESERVED_DEVICE_PREFIX = 'kerbside-'
+
+export class ReservedDeviceIdError extends Error {
+  override name = 'KERBSIDE_ERR_RESERVED_DEVICE_ID'
+}
+
+function refuseReserved(deviceId: string): void {
+  if (deviceId.toLowerCase().startsWith(RESERVED_DEVICE_PREFIX)) {
+    throw new ReservedDeviceIdError(`Device id ${deviceId} starts with "${RESERVED_DEVICE_PREFIX}", which is reserved for Kerbside's own services on the broker: choose another id.`)
+  }
+}
+
 /** Register a device and return its secret; the secret is shown this once and only its hash is kept. */
 export async function provisionDevice(db: Queryable, input: { deviceId: string; kind: DeviceKind; binId?: string; vehicleId?: string; secret?: string }): Promise<{ device: DeviceRecord; secret: string }> {
+  refuseReserved(input.deviceId)
   const secret = input.secret ?? generateSecret()
   const secretHash = await hashSecret(secret)
   try {
@@ -48,6 +65,7 @@ export async function provisionDevice(db: Queryable, input: { deviceId: string; 
 /** Provision many devices in one statement (simulators, imports). Hashing dominates: ~25 ms each. */
 export async function provisionDevices(db: Queryable, rows: { deviceId: string; kind: DeviceKind; binId?: string | null; vehicleId?: string | null; secretHash: string }[]): Promise<number> {
   if (rows.length === 0) return 0
+  for (const r of rows) refuseReserved(r.deviceId)
   const res = await db.query(
     `INSERT INTO devices (device_id, kind, secret_hash, bin_id, vehicle_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])

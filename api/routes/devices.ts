@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DEVICE_KINDS } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
-import { DeviceConflictError, NotFoundError, getDevice, listDevices, provisionDevice, revokeDevice } from '../../storage/devices.ts'
+import { DeviceConflictError, NotFoundError, ReservedDeviceIdError, getDevice, listDevices, provisionDevice, revokeDevice } from '../../storage/devices.ts'
 import { readingAggregates, readingsOf } from '../../storage/readings.ts'
 import { DateTime, DeviceId, Errors, Paging, TimeRange } from '../schemas/common.ts'
 import { httpError } from '../errors.ts'
@@ -82,6 +82,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
       req.log.info({ deviceId, kind, by: req.caller?.keyId }, 'device provisioned')
       return reply.code(201).send({ device, secret, mqtt: { username: deviceId, clientId: deviceId, topics } })
     } catch (err) {
+      if (err instanceof ReservedDeviceIdError) throw httpError(400, err.name, err.message)
       if (err instanceof DeviceConflictError) throw httpError(409, err.name, err.message)
       if (err instanceof NotFoundError) throw httpError(404, err.name, err.message)
       throw err

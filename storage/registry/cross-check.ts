@@ -7,6 +7,7 @@ import { isoWeekday } from '../../analysis/calendar/dates.ts'
 import type { Queryable } from '../database.ts'
 import { ENTITY_KEYS, REGISTRY_ENTITIES, type Entries, type Entry, type EntityRow, type RegistryEntity } from './entities.ts'
 import type { ImportError } from './report.ts'
+import { RESERVED_DEVICE_PREFIX } from '../devices.ts'
 
 export type ValidRows = { [E in RegistryEntity]: Entry<EntityRow<E>>[] }
 
@@ -170,7 +171,8 @@ async function checkDevices(db: Queryable, entity: 'bins' | 'vehicles', links: {
   }
   for (const [deviceId, l] of first) {
     const d = found.get(deviceId)
-    if (!d) errors.push({ entity, row: l.row, field, message: `device ${deviceId} is not registered; provision it first (kerbside devices add, or POST /api/v1/devices)` })
+    if (deviceId.toLowerCase().startsWith(RESERVED_DEVICE_PREFIX)) errors.push({ entity, row: l.row, field, message: `device id ${deviceId} starts with "${RESERVED_DEVICE_PREFIX}", which is reserved for Kerbside's own services on the broker` })
+    else if (!d) errors.push({ entity, row: l.row, field, message: `device ${deviceId} is not registered; provision it first (kerbside devices add, or POST /api/v1/devices)` })
     else if (d.kind !== kind) errors.push({ entity, row: l.row, field, message: `device ${deviceId} is a ${d.kind} device, not a ${kind} device` })
     else if (d.revoked && d.current !== l.target) errors.push({ entity, row: l.row, field, message: `device ${deviceId} is revoked` })
   }
