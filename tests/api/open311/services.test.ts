@@ -35,6 +35,7 @@ describe.each(FORMATS)('GET services.%s', (format) => {
       ['uprn', 'number', 'true', '1', 'true'],
       ['collection_date', 'datetime', 'false', '2', 'true'],
       ['bin_location_note', 'string', 'false', '3', 'true'],
+      ['contacted_at', 'datetime', 'false', '4', 'true'],
     ])
     for (const attribute of attributes) {
       expect(Object.keys(attribute).sort()).toEqual(['code', 'datatype', 'datatype_description', 'description', 'order', 'required', 'variable'])
