@@ -183,3 +183,21 @@ export function stripFields(value: unknown, fields: ReadonlySet<string>, depth =
     else stripFields(obj[k], fields, depth + 1)
   }
 }
+
+const TABLE_ROLES: readonly Role[] = ['viewer', 'contract_manager', 'crm', 'provisioning', 'admin']
+
+/** One cell of the documented table: refused, allowed without personal data, or the personal fields given (and audited). */
+function cell(access: RouteAccess, role: Role): string {
+  if (access.roles === 'public') return 'anyone'
+  if (access.roles === 'webhook') return 'own secret'
+  if (!mayCall(access, role)) return '–'
+  const { shown } = personalFieldsFor(access, role)
+  const parts = [...(access.aboutHousehold ? ['the household'] : []), ...shown.map((f) => `\`${f}\``)]
+  return parts.length > 0 ? `${parts.join(', ')} (audited)` : 'yes'
+}
+
+/** The model as the Markdown table in docs/data-protection.md and SECURITY.md (a test keeps them equal). */
+export function accessTable(): string {
+  const rows = Object.entries(ACCESS_MODEL).map(([route, access]) => `| \`${route}\` | ${TABLE_ROLES.map((r) => cell(access, r)).join(' | ')} |`)
+  return [`| Route | ${TABLE_ROLES.join(' | ')} |`, `|---|${TABLE_ROLES.map(() => '---').join('|')}|`, ...rows].join('\n')
+}
