@@ -1,8 +1,12 @@
-// npm run bench:scale-out — ingest scale-out through MQTT 5 shared subscriptions: one, then two
-// ingest workers (`kerbside ingest`, each its own process, INGEST_SHARED_GROUP set) consuming from the
-// machine's Mosquitto (standing in for EMQX or HiveMQ) into one PostgreSQL database.
+// npm run bench:scale-out — what a second node adds, for both ways of running Kerbside at scale:
+//   A. Kerbside's own broker: one, then two `kerbside broker` nodes sharing Redis, each committing its
+//      own devices' messages before it answers PUBACK (bench/scale-out-nodes.ts; a private
+//      redis-server for the run, so that nothing else on the machine shares it);
+//   B. an external broker: one, then two `kerbside ingest` workers on one MQTT 5 shared subscription
+//      of the machine's Mosquitto (standing in for EMQX or HiveMQ), into the same PostgreSQL server.
+// Each pair runs without a CPU limit, then with a CPU quota per node or worker (see below).
 //
-// A fleet of DEVICES bin sensors publishes QoS 1 readings to Mosquitto over CONNECTIONS raw TCP
+// B in detail. A fleet of DEVICES bin sensors publishes QoS 1 readings to Mosquitto over CONNECTIONS raw TCP
 // connections (frames encoded with mqtt-packet, written in bursts; Mosquitto here authenticates no
 // one, and ingest checks every device against the registry itself). The fleet is visited in turn, so
 // that a device's next reading comes only after every other device's — like a city's sensors, each
@@ -27,19 +31,19 @@
 // (workers, Mosquitto, the PostgreSQL backends of the database, the publisher, everything else) so
 // that the bottleneck is named from figures, not guessed.
 //
-// On two cores, one unlimited worker with Mosquitto, PostgreSQL and the publisher already keeps the
-// machine most of the way busy, so a second worker has little CPU left to add: that run measures the
-// machine, not the workers. The second set of runs gives each worker a CPU limit (a Linux cgroup,
-// --worker-cpu, default a quarter of a core), as a container's CPU limit does in production — one
-// worker per pod, a few hundred millicores each — so that the workers, not the database or the
-// machine, are the bottleneck, and the runs show what adding a worker adds. The cgroup needs root
-// (the cpu controller under /sys/fs/cgroup/cpu); without it the limited runs are skipped with a note.
+// On two cores, one unlimited node or worker with its broker, PostgreSQL and the publisher already
+// keeps the machine most of the way busy, so a second one has little CPU left to add: that run
+// measures the machine. The second set of runs gives each node or worker a CPU limit (a Linux cgroup,
+// --worker-cpu, default a quarter of a core; bench/cgroup.ts), as a container's CPU limit does in
+// production — one per pod, a few hundred millicores each — so that they, not the database or the
+// machine, are the bottleneck, and the runs show what adding one adds. The cgroup needs root (the
+// cpu controller under /sys/fs/cgroup/cpu); without it the limited runs are skipped with a note.
 //
-//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2] [--devices 20000] [--worker-cpu 0.25|none]
+//   node --import tsx bench/scale-out.ts [--quick] [--seconds 20] [--workers 1,2] [--devices 20000] [--worker-cpu 0.25|none] [--only nodes|mosquitto]
 // (--devices 200 puts 40 readings of each device in flight at once: the race described above)
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,10 +56,12 @@ import type { Database } from '../storage/database.ts'
 import { provisionDevices } from '../storage/devices.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { createTestDatabase } from '../tests/helpers/postgres.ts'
+import { cgroupsUsable, CGROUP_CPU, limitCpu, removeCgroup } from './cgroup.ts'
 import { cpuMeter } from './cpu.ts'
+import { runNodes, type NodeRun } from './scale-out-nodes.ts'
 import { emitResult, fmtInt, freePort, loadAverage, machine, progress, quick, sleep, table } from './lib.ts'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' }, devices: { type: 'string' }, 'worker-cpu': { type: 'string' } } })
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, workers: { type: 'string' }, devices: { type: 'string' }, 'worker-cpu': { type: 'string' }, only: { type: 'string' } } })
 const ROOT = join(import.meta.dirname, '..')
 const MOSQUITTO = process.env.MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1883'
 const SECONDS = Number(values.seconds ?? (quick ? 8 : 20))
@@ -65,25 +71,12 @@ const CONNECTIONS = 50
 const WINDOW = 8_000
 const run = randomBytes(3).toString('hex') // Mosquitto keeps persistent sessions on disk: keep ours apart
 const WORKER_CPU = values['worker-cpu'] === 'none' ? null : Number(values['worker-cpu'] ?? 0.25)
-const CGROUP_CPU = '/sys/fs/cgroup/cpu'
+const ONLY = values.only
+const NODE_CONNECTIONS = 200
+const NODE_INFLIGHT = 20
+const NODE_RATE = quick ? 20_000 : 40_000
 
 interface Worker { proc: ChildProcess; clientId: string; opsPort: number; cgroup?: string }
-
-/** Whether this process may create cgroups with a CPU quota (cgroup v1 cpu controller, as root). */
-function cgroupsUsable(): boolean {
-  const probe = join(CGROUP_CPU, `kerbside-bench-probe-${run}`)
-  try { mkdirSync(probe); rmdirSync(probe); return true } catch { return false }
-}
-
-/** Put a process (all its threads) in a fresh cgroup limited to `cores` of CPU. */
-function limitCpu(pid: number, name: string, cores: number): string {
-  const dir = join(CGROUP_CPU, name)
-  mkdirSync(dir)
-  writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000')
-  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * 100_000)))
-  writeFileSync(join(dir, 'cgroup.procs'), String(pid))
-  return dir
-}
 
 async function startWorker(dbUrl: string, clientId: string, group: string, cpuLimit: number | null): Promise<Worker> {
   const opsPort = await freePort()
@@ -112,7 +105,7 @@ async function stopWorker(w: Worker): Promise<void> {
     await new Promise((r) => w.proc.once('exit', r))
     clearTimeout(killer)
   }
-  if (w.cgroup) rmdirSync(w.cgroup)
+  if (w.cgroup) removeCgroup(w.cgroup)
   // Remove the persistent session it left on Mosquitto.
   const c = await mqtt.connectAsync(MOSQUITTO, { clientId: w.clientId, clean: true, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } })
   await c.endAsync()
@@ -244,27 +237,71 @@ async function runWith(db: Database, dbUrl: string, dbName: string, workers: num
   }
 }
 
+/** A redis-server of the run's own: nothing else on the machine shares its keys or its pub/sub. */
+async function startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort()
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return
+    proc.kill('SIGTERM')
+    await new Promise((r) => proc.once('exit', r))
+  }
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true) })
+      s.once('error', () => resolve(false))
+    })
+    if (up) return { url: `redis://127.0.0.1:${port}`, pid: proc.pid!, stop }
+    if (proc.exitCode !== null) break
+    await sleep(100)
+  }
+  await stop()
+  throw new Error('redis-server did not start (is it installed?)')
+}
+
 const loadStart = loadAverage()
-console.log(`# Ingest scale-out through MQTT 5 shared subscriptions (Mosquitto → PostgreSQL) — ${new Date().toISOString()}`)
+console.log(`# Scale-out: Kerbside broker nodes on Redis, and ingest workers on MQTT 5 shared subscriptions (Mosquitto), into PostgreSQL — ${new Date().toISOString()}`)
 console.log(`machine: ${machine()}; load average at the start ${loadStart}`)
-console.log(`${fmtInt(DEVICES)} devices over ${CONNECTIONS} connections, QoS 1 JSON readings; runs of ${SECONDS} s after 2 s of warm-up; broker ${MOSQUITTO}`)
+console.log(`A. broker nodes: ${fmtInt(NODE_CONNECTIONS)} device connections, QoS 1 JSON readings, at most ${NODE_INFLIGHT} unacknowledged each, offered up to ${fmtInt(NODE_RATE)} msg/s; runs of ${SECONDS} s`)
+console.log(`B. ingest workers: ${fmtInt(DEVICES)} devices over ${CONNECTIONS} connections, QoS 1 JSON readings; runs of ${SECONDS} s after 2 s of warm-up; broker ${MOSQUITTO}`)
 const server = await createTestDatabase()
 const dbName = new URL(server.url).pathname.slice(1)
 const db = await openDatabase({ url: server.url, logger: silentLogger })
 const results: RunResult[] = []
+const nodeRuns: NodeRun[] = []
 const limits: (number | null)[] = [null]
 if (WORKER_CPU !== null) {
-  if (cgroupsUsable()) limits.push(WORKER_CPU)
-  else console.log(`(the runs with a CPU limit per worker are skipped: cannot create cgroups under ${CGROUP_CPU}; run as root on Linux with the cgroup v1 cpu controller)`)
+  if (cgroupsUsable(run)) limits.push(WORKER_CPU)
+  else console.log(`(the runs with a CPU limit per node or worker are skipped: cannot create cgroups under ${CGROUP_CPU}; run as root on Linux with the cgroup v1 cpu controller)`)
 }
 const limitName = (l: number | null) => (l === null ? 'no limit' : `${l} core each`)
 try {
-  for (const limit of limits) {
-    for (const n of WORKERS) {
-      progress(`${n} ingest worker(s), ${limitName(limit)}:`)
-      results.push(await runWith(db, server.url, dbName, n, limit))
-      const r = results[results.length - 1]!
-      progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}; quarantined ${JSON.stringify(r.quarantineReasons)}`)
+  if (ONLY !== 'mosquitto') {
+    const redis = await startRedis()
+    const dataDir = mkdtempSync(join(tmpdir(), 'kb-scale-'))
+    try {
+      const bench = { db, dbUrl: server.url, dbName, redisUrl: redis.url, redisPid: redis.pid, tag: run, seconds: SECONDS, connections: NODE_CONNECTIONS, inflight: NODE_INFLIGHT, rate: NODE_RATE, dataDir }
+      for (const limit of limits) {
+        for (const n of WORKERS) {
+          progress(`${n} broker node(s) on Redis, ${limitName(limit)}:`)
+          const r = await runNodes(bench, n, limit)
+          nodeRuns.push(r)
+          progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.check.found)} of ${fmtInt(r.check.acked)} acknowledged stored`)
+        }
+      }
+    } finally {
+      await redis.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  if (ONLY !== 'nodes') {
+    for (const limit of limits) {
+      for (const n of WORKERS) {
+        progress(`${n} ingest worker(s) on Mosquitto, ${limitName(limit)}:`)
+        results.push(await runWith(db, server.url, dbName, n, limit))
+        const r = results[results.length - 1]!
+        progress(`  ${fmtInt(r.rate)} msg/s; ${fmtInt(r.stored)} stored of ${fmtInt(r.published)} published; received per worker ${r.perWorker.map(fmtInt).join(', ')}; quarantined ${JSON.stringify(r.quarantineReasons)}`)
+      }
     }
   }
 } finally {
@@ -272,32 +309,59 @@ try {
   await server.drop()
 }
 
-const parties = Object.keys(results[0]!.cores)
-console.log('\n' + table(
-  ['workers', 'CPU limit per worker', 'committed msg/s', 'published', 'stored', 'each once', 'quarantined', 'received per worker', ...parties.map((p) => `${p} (cores)`), 'other processes', 'machine busy (of 2)'],
-  results.map((r) => {
-    const ours = Object.values(r.cores).reduce((a, b) => a + b, 0)
-    return [r.workers, r.workerCpu === null ? 'none' : `${r.workerCpu} core`, fmtInt(r.rate), fmtInt(r.published), fmtInt(r.stored), r.stored === r.published && r.distinct === r.stored ? 'yes' : 'NO', fmtInt(r.quarantined), r.perWorker.map(fmtInt).join(' / '),
-      ...parties.map((p) => r.cores[p]!.toFixed(2)), Math.max(0, r.machineBusyCores - ours).toFixed(2), r.machineBusyCores.toFixed(2)]
-  }),
-))
-const speedups: Record<string, number> = {}
-for (const limit of limits) {
-  const one = results.find((r) => r.workers === 1 && r.workerCpu === limit)
-  const two = results.find((r) => r.workers === 2 && r.workerCpu === limit)
-  if (!one || !two) continue
+/** Two / one, and what bounded the pair, from the CPU figures of the run with two. */
+function ratio<R extends { cores: Record<string, number>; machineBusyCores: number; rate: number }>(one: R | undefined, two: R | undefined, limit: number | null, party: string, what: string): number | null {
+  if (!one || !two) return null
   const speedup = two.rate / one.rate
-  speedups[limit === null ? 'unlimited' : 'limited'] = speedup
   const busy = two.machineBusyCores / 2
-  const workersBound = limit !== null && two.cores['ingest workers']! >= 0.9 * 2 * limit
+  const bound = limit !== null && (two.cores[party] ?? 0) >= 0.9 * 2 * limit
   const bottleneck = limit === null
-    ? (busy >= 0.9 ? `the machine: its cores were ${(busy * 100).toFixed(0)} % busy with two workers` : `not the machine (${(busy * 100).toFixed(0)} % busy)`)
-    : (workersBound ? 'the workers (each used its whole CPU limit)' : 'not the workers alone (they did not use their whole limit)')
-  console.log(`\n${limitName(limit)}: two workers / one worker ${speedup.toFixed(2)} ×; bottleneck ${bottleneck}; with two workers PostgreSQL used ${two.cores['PostgreSQL (this database)']!.toFixed(2)} cores, the workers ${two.cores['ingest workers']!.toFixed(2)}, Mosquitto ${two.cores.mosquitto!.toFixed(2)}, the machine ${two.machineBusyCores.toFixed(2)} of 2`)
-  if (limit !== null) console.log(`target ≥ 1.5 × where the database is not the bottleneck: ${speedup >= 1.5 ? 'met' : 'NOT met'} (${speedup.toFixed(2)} ×, ${workersBound ? 'the workers' : 'not the workers'} the bottleneck)`)
+    ? (busy >= 0.9 ? `the machine: its cores were ${(busy * 100).toFixed(0)} % busy with two` : `not the machine (${(busy * 100).toFixed(0)} % busy)`)
+    : (bound ? `the ${what} (each used its whole CPU limit)` : `not the ${what} alone (they did not use their whole limit)`)
+  const others = Object.entries(two.cores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')
+  console.log(`${limitName(limit)}: two ${what} / one ${speedup.toFixed(2)} ×; bottleneck ${bottleneck}; cores with two: ${others}; the machine ${two.machineBusyCores.toFixed(2)} of 2`)
+  return speedup
+}
+
+const nodeSpeedups: Record<string, number> = {}
+if (nodeRuns.length > 0) {
+  const parties = Object.keys(nodeRuns[0]!.cores)
+  console.log('\nA. Kerbside broker nodes sharing Redis, each committing its own devices (PUBACK after commit)\n' + table(
+    ['nodes', 'CPU limit per node', 'committed msg/s', 'acknowledged', 'found stored', 'each once', ...parties.map((p) => `${p} (cores)`), 'other processes', 'machine busy (of 2)'],
+    nodeRuns.map((r) => {
+      const ours = Object.values(r.cores).reduce((a, b) => a + b, 0)
+      return [r.nodes, r.nodeCpu === null ? 'none' : `${r.nodeCpu} core`, fmtInt(r.rate), fmtInt(r.check.acked), fmtInt(r.check.found), r.check.rows === r.check.distinct ? 'yes' : 'NO',
+        ...parties.map((p) => r.cores[p]!.toFixed(2)), Math.max(0, r.machineBusyCores - ours).toFixed(2), r.machineBusyCores.toFixed(2)]
+    }),
+  ) + '\n')
+  for (const limit of limits) {
+    const s = ratio(nodeRuns.find((r) => r.nodes === 1 && r.nodeCpu === limit), nodeRuns.find((r) => r.nodes === 2 && r.nodeCpu === limit), limit, 'broker nodes', 'broker nodes')
+    if (s !== null) nodeSpeedups[limit === null ? 'unlimited' : 'limited'] = s
+  }
+  const lost = nodeRuns.reduce((n, r) => n + r.check.missing, 0)
+  console.log(`every acknowledged message stored, once: ${lost === 0 && nodeRuns.every((r) => r.check.rows === r.check.distinct) ? 'yes' : `NO (${fmtInt(lost)} missing)`}`)
+}
+const speedups: Record<string, number> = {}
+if (results.length > 0) {
+  const parties = Object.keys(results[0]!.cores)
+  console.log('\nB. kerbside ingest workers on one MQTT 5 shared subscription of Mosquitto\n' + table(
+    ['workers', 'CPU limit per worker', 'committed msg/s', 'published', 'stored', 'each once', 'quarantined', 'received per worker', ...parties.map((p) => `${p} (cores)`), 'other processes', 'machine busy (of 2)'],
+    results.map((r) => {
+      const ours = Object.values(r.cores).reduce((a, b) => a + b, 0)
+      return [r.workers, r.workerCpu === null ? 'none' : `${r.workerCpu} core`, fmtInt(r.rate), fmtInt(r.published), fmtInt(r.stored), r.stored === r.published && r.distinct === r.stored ? 'yes' : 'NO', fmtInt(r.quarantined), r.perWorker.map(fmtInt).join(' / '),
+        ...parties.map((p) => r.cores[p]!.toFixed(2)), Math.max(0, r.machineBusyCores - ours).toFixed(2), r.machineBusyCores.toFixed(2)]
+    }),
+  ) + '\n')
+  for (const limit of limits) {
+    const s = ratio(results.find((r) => r.workers === 1 && r.workerCpu === limit), results.find((r) => r.workers === 2 && r.workerCpu === limit), limit, 'ingest workers', 'ingest workers')
+    if (s !== null) speedups[limit === null ? 'unlimited' : 'limited'] = s
+  }
+}
+for (const [name, s] of [['broker nodes', nodeSpeedups.limited], ['ingest workers', speedups.limited]] as const) {
+  if (s !== undefined) console.log(`target ≥ 1.5 × with a CPU limit each (${name}): ${s >= 1.5 ? 'met' : 'NOT met'} (${s.toFixed(2)} ×)`)
 }
 const speedup = speedups.limited ?? speedups.unlimited ?? NaN
 const loadEnd = loadAverage()
 console.log(`load average at the end: ${loadEnd}`)
-emitResult({ bench: 'scale-out', machine: machine(), loadStart, loadEnd, quick, seconds: SECONDS, devices: DEVICES, window: WINDOW, workerCpu: WORKER_CPU, results, speedup, speedups })
+emitResult({ bench: 'scale-out', machine: machine(), loadStart, loadEnd, quick, seconds: SECONDS, devices: DEVICES, window: WINDOW, workerCpu: WORKER_CPU, results, speedup, speedups, nodes: nodeRuns, nodeSpeedups })
 process.exit(0)
