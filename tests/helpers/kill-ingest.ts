@@ -1,6 +1,10 @@
 // SIGKILL the ingest process in the middle of a stream of QoS 1 messages, restart it, and check
-// that every message the broker accepted is stored exactly once. Used by the default suite
-// (embedded database, owned by the ingest process) and the services suite (PostgreSQL server).
+// that every message the broker accepted is stored exactly once. The broker here is aedes without
+// Kerbside's pipeline (it acknowledges at once), standing in for an external broker (EMQX, HiveMQ,
+// Mosquitto): since issue 13 `kerbside ingest` is only the front door for such brokers, and
+// Kerbside's own broker commits before its PUBACK (see tests/faults for its crash suite). Used by
+// the default suite (embedded database, owned by the ingest process) and the services suite
+// (PostgreSQL server).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'

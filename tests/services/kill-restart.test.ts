@@ -1,5 +1,7 @@
-// SIGKILL the ingest process in the middle of 50,000 QoS 1 messages and restart it, with the
-// machine's PostgreSQL server as the database: every accepted message stored exactly once.
+// SIGKILL the ingest process (the front door for an external broker, here a bare aedes) in the
+// middle of 50,000 QoS 1 messages and restart it, with the machine's PostgreSQL server as the
+// database: every message the broker accepted stored exactly once. The crash suite of Kerbside's
+// own broker, which commits before it acknowledges, is tests/faults.
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { killIngestMidStream } from '../helpers/kill-ingest.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts'
