@@ -41,11 +41,26 @@ export interface Database extends Queryable {
    * hold one transaction open. Returns `{ ran: false }` when someone else has the lock.
    */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>
+  /** Can it take writes now (readiness)? False after a disk-full or engine failure until a write succeeds again. */
+  health?(): { ok: boolean; reason?: string }
   close(): Promise<void>
 }
 
 export class DatabaseError extends Error {
   override name = 'KERBSIDE_ERR_DATABASE'
+}
+
+/**
+ * The database cannot take writes now; nothing of the failed call was committed, everything
+ * committed before is kept, and a later retry may succeed without a restart. `code` says why:
+ * KERBSIDE_ERR_DISK_FULL (SQLSTATE 53100 or the engine stopped on a full disk) or
+ * KERBSIDE_ERR_DATABASE_UNAVAILABLE (the embedded engine stopped for another reason).
+ */
+export class DatabaseUnavailableError extends DatabaseError {
+  override name = 'KERBSIDE_ERR_DATABASE_UNAVAILABLE'
+  constructor(message: string, readonly code: 'KERBSIDE_ERR_DISK_FULL' | 'KERBSIDE_ERR_DATABASE_UNAVAILABLE', options?: ErrorOptions) {
+    super(message, options)
+  }
 }
 
 /** Stable 32-bit key for an advisory lock name (FNV-1a), so that every process derives the same key. */
