@@ -11,6 +11,8 @@ import type { Queryable } from './database.ts'
 
 export interface ContainerRow {
   binId: string
+  /** The bin's opaque id for outside views (migration 094). */
+  publicId: string
   stream: string
   capacityL: number | null
   colour: string | null
@@ -62,7 +64,6 @@ export const CONTAINER_ATTRIBUTES: Record<string, AttributeSql> = {
   id: { exists: 'true' },
   type: { exists: 'true' },
   location: { exists: 'true' },
-  binId: { exists: 'true', compare: { type: 'text', value: 'b.bin_id' } },
   status: { exists: 'true', compare: { type: 'text', value: statusSql } },
   storedWasteKind: { exists: 'true', compare: { type: 'text', value: caseOf('b.stream', FIWARE_WASTE_KIND) } },
   storedWasteCode: { exists: `b.stream IN (${Object.keys(WASTE_CODE).map((s) => `'${s}'`).join(', ')})`, compare: { type: 'text', value: caseOf('b.stream', WASTE_CODE) } },
@@ -100,7 +101,8 @@ export type GeoFilter =
   | { disjoint: Ring[] }
 
 export interface ContainerFilter {
-  binIds?: readonly string[]
+  /** bins.public_id values (the NGSI-LD entity ids' last part). */
+  publicIds?: readonly string[]
   where?: Condition
   geo?: GeoFilter
 }
@@ -198,7 +200,7 @@ const FROM = `FROM bins b
 
 function whereOf(q: ContainerFilter, p: Params): string {
   const parts = ['b.active', 'h.lat IS NOT NULL', 'h.lon IS NOT NULL']
-  if (q.binIds) parts.push(`b.bin_id = ANY(${p.add(q.binIds)}::text[])`)
+  if (q.publicIds) parts.push(`b.public_id = ANY(${p.add(q.publicIds)}::text[])`)
   if (q.where) parts.push(compile(q.where, p))
   if (q.geo) parts.push(geoSql(q.geo, p))
   return parts.join(' AND ')
@@ -216,7 +218,7 @@ export async function listContainers(db: Queryable, q: ContainerFilter & Page, c
     `WITH page AS (
        SELECT b.bin_id ${FROM} WHERE ${where} ORDER BY b.bin_id LIMIT ${p.add(q.limit)} OFFSET ${p.add(q.offset)}
      )
-     SELECT b.bin_id AS "binId", b.stream, b.capacity_l AS "capacityL", b.colour, b.communal, b.created_at AS "createdAt",
+     SELECT b.bin_id AS "binId", b.public_id AS "publicId", b.stream, b.capacity_l AS "capacityL", b.colour, b.communal, b.created_at AS "createdAt",
             h.street, h.postcode, h.ward, h.lat, h.lon,
             d.device_id AS "deviceId", lr.ts AS "readingAt", lr.fill_pct AS "fillPct", lr.temp_c AS "tempC", lr.status AS "readingStatus",
             ${lastEmptiedSql} AS "lastEmptiedAt", nc.deadline AS "nextCollectionBy", resp.name AS responsible

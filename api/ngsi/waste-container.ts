@@ -3,7 +3,8 @@
 // model's own names and units; docs/data-protection.md says why the address stops at the street.
 //
 //   Kerbside                                   WasteContainer
-//   bins.bin_id                                id urn:ngsi-ld:WasteContainer:<binId>, binId
+//   bins.public_id (opaque, random)            id urn:ngsi-ld:WasteContainer:<publicId>
+//   (bins.bin_id is left out: councils' bin ids often embed the UPRN, docs/data-protection.md)
 //   households.lat/lon                         location (GeoJSON Point, [lon, lat])
 //   households.street, postcode                address.streetAddress (street only), address.postalCode
 //   households.ward                            wardId
@@ -31,17 +32,16 @@ export const ENTITY_TYPE = 'WasteContainer'
 export const ENTITY_TYPE_URI = 'https://smartdatamodels.org/dataModel.WasteManagement/WasteContainer'
 const ID_PREFIX = `urn:ngsi-ld:${ENTITY_TYPE}:`
 
-export const containerId = (binId: string): string => `${ID_PREFIX}${encodeURIComponent(binId)}`
+export const containerId = (publicId: string): string => `${ID_PREFIX}${publicId}`
 export const deviceEntityId = (deviceId: string): string => `urn:ngsi-ld:Device:${encodeURIComponent(deviceId)}`
 
-/** The bin id an entity id names, or null when it is not one of ours. */
-export function binIdOf(entityId: string): string | null {
-  if (!entityId.startsWith(ID_PREFIX) || entityId.length === ID_PREFIX.length) return null
-  try {
-    return decodeURIComponent(entityId.slice(ID_PREFIX.length))
-  } catch {
-    return null
-  }
+const PUBLIC_ID = /^[0-9a-f]{20}$/
+
+/** The bin's public id an entity id names, or null when it is not one of ours. */
+export function publicIdOf(entityId: string): string | null {
+  if (!entityId.startsWith(ID_PREFIX)) return null
+  const id = entityId.slice(ID_PREFIX.length)
+  return PUBLIC_ID.test(id) ? id : null
 }
 
 /** UN/CEFACT common codes (Rec. 20), as NGSI-LD's unitCode expects. */
@@ -62,7 +62,6 @@ export function toWasteContainer(row: ContainerRow): NgsiEntity {
   const stream = row.stream as WasteStream
   const a: Record<string, NgsiAttribute> = {}
   a.location = { type: 'GeoProperty', value: { type: 'Point', coordinates: [row.lon, row.lat] } }
-  a.binId = { type: 'Property', value: row.binId }
   if (row.street || row.postcode) {
     a.address = { type: 'Property', value: { ...(row.street ? { streetAddress: row.street } : {}), ...(row.postcode ? { postalCode: row.postcode } : {}) } }
   }
@@ -84,5 +83,5 @@ export function toWasteContainer(row: ContainerRow): NgsiEntity {
   if (row.responsible) a.responsible = { type: 'Property', value: row.responsible }
   a.dateCreated = { type: 'DateTimeProperty', value: row.createdAt }
   a.dateModified = { type: 'DateTimeProperty', value: latest(row.createdAt, row.readingAt, row.lastEmptiedAt) }
-  return { id: containerId(row.binId), type: ENTITY_TYPE, attributes: a }
+  return { id: containerId(row.publicId), type: ENTITY_TYPE, attributes: a }
 }

@@ -13,7 +13,7 @@ import { negotiate } from '../ngsi/negotiate.ts'
 import { NgsiLdError, ngsiErrorHandler } from '../ngsi/problem.ts'
 import { parseGeoQuery, parseQ } from '../ngsi/query.ts'
 import { CONTEXT_LINK, project, render, type Format, type MediaType } from '../ngsi/representation.ts'
-import { ENTITY_TYPE, ENTITY_TYPE_URI, binIdOf, toWasteContainer } from '../ngsi/waste-container.ts'
+import { ENTITY_TYPE, ENTITY_TYPE_URI, publicIdOf, toWasteContainer } from '../ngsi/waste-container.ts'
 import { DEFAULT_LIMIT, EntitiesQuery, EntityParams, EntityQuery, MAX_LIMIT, NgsiErrors, ProblemDetails, WasteContainerEntity } from '../schemas/ngsi-ld.ts'
 
 const ROLES = ['viewer', 'contract_manager', 'crm'] as const
@@ -91,12 +91,12 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
     if (q.limit === 0 && !(count || q.count)) throw bad('limit=0 is only meaningful with count=true.')
     const wantCount = count || q.count === true
 
-    const binIds = ids?.map(binIdOf).filter((b): b is string => b !== null)
-    const empty = (types && !types.some(isOurType)) || (ids && binIds!.length === 0)
+    const publicIds = ids?.map(publicIdOf).filter((b): b is string => b !== null)
+    const empty = (types && !types.some(isOurType)) || (ids && publicIds!.length === 0)
     const where: Condition[] = []
     if (q.q !== undefined) where.push(parseQ(q.q))
     if (attrs) where.push({ or: attrs.map((attr) => ({ attr, exists: true as const })) })
-    const filter: ContainerFilter = { binIds, where: where.length > 0 ? { and: where } : undefined, geo }
+    const filter: ContainerFilter = { publicIds, where: where.length > 0 ? { and: where } : undefined, geo }
 
     if (wantCount) void reply.header('NGSILD-Results-Count', empty ? 0 : await countContainers(db, filter, clock()))
     if (empty || q.limit === 0) return send(reply, media, [])
@@ -117,10 +117,10 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
     const { format, count } = representation(req.query)
     if (count) throw bad('options=count applies to Query Entities only.')
     const types = list(req.query.type)
-    const binId = binIdOf(req.params.entityId)
-    const notFound = new NgsiLdError('ResourceNotFound', `No entity ${req.params.entityId} here: WasteContainer ids are urn:ngsi-ld:WasteContainer:<binId>, for active bins at a household with coordinates.`)
-    if (!binId || (types && !types.some(isOurType))) throw notFound
-    const [row] = await listContainers(db, { binIds: [binId], limit: 1, offset: 0 }, clock())
+    const publicId = publicIdOf(req.params.entityId)
+    const notFound = new NgsiLdError('ResourceNotFound', `No entity ${req.params.entityId} here: WasteContainer ids are urn:ngsi-ld:WasteContainer:<20 hex digits>, as listed by GET /ngsi-ld/v1/entities?type=WasteContainer, for active bins at a household with coordinates.`)
+    if (!publicId || (types && !types.some(isOurType))) throw notFound
+    const [row] = await listContainers(db, { publicIds: [publicId], limit: 1, offset: 0 }, clock())
     if (!row) throw notFound
     return send(reply, media, render(project(toWasteContainer(row), list(req.query.attrs)), format, media))
   })

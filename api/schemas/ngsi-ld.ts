@@ -15,7 +15,7 @@ const Representation = {
 
 export const EntitiesQuery = Type.Object({
   type: Csv('Entity types, comma-separated: WasteContainer (or its expanded URI)'),
-  id: Csv('Entity ids, comma-separated: urn:ngsi-ld:WasteContainer:<binId>'),
+  id: Csv('Entity ids, comma-separated: urn:ngsi-ld:WasteContainer:<20 hex digits> (opaque, stable; never the bin id or UPRN)'),
   q: Type.Optional(Type.String({ maxLength: 4000, description: 'NGSI-LD query, e.g. fillingLevel>0.8;wardId=="Central"' })),
   georel: Type.Optional(Type.String({ description: 'near;maxDistance==<metres>, within, intersects or disjoint' })),
   geometry: Type.Optional(Type.String({ description: 'Point (near) or Polygon / MultiPolygon' })),
@@ -28,7 +28,7 @@ export const EntitiesQuery = Type.Object({
 })
 export type EntitiesQuery = Static<typeof EntitiesQuery>
 
-export const EntityParams = Type.Object({ entityId: Type.String({ maxLength: 300, description: 'urn:ngsi-ld:WasteContainer:<binId>' }) })
+export const EntityParams = Type.Object({ entityId: Type.String({ maxLength: 300, description: 'urn:ngsi-ld:WasteContainer:<20 hex digits> (opaque, stable; never the bin id or UPRN)' }) })
 export const EntityQuery = Type.Object({ type: Csv('The entity\'s type, if the client wants it checked'), ...Representation })
 export type EntityQuery = Static<typeof EntityQuery>
 

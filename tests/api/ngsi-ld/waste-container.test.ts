@@ -15,7 +15,9 @@ import { publishedExample, wasteContainerValidator } from './published-schema.ts
 
 const ADMIN = 'admin-key-of-this-test-0123456789'
 const CONTEXT = 'https://raw.githubusercontent.com/smart-data-models/dataModel.WasteManagement/master/context.jsonld'
-const ID = (bin: string) => `urn:ngsi-ld:WasteContainer:${bin}`
+/** Entity ids are opaque (bins.public_id), never the bin id, which may embed the UPRN: looked up once the bins exist. */
+const publicIds = new Map<string, string>()
+const ID = (bin: string) => `urn:ngsi-ld:WasteContainer:${publicIds.get(bin) ?? bin}`
 const READING_AT = '2026-11-20T08:15:00.000Z'
 const EMPTIED_AT = '2026-11-16T09:42:00.000Z'
 type Entity = Record<string, unknown> & { id: string }
@@ -53,6 +55,7 @@ beforeAll(async () => {
   await db.query(`INSERT INTO rounds (round_id, contract_id, name, stream, vehicle_id, weekday, frequency, anchor_date, ends_at) VALUES ('r1', 'k1', 'Mon residual', 'residual', 'rcv-1', 1, 'weekly', '2099-01-05', '15:30')`)
   await db.query(`INSERT INTO round_households (round_id, uprn, position) VALUES ('r1', 100000000001, 0)`)
   await db.query(`INSERT INTO scheduled_collections (uprn, stream, round_id, scheduled_date, due_date) VALUES (100000000001, 'residual', 'r1', '2099-01-05', '2099-01-05'), (100000000001, 'residual', 'r1', '2099-01-12', '2099-01-12')`)
+  for (const r of (await db.query<{ binId: string; publicId: string }>(`SELECT bin_id AS "binId", public_id AS "publicId" FROM bins`)).rows) publicIds.set(r.binId, r.publicId)
   viewer = (await createApiKey(db, 'smart-city platform', 'viewer')).key
   provisioning = (await createApiKey(db, 'installer', 'provisioning')).key
 })
@@ -81,7 +84,7 @@ describe('mapping', () => {
     expect(e).toEqual({
       id: ID('bin-1'), type: 'WasteContainer',
       location: { type: 'Point', coordinates: [-2.9916, 53.4084] },
-      binId: 'bin-1', address: { streetAddress: 'Test Street', postalCode: 'L1 1AA' }, wardId: 'Central',
+      address: { streetAddress: 'Test Street', postalCode: 'L1 1AA' }, wardId: 'Central',
       category: ['portable'], storedWasteKind: 'other', storedWasteCode: '20 03 01', storedWasteOrigin: 'household',
       binCapacity: 240, fillingLevel: 0.645, temperature: 18.25, status: 'lidOpen',
       refDevice: ['urn:ngsi-ld:Device:s-1'],
@@ -196,7 +199,7 @@ describe('q and geo-queries', () => {
     expect(await q('status=="unknown"')).toEqual([ID('bin-2'), ID('bin-3')])
     expect(await q('status=="lidOpen"|storedWasteKind=="organic"')).toEqual([ID('bin-1'), ID('bin-3')])
     expect(await q('storedWasteKind=="other";(binCapacity<100|refDevice)')).toEqual([ID('bin-1')])
-    expect(await q('binId=="bin-2","bin-3"')).toEqual([ID('bin-2'), ID('bin-3')])
+    expect(await q('binId=="bin-2","bin-3"')).toEqual([]) // bin ids are not in the view (they may embed the UPRN)
     expect(await q('temperature')).toEqual([ID('bin-1')])
     expect(await q('wardId!="Central"')).toEqual([ID('bin-3')])
     expect(await q('noSuchAttribute=="x"')).toEqual([])
@@ -243,5 +246,22 @@ describe('errors and access', () => {
     expect(anonymous.statusCode).toBe(401)
     expect(anonymous.json()).toMatchObject({ type: 'about:blank', title: 'Unauthorized', status: 401 })
     expect((await get('/entities?type=WasteContainer', {}, provisioning)).json()).toMatchObject({ type: 'about:blank', title: 'Forbidden', status: 403 })
+  })
+})
+
+describe('identifiers without UPRNs (issue 19)', () => {
+  test('entity ids are opaque and stable; neither the UPRN nor the bin id appears anywhere in the view', async () => {
+    await db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l, active) VALUES ('bin-100000000003-rec', 100000000003, 'recycling', 240, true)`)
+    const all = (await get('/entities?type=WasteContainer&limit=100')).json<Entity[]>()
+    const text = JSON.stringify(all)
+    expect(all.length).toBeGreaterThanOrEqual(4)
+    for (const e of all) expect(e.id).toMatch(/^urn:ngsi-ld:WasteContainer:[0-9a-f]{20}$/)
+    expect(text).not.toMatch(/10000000000\d/)
+    expect(text).not.toMatch(/bin-\d/)
+    const again = (await get('/entities?type=WasteContainer&limit=100')).json<Entity[]>()
+    expect(ids(again)).toEqual(ids(all))
+    expect((await get(`/entities/${all[0]!.id}`)).statusCode).toBe(200)
+    expect((await get('/entities/urn:ngsi-ld:WasteContainer:bin-1')).statusCode).toBe(404) // the old form names nothing
+    await db.query(`DELETE FROM bins WHERE bin_id = 'bin-100000000003-rec'`)
   })
 })
