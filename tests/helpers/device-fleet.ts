@@ -101,6 +101,9 @@ export function createFleet(opts: FleetOptions): Fleet {
       clientId: d.deviceId,
       clean: false,
       reconnectPeriod,
+      // Firmware retries after a refused CONNACK (Kerbside answers 3, server unavailable, while its
+      // database is away); MQTT.js would otherwise stop reconnecting for good.
+      reconnectOnConnackError: true,
       connectTimeout: 5_000,
       keepalive: 30,
       protocolVersion: opts.protocolVersion ?? 4,
