@@ -24,7 +24,7 @@ const out = values.out ?? (quick ? join(tmpdir(), 'kerbside-performance.quick.md
 
 /** The suite, in the order it runs; args are those of the full run. */
 const SUITE: { name: string; script: string; args: string[]; what: string }[] = [
-  { name: 'ingest', script: 'bench/ingest.ts', args: [], what: '(a) ingest end to end vs broker only vs raw COPY, PostgreSQL and embedded' },
+  { name: 'ingest', script: 'bench/ingest.ts', args: [], what: '(a) ingest: end to end with PUBACK after commit vs the broker acknowledging without storing vs raw COPY, PostgreSQL and embedded' },
   { name: 'queries', script: 'bench/queries.ts', args: [], what: '(b) query latency at two data sizes ten times apart' },
   // Three simulated days give a busiest collection day with the day before and after it; the
   // script's own default (7) simulates a whole week, twice as long to set up.
@@ -32,7 +32,7 @@ const SUITE: { name: string; script: string; args: string[]; what: string }[] = 
   // The services' memory follows the message rate and connections far more than the registry's
   // size, and installing 210,000 households took 9 minutes on the loaded 2-core machine: 21,000 here.
   { name: 'memory', script: 'bench/memory.ts', args: ['--households', '21000'], what: '(d) memory of each service at steady city load' },
-  { name: 'scale-out', script: 'bench/scale-out.ts', args: [], what: '(e) one vs two ingest workers on MQTT 5 shared subscriptions' },
+  { name: 'scale-out', script: 'bench/scale-out.ts', args: [], what: '(e) one vs two broker nodes sharing Redis, and one vs two ingest workers on MQTT 5 shared subscriptions' },
 ]
 
 const only = values.only?.split(',')
