@@ -127,7 +127,7 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/proactive/patterns': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/forecasts/bins': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/forecasts/bins/:binId': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
-  'GET /api/v1/live': { roles: READ_DASHBOARD },
+  'GET /api/v1/live': { roles: READ_DASHBOARD, household: ['tag'] },
   'POST /api/v1/analysis/runs': { roles: [] },
   'GET /api/v1/analysis/runs/:id': { roles: [] },
 

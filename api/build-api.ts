@@ -171,7 +171,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(householdRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
-    await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed() })
+    await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed(), db: opts.db })
     await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, defaults: MAP_DEFAULTS })
     await v1.register(registryRoutes, { db: opts.db })
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })

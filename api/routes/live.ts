@@ -4,16 +4,23 @@
 // the last few minutes after that instant, then {"type":"replayed","since":…,"events":n}; the events
 // carry no marker, and applying one twice changes nothing on the dashboard. Anything else it sends is ignored.
 import type { FastifyPluginAsync } from 'fastify'
+import type { Database } from '../../storage/database.ts'
+import { accessOf, carriesPersonalData } from '../access-model.ts'
 import type { LiveFeed } from '../live-feed.ts'
+import { auditRead, hiddenFields } from '../plugins/audit.ts'
 
 const REPLAYS_PER_MINUTE = 10
 
-export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed }> = async (app, { feed }) => {
-  app.get('/live', { websocket: true, onRequest: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}', description: 'Send {"type":"replay","since":<epoch ms>} to get the events of the last five minutes after that instant again, followed by {"type":"replayed","since","events"}; at most ten replays a minute per connection.' } }, (socket) => {
+export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed; db: Database }> = async (app, { feed, db }) => {
+  app.get('/live', { websocket: true, onRequest: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}; a lift\'s RFID tag for roles contract_manager, crm and admin only', description: 'Send {"type":"replay","since":<epoch ms>} to get the events of the last five minutes after that instant again, followed by {"type":"replayed","since","events"}; at most ten replays a minute per connection.' } }, async (socket, req) => {
+    // The access model (api/access-model.ts): a lift's RFID tag only for roles that may see it. The
+    // events are shared by every listener, so the fields are left out as each is written, not deleted.
+    const hidden = hiddenFields(req)
+    const replacer = hidden.size > 0 ? (k: string, v: unknown) => (hidden.has(k) ? undefined : v) : undefined
     // A listener that cannot keep up loses live events rather than growing our memory.
     const send = (message: unknown) => {
       if (socket.bufferedAmount > 4 * 1024 * 1024) return
-      socket.send(JSON.stringify(message))
+      socket.send(JSON.stringify(message, replacer))
     }
     const unsubscribe = feed.subscribe(send)
     // A replay can be thousands of events: a few a minute per connection is all a dashboard needs.
@@ -31,6 +38,14 @@ export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed }> = async (app, { 
     })
     socket.on('close', unsubscribe)
     socket.on('error', unsubscribe)
+    // A connection that will carry personal data is audited once, as it opens (status 101).
+    const access = accessOf('GET', req.routeOptions.url)
+    if (access && req.caller && carriesPersonalData(access, req.caller.role)) {
+      await auditRead(db, req, 101, null).catch((err: unknown) => {
+        req.log.error({ err }, 'audit entry for a live-feed connection could not be written; closing it')
+        socket.close(1011, 'audit unavailable')
+      })
+    }
   })
 }
 

@@ -125,7 +125,9 @@ describe('live feed', () => {
     await unit.publishAsync('kerbside/v1/vehicles/unit-live/lift', JSON.stringify({ seq: 1, ts: new Date().toISOString(), tag: 'TAG-0002', lat: 53.4, lon: -2.99, outcome: 'collected' }), { qos: 1 })
     await unit.publishAsync('kerbside/v1/vehicles/unit-live/lift', 'not json', { qos: 1 })
     await waitFor(() => events.some((e) => e.type === 'lift'), 5_000, 'live lift event')
-    expect(events.find((e) => e.type === 'lift')).toMatchObject({ deviceId: 'unit-live', deviceKind: 'vehicle', data: { tag: 'TAG-0002' } })
+    // The wallboard's viewer key gets the lift without its RFID tag (api/access-model.ts).
+    expect(events.find((e) => e.type === 'lift')).toMatchObject({ deviceId: 'unit-live', deviceKind: 'vehicle', data: { outcome: 'collected' } })
+    expect(events.find((e) => e.type === 'lift')!.data).not.toHaveProperty('tag')
     expect(events.filter((e) => e.type === 'lift')).toHaveLength(1)
     ws.close()
     await unit.endAsync()
@@ -138,12 +140,25 @@ describe('live feed', () => {
     late.send('not json') // ignored
     late.send(JSON.stringify({ type: 'replay', since: Date.now() - 60_000 }))
     await waitFor(() => replayed.some((e) => e.type === 'replayed'), 5_000, 'replay answer')
-    expect(replayed.find((e) => e.type === 'lift')).toMatchObject({ deviceId: 'unit-live', data: { tag: 'TAG-0002' } })
+    expect(replayed.find((e) => e.type === 'lift')).toMatchObject({ deviceId: 'unit-live', data: { outcome: 'collected' } })
+    expect(replayed.find((e) => e.type === 'lift')!.data).not.toHaveProperty('tag')
     expect(replayed.find((e) => e.type === 'replayed')!.events).toBeGreaterThanOrEqual(1)
     replayed.length = 0
     late.send(JSON.stringify({ type: 'replay', since: Date.now() + 1000 })) // nothing after a future instant
     await waitFor(() => replayed.some((e) => e.type === 'replayed'), 5_000, 'second replay answer')
     expect(replayed).toEqual([{ type: 'replayed', since: expect.any(Number), events: 0 }])
+    // A contract manager's connection gets the tag, and is audited as it opens (a viewer's is not: no personal data).
+    const auditedBefore = await count(t.db, `SELECT 1 FROM audit_log WHERE action = 'GET /api/v1/live'`)
+    const managerKey = (await createApiKey(t.db, 'contract manager', 'contract_manager')).key
+    const manager = new WebSocket(`${t.httpUrl.replace('http', 'ws')}/api/v1/live?api_key=${encodeURIComponent(managerKey)}`)
+    await new Promise((resolve, reject) => { manager.once('open', resolve); manager.once('error', reject) })
+    const seen: { type: string; data?: { tag?: string } }[] = []
+    manager.on('message', (m) => seen.push(JSON.parse(m.toString())))
+    manager.send(JSON.stringify({ type: 'replay', since: Date.now() - 60_000 }))
+    await waitFor(() => seen.some((e) => e.type === 'replayed'), 5_000, 'manager replay answer')
+    expect(seen.find((e) => e.type === 'lift')).toMatchObject({ data: { tag: 'TAG-0002' } })
+    await waitFor(async () => (await count(t.db, `SELECT 1 FROM audit_log WHERE action = 'GET /api/v1/live'`)) === auditedBefore + 1, 5_000, 'audit entry of the connection')
+    manager.close()
     // A connection asking over and over is refused past ten a minute, and told so.
     replayed.length = 0
     for (let i = 0; i < 9; i++) late.send(JSON.stringify({ type: 'replay', since: Date.now() - 60_000 }))
