@@ -6,7 +6,7 @@ import { afterAll, expect, test } from 'vitest'
 import { silentLogger } from '../../core/log.ts'
 import type { Database } from '../../storage/database.ts'
 import { openDatabase } from '../../storage/open-database.ts'
-import { kerbsideProcess, killRepeatedly, provisionFleet, removeDir, SCALE, seconds, sleep, tempDir, type KerbsideProcess } from '../helpers/crash-harness.ts'
+import { kerbsideProcess, settleOrExplain, killRepeatedly, provisionFleet, removeDir, SCALE, seconds, sleep, tempDir, type KerbsideProcess } from '../helpers/crash-harness.ts'
 import { createFleet, summary, type Fleet } from '../helpers/device-fleet.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts'
 
@@ -39,12 +39,13 @@ for (const persistence of ['memory', 'level'] as const) {
     await sleep(BETWEEN_KILLS_MS)
     fleet.pause()
     const publishSeconds = (performance.now() - t0) / 1000
-    await fleet.settle(120_000)
+    await settleOrExplain(fleet, [proc], 120_000)
     const v = await fleet.verify(db)
     const exit = await proc.kill('SIGTERM')
     console.error(`FAULT broker on PostgreSQL (${persistence}), SIGKILL ×3: ${summary(v)}; offered ${(v.published / publishSeconds).toFixed(0)} msg/s over ${publishSeconds.toFixed(0)} s; first start ${seconds([firstStart])}, restarts ${seconds(restarts)}; SIGTERM exit ${exit.code}`)
     expect(restarts).toHaveLength(3)
-    expect(v.reconnects).toBeGreaterThanOrEqual(3 * DEVICES)
+    // The first kill cut every device (all were connected); later ones cut those that were back.
+    expect(v.reconnects).toBeGreaterThanOrEqual(DEVICES)
     expect(v.acked).toBeGreaterThan(0)
     expect(v.missingSample).toEqual([])
     expect(v.missing).toBe(0)

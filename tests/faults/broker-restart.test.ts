@@ -72,7 +72,7 @@ test('two graceful broker restarts mid-stream: sessions resume, nothing acknowle
   const v = await fleet.verify(db)
   console.error(`FAULT broker restarts (level persistence, pipeline in-process): ${summary(v)}; each stop committed/abandoned ${JSON.stringify(drains)}`)
   expect(drains).toHaveLength(2)
-  expect(v.reconnects).toBeGreaterThanOrEqual(2 * DEVICES)
+  expect(v.reconnects).toBeGreaterThanOrEqual(DEVICES)
   expect(v.acked).toBeGreaterThan(0)
   expect(v.missingSample).toEqual([])
   expect(v.missing).toBe(0)

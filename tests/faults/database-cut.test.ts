@@ -8,12 +8,16 @@ import { afterAll, expect, test } from 'vitest'
 import { silentLogger } from '../../core/log.ts'
 import type { Database } from '../../storage/database.ts'
 import { openDatabase } from '../../storage/open-database.ts'
-import { kerbsideProcess, provisionFleet, removeDir, SCALE, seconds, sleep, tempDir, type KerbsideProcess } from '../helpers/crash-harness.ts'
+import { kerbsideProcess, settleOrExplain, provisionFleet, removeDir, SCALE, seconds, sleep, tempDir, type KerbsideProcess } from '../helpers/crash-harness.ts'
 import { createFleet, summary, type Fleet } from '../helpers/device-fleet.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts'
 
-const CUT_S = Number(process.env.FAULTS_CUT_SECONDS ?? 60)
+// 60 s, as issue 13 asks, in `npm run faults:full`; 30 s in CI (its time budget). Only the longer
+// cut outlasts the devices' keepalive (30 s × 1.5): the broker reads nothing more from a socket
+// whose PUBACKs wait for a commit, so PINGREQs go unanswered, devices reconnect, and until the
+// database returns their CONNECTs are refused with return code 3 (server unavailable).
+const CUT_S = Number(process.env.FAULTS_CUT_SECONDS ?? (SCALE > 1 ? 60 : 30))
 /** Commits under way at the cut may still answer within this time (their PUBACKs are honest). */
 const SETTLE_MS = 3_000
 const DEVICES = 20
@@ -71,7 +75,7 @@ test(`the database cut for ${CUT_S} s: no PUBACK while it is away, not ready, th
   }
   await sleep(3_000 * SCALE) // and the stream goes on
   fleet.pause()
-  await fleet.settle(120_000)
+  await settleOrExplain(fleet, [proc], 120_000)
   const v = await fleet.verify(db)
   const notReady = readiness.filter((s) => s === 503).length
   console.error(`FAULT database cut ${CUT_S} s (${connectionsCut} connections cut): ${summary(v)}; acknowledged before the cut ${ackedBeforeCut}, in the ${SETTLE_MS} ms after it ${ackedAfterSettle - ackedBeforeCut}, during the rest of the cut ${ackedDuringCut}; held by devices at the end of the cut ${inFlightAtEnd}; /readyz during the cut ${notReady}×503 of ${readiness.length} (${[...new Set(readiness)].join('/')}); ready again ${readyAgainMs === null ? 'never' : seconds([readyAgainMs])} after the database came back`)

@@ -201,3 +201,18 @@ export async function killRepeatedly(proc: KerbsideProcess, opts: { times: numbe
 }
 
 export const seconds = (ms: number[]) => ms.map((m) => `${(m / 1000).toFixed(1)} s`).join(', ')
+
+const WATCHED = ['kerbside_ingest_pending_messages', 'kerbside_broker_awaiting_commit_messages', 'kerbside_broker_connected_clients', 'kerbside_ingest_received_total', 'kerbside_ingest_batches_total']
+
+/** Wait until the fleet holds nothing unacknowledged; if it never does, say what each process holds. */
+export async function settleOrExplain(fleet: { settle(ms: number): Promise<void> }, procs: KerbsideProcess[], timeoutMs: number): Promise<void> {
+  try {
+    await fleet.settle(timeoutMs)
+  } catch (err) {
+    const states = await Promise.all(procs.map(async (p) => {
+      const m = await p.metrics()
+      return `${p.name} (running ${p.running()}): ${WATCHED.map((k) => `${k.replace(/^kerbside_/, '')}=${m[k] ?? '-'}`).join(' ')}\n${p.logTail(15)}`
+    }))
+    throw new Error(`${(err as Error).message}\n${states.join('\n')}`)
+  }
+}
