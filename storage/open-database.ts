@@ -21,20 +21,34 @@ export interface OpenDatabaseOptions {
   migrate?: boolean
   /** Embedded only: flush commits to the device (fdatasync), default true; see storage/pglite-fsync.ts. */
   embeddedFsync?: boolean
+  /** Embedded only: refuse to start below this much free space (default 64 MiB, storage/disk-space.ts). */
+  embeddedMinFreeBytes?: number
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  // Each phase is timed in the log: a start that takes long says where the time went.
+  const started = performance.now()
   const db = opts.url
     ? createPgDatabase({ connectionString: opts.url, poolSize: opts.poolSize, logger: opts.logger })
-    : await createPgliteDatabase({ dataDir: opts.dataDir ? join(opts.dataDir, 'pgdata') : undefined, fsync: opts.embeddedFsync })
+    : await createPgliteDatabase({
+      dataDir: opts.dataDir ? join(opts.dataDir, 'pgdata') : undefined,
+      fsync: opts.embeddedFsync,
+      minFreeBytes: opts.embeddedMinFreeBytes,
+      logger: opts.logger,
+    })
+  const opened = performance.now()
   try {
     db.capabilities = await detectCapabilities(db, opts.tierCeiling)
+    const detected = performance.now()
     const { tier, serverVersion, timescaleVersion } = db.capabilities
     opts.logger.info({ adapter: db.kind, tier, serverVersion, timescaleVersion }, `database tier: ${tier}`)
     if (opts.migrate !== false) {
       const report = await migrate(db, db.capabilities)
       if (report.applied.length > 0) opts.logger.info({ applied: report.applied }, `applied ${report.applied.length} migration(s)`)
     }
+    const ms = (a: number, b: number) => Math.round(b - a)
+    const done = performance.now()
+    opts.logger.info({ openMs: ms(started, opened), capabilitiesMs: ms(opened, detected), migrationsMs: ms(detected, done) }, `database ready in ${ms(started, done)} ms`)
     return db
   } catch (err) {
     await db.close().catch(() => undefined)

