@@ -108,6 +108,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   }
   const authorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) =>
     acl.authorizePublish(client, packet, (err) => {
+      if (err && client === null) {
+        // A stored will the ACL refuses (aedes' will sweep after an unclean stop). An error here
+        // would abort the sweep, reach aedes' 'error' event and leave the will stored to fail again
+        // at every start; instead it is emptied, so that it is published to no one (see
+        // authorizeForward) and then deleted by the sweep like any other.
+        packet.payload = REFUSED
+        packet.retain = false
+        return callback(null)
+      }
       if (err || !pipeline) return callback(err)
       if (client !== null && principalOf(client)?.type !== 'device') return callback(null) // Kerbside's own services
       toPipeline(packet, callback)
@@ -128,12 +137,16 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     authorizePublish,
     authorizeSubscribe: acl.authorizeSubscribe,
     authorizeForward: (_client, packet) => {
-      if (packet.payload.length === 0 && pipeline && parseTopic(packet.topic)) return null // refused by the pipeline
+      // Emptied because refused (by the pipeline, or a stored will the ACL refused): sent to no one.
+      if (packet.payload.length === 0 && parseTopic(packet.topic)) return null
       metrics.messagesOut.inc()
       return packet
     },
   })
 
+  // aedes reports failures of its own background work (the will sweep, heartbeats) here; unheard,
+  // an 'error' event would end the process.
+  aedes.on('error', (err: Error) => logger.error({ err: err.message }, 'MQTT broker background task failed'))
   aedes.on('client', () => metrics.connected.inc())
   aedes.on('clientReady', (client: Client) => {
     const conn = client.conn as { kerbsideTransport?: string }
