@@ -41,10 +41,16 @@ export function normaliseDevEui(raw: string): string | null {
   return /^[0-9A-F]{16}$/.test(hex) ? hex : null
 }
 
+// Last uplink, frame counter and battery come from what the pipeline stored (devices, latest_readings),
+// the battery also from status events and frames without a reading (lorawan_devices.battery_*).
 const SELECT = `SELECT ld.dev_eui AS "devEui", ld.device_id AS "deviceId", ld.model, ld.calibration, d.bin_id AS "binId", b.capacity_l AS "capacityL",
-  ld.joins, ld.last_join_at AS "lastJoinAt", ld.last_uplink_at AS "lastUplinkAt", ld.last_f_cnt AS "lastFCnt", ld.battery_pct AS "batteryPct",
-  ld.battery_v AS "batteryV", ld.battery_at AS "batteryAt", d.revoked_at IS NOT NULL AS revoked
-  FROM lorawan_devices ld JOIN devices d ON d.device_id = ld.device_id LEFT JOIN bins b ON b.bin_id = d.bin_id`
+  ld.joins, ld.last_join_at AS "lastJoinAt", d.last_ts AS "lastUplinkAt",
+  d.last_seq - (SELECT s.seq_base FROM lorawan_sessions s WHERE s.dev_eui = ld.dev_eui ORDER BY s.session_no DESC LIMIT 1) AS "lastFCnt",
+  CASE WHEN ld.battery_at IS NOT NULL AND (lr.ts IS NULL OR ld.battery_at >= lr.ts) THEN ld.battery_pct END AS "batteryPct",
+  coalesce(CASE WHEN ld.battery_at IS NOT NULL AND (lr.ts IS NULL OR ld.battery_at >= lr.ts) THEN ld.battery_v END, lr.battery_v, ld.battery_v) AS "batteryV",
+  greatest(ld.battery_at, CASE WHEN lr.battery_v IS NOT NULL THEN lr.ts END) AS "batteryAt", d.revoked_at IS NOT NULL AS revoked
+  FROM lorawan_devices ld JOIN devices d ON d.device_id = ld.device_id LEFT JOIN bins b ON b.bin_id = d.bin_id
+  LEFT JOIN latest_readings lr ON lr.device_id = ld.device_id`
 
 /** Register (or re-register: model and calibration change) a sensor by DevEUI on a bin. */
 export async function registerLoRaWANDevice(db: Database, input: LoRaWANRegistration): Promise<{ device: LoRaWANDevice; created: boolean }> {
@@ -81,49 +87,78 @@ export async function getLoRaWANDevice(db: Queryable, devEui: string): Promise<L
   return rows[0] ?? null
 }
 
+/**
+ * A device's frame-counter sessions, oldest first. The latest one's highest FCnt and time are read
+ * from what the pipeline stored (devices.last_seq / last_ts: the highest seq and its ts, which is the
+ * network-server time), so that the common uplink writes nothing here; a session row is written
+ * only when a session opens (its predecessor's final state with it) or its start moves earlier.
+ */
 export async function listSessions(db: Queryable, devEui: string, limit = 20): Promise<Session[]> {
-  const { rows } = await db.query<{ sessionNo: number; startedAt: Date; seqBase: number; maxFCnt: number; lastReceivedAt: Date; reason: Session['reason'] }>(
-    `SELECT session_no AS "sessionNo", started_at AS "startedAt", seq_base AS "seqBase", max_f_cnt AS "maxFCnt", last_received_at AS "lastReceivedAt", reason
-       FROM lorawan_sessions WHERE dev_eui = $1 ORDER BY session_no DESC LIMIT $2`, [devEui, limit])
-  return rows.reverse().map((r) => ({ ...r, startedAt: r.startedAt.getTime(), lastReceivedAt: r.lastReceivedAt.getTime() }))
+  return (await sessionsOf(db, [devEui], limit)).get(devEui) ?? []
 }
 
-async function saveSession(tx: Queryable, devEui: string, s: Session): Promise<void> {
-  await tx.query(
+/** The sessions of several devices in one query (the webhook maps a group of uplinks at a time). */
+export async function sessionsOf(db: Queryable, devEuis: string[], limit = 20): Promise<Map<string, Session[]>> {
+  const { rows } = await db.query<{ devEui: string; sessionNo: number; startedAt: Date; seqBase: number; maxFCnt: number; lastReceivedAt: Date; reason: Session['reason']; lastSeq: number | null; lastTs: Date | null }>(
+    `SELECT * FROM (
+       SELECT s.dev_eui AS "devEui", s.session_no AS "sessionNo", s.started_at AS "startedAt", s.seq_base AS "seqBase", s.max_f_cnt AS "maxFCnt", s.last_received_at AS "lastReceivedAt", s.reason,
+              d.last_seq AS "lastSeq", d.last_ts AS "lastTs", row_number() OVER (PARTITION BY s.dev_eui ORDER BY s.session_no DESC) AS n
+         FROM lorawan_sessions s JOIN lorawan_devices ld ON ld.dev_eui = s.dev_eui JOIN devices d ON d.device_id = ld.device_id
+        WHERE s.dev_eui = ANY($1::text[])) q
+      WHERE n <= $2 ORDER BY "devEui", "sessionNo"`, [devEuis, limit])
+  const out = new Map<string, Session[]>()
+  for (const r of rows) {
+    const list = out.get(r.devEui) ?? []
+    list.push({ sessionNo: r.sessionNo, startedAt: r.startedAt.getTime(), seqBase: r.seqBase, maxFCnt: r.maxFCnt, lastReceivedAt: r.lastReceivedAt.getTime(), reason: r.reason })
+    out.set(r.devEui, list)
+    const latest = list.at(-1)!
+    if (r.lastSeq !== null && r.lastTs && r.lastSeq >= latest.seqBase) {
+      latest.maxFCnt = Math.max(latest.maxFCnt, r.lastSeq - latest.seqBase)
+      latest.lastReceivedAt = Math.max(latest.lastReceivedAt, r.lastTs.getTime())
+    }
+  }
+  return out
+}
+
+/** Registered devices by DevEUI, in one query. */
+export async function devicesOf(db: Queryable, devEuis: string[]): Promise<Map<string, LoRaWANDevice>> {
+  const { rows } = await db.query<LoRaWANDevice>(`${SELECT} WHERE ld.dev_eui = ANY($1::text[])`, [devEuis])
+  return new Map(rows.map((r) => [r.devEui, r]))
+}
+
+/** Store a session that opened (false when another request opened it first) or whose start moved earlier. */
+export async function writeSession(db: Queryable, devEui: string, w: { session: Session; closing?: Session }): Promise<boolean> {
+  const s = w.session
+  if (w.closing) {
+    await db.query(`UPDATE lorawan_sessions SET max_f_cnt = greatest(max_f_cnt, $3), last_received_at = greatest(last_received_at, $4) WHERE dev_eui = $1 AND session_no = $2`,
+      [devEui, w.closing.sessionNo, w.closing.maxFCnt, new Date(w.closing.lastReceivedAt).toISOString()])
+  }
+  const res = await db.query(
     `INSERT INTO lorawan_sessions (dev_eui, session_no, started_at, seq_base, max_f_cnt, last_received_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (dev_eui, session_no) DO UPDATE SET max_f_cnt = greatest(lorawan_sessions.max_f_cnt, excluded.max_f_cnt),
-       last_received_at = greatest(lorawan_sessions.last_received_at, excluded.last_received_at), reason = excluded.reason`,
+     ON CONFLICT (dev_eui, session_no) DO UPDATE SET started_at = least(lorawan_sessions.started_at, excluded.started_at), reason = excluded.reason
+       WHERE lorawan_sessions.seq_base = excluded.seq_base AND (excluded.started_at < lorawan_sessions.started_at OR excluded.reason <> lorawan_sessions.reason)`,
     [devEui, s.sessionNo, new Date(s.startedAt).toISOString(), s.seqBase, s.maxFCnt, new Date(s.lastReceivedAt).toISOString(), s.reason],
   )
+  return res.rowCount > 0
 }
 
 export type UplinkMapping = { device: LoRaWANDevice; mapping: FrameMapping } | null
 
 /**
- * Map an uplink's frame counter onto the device's seq and record it, in one transaction that locks
- * the device's row (webhook requests for one device may arrive together, on several API processes).
- * Null when the DevEUI is not registered.
+ * Map an uplink's frame counter onto the device's seq. Reads only, except when a session opens; two
+ * requests opening the same session race on its primary key, and the loser maps again against the
+ * session the winner stored. Null when the DevEUI is not registered.
  */
-export async function mapUplink(db: Database, devEui: string, fCnt: number, receivedAt: Date, batteryOf: (device: LoRaWANDevice) => { pct?: number; v?: number } = () => ({})): Promise<UplinkMapping> {
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<LoRaWANDevice>(`${SELECT} WHERE ld.dev_eui = $1 FOR UPDATE OF ld`, [devEui])
-    const device = rows[0]
-    if (!device) return null
-    const battery = batteryOf(device)
-    const mapping = mapFrameCounter(await listSessions(tx, devEui), fCnt, receivedAt.getTime())
-    if (mapping.ok) await saveSession(tx, devEui, mapping.session)
-    await tx.query(
-      `UPDATE lorawan_devices SET
-         last_f_cnt = CASE WHEN last_uplink_at IS NULL OR last_uplink_at <= $2 THEN $3 ELSE last_f_cnt END,
-         last_uplink_at = greatest(last_uplink_at, $2::timestamptz),
-         battery_pct = CASE WHEN $4::real IS NOT NULL AND (battery_at IS NULL OR battery_at <= $2) THEN $4 ELSE battery_pct END,
-         battery_v = CASE WHEN $5::real IS NOT NULL AND (battery_at IS NULL OR battery_at <= $2) THEN $5 ELSE battery_v END,
-         battery_at = CASE WHEN ($4::real IS NOT NULL OR $5::real IS NOT NULL) THEN greatest(battery_at, $2::timestamptz) ELSE battery_at END
-       WHERE dev_eui = $1`,
-      [devEui, receivedAt.toISOString(), fCnt, battery.pct ?? null, battery.v ?? null],
-    )
-    return { device, mapping }
-  })
+export async function mapUplink(db: Queryable, devEui: string, fCnt: number, receivedAt: Date): Promise<UplinkMapping> {
+  const device = await getLoRaWANDevice(db, devEui)
+  if (!device) return null
+  for (let attempt = 0; ; attempt++) {
+    const sessions = await listSessions(db, devEui)
+    const mapping = mapFrameCounter(sessions, fCnt, receivedAt.getTime())
+    if (!mapping.ok || !mapping.write) return { device, mapping }
+    const opening = !sessions.some((s) => s.sessionNo === mapping.write!.session.sessionNo)
+    if ((await writeSession(db, devEui, mapping.write)) || !opening || attempt >= 3) return { device, mapping }
+  }
 }
 
 /** A join (TTS join_accept, ChirpStack `join`): counted on the device and opening a frame-counter session. False when the DevEUI is unknown. */
@@ -133,7 +168,7 @@ export async function recordJoin(db: Database, devEui: string, at: Date): Promis
     if (!rows[0]) return false
     if (rows[0].lastJoinAt?.getTime() === at.getTime()) return true // the same join delivered again
     const joined = mapJoin(await listSessions(tx, devEui), at.getTime())
-    if (joined) await saveSession(tx, devEui, joined.session)
+    if (joined) await writeSession(tx, devEui, joined)
     await tx.query(`UPDATE lorawan_devices SET joins = joins + 1, last_join_at = greatest(last_join_at, $2::timestamptz) WHERE dev_eui = $1`, [devEui, at.toISOString()])
     return true
   })

@@ -10,7 +10,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { safeEqual } from '../../core/secrets.ts'
-import { SENSOR_MODELS, CODECS } from '../../ingest/codecs/index.ts'
+import { SENSOR_MODELS, CODECS, codecFor } from '../../ingest/codecs/index.ts'
+import { pctFromVolts } from '../../ingest/codecs/fill-level.ts'
 import { parseChirpStackEvent } from '../../ingest/lorawan/chirpstack-envelope.ts'
 import type { NetworkServer } from '../../ingest/lorawan/events.ts'
 import { parseTtsMessage } from '../../ingest/lorawan/tts-envelope.ts'
@@ -151,6 +152,9 @@ export const lorawanRoutes: FastifyPluginAsyncTypebox<LoRaWANRouteOptions> = asy
     const device = await getLoRaWANDevice(opts.db, devEui)
     if (!device) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', `No LoRaWAN device ${devEui}.`)
     const sessions = (await listSessions(opts.db, devEui)).map((s) => ({ sessionNo: s.sessionNo, startedAt: new Date(s.startedAt), seqBase: s.seqBase, maxFCnt: s.maxFCnt, reason: s.reason }))
-    return { ...device, sessions }
+    // Volts from the latest reading give % through the model's battery range when no status said it.
+    const codec = codecFor(device.model)
+    const batteryPct = device.batteryPct ?? (device.batteryV !== null && codec ? pctFromVolts(device.batteryV, codec.battery) : null)
+    return { ...device, batteryPct, sessions }
   })
 }

@@ -13,14 +13,15 @@ import { Counter } from 'prom-client'
 import type { Logger } from '../../core/log.ts'
 import { deviceTopic } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
-import { mapUplink, quarantineUplink, recordBattery, recordJoin } from '../../storage/lorawan-devices.ts'
+import { quarantineUplink, recordBattery, recordJoin } from '../../storage/lorawan-devices.ts'
 import { codecFor } from '../codecs/index.ts'
-import { geometryFor, pctFromVolts, toReading } from '../codecs/fill-level.ts'
+import { geometryFor, toReading } from '../codecs/fill-level.ts'
 import type { DecodeResult } from '../codecs/types.ts'
 import type { Pipeline, Verdict } from '../pipeline.ts'
 import { createRefusalLog } from '../refusal-log.ts'
 import type { DecodedItem } from '../write-batch.ts'
 import type { LoRaWANEvent, NetworkServer, ParseResult } from './events.ts'
+import { createUplinkMapper } from './uplink-mapper.ts'
 
 export type OutcomeName = 'stored' | 'quarantined' | 'recorded' | 'ignored' | 'no_reading' | 'retry'
 
@@ -51,6 +52,7 @@ export function createLoRaWANIngest(opts: LoRaWANIngestOptions): LoRaWANIngest {
   const { db, pipeline } = opts
   const counter = eventsCounter(opts.registry)
   const refusals = createRefusalLog(opts.logger)
+  const mapper = createUplinkMapper(db)
 
   async function quarantine(source: NetworkServer, event: string, devEui: string | null, deviceId: string | null, reason: string, detail: string, raw: Buffer, statusCode: 202 | 400 = 202): Promise<Outcome> {
     const topic = `lorawan/${source}/${devEui ?? 'unknown'}/${event}`
@@ -63,26 +65,20 @@ export function createLoRaWANIngest(opts: LoRaWANIngestOptions): LoRaWANIngest {
     new Promise((resolve) => pipeline.submit({ topic, payload: Buffer.from(JSON.stringify(body)), receivedAt: new Date() }, (err, verdict) => resolve({ err, verdict })))
 
   async function uplink(source: NetworkServer, ev: Extract<LoRaWANEvent, { kind: 'up' }>, raw: Buffer): Promise<Outcome> {
-    let decoded: DecodeResult | null = null
-    const mapped = await mapUplink(db, ev.devEui, ev.fCnt, ev.receivedAt, (device) => {
-      const codec = codecFor(device.model)
-      if (!codec) return {}
-      // The raw frame when there is one (Kerbside's own tested codec); the network server's decoded fields otherwise.
-      decoded = ev.payload && ev.payload.length > 0 ? codec.decode(ev.payload, ev.fPort) : ev.decoded ? codec.fromDecoded(ev.decoded) : { ok: false, detail: 'the uplink has neither a payload nor decoded fields' }
-      if (!decoded.ok) return ev.batteryPct !== undefined ? { pct: ev.batteryPct } : {}
-      const v = decoded.values
-      const pct = v.batteryPct ?? (v.batteryV !== undefined ? pctFromVolts(v.batteryV, codec.battery) : ev.batteryPct)
-      return { pct, v: v.batteryV }
-    })
+    const mapped = await mapper.map(ev.devEui, ev.fCnt, ev.receivedAt)
     if (!mapped) return quarantine(source, 'up', ev.devEui, null, 'unknown_dev_eui', `DevEUI ${ev.devEui} is not registered: register it with its model and bin (PUT /api/v1/lorawan/devices/${ev.devEui})`, raw)
     const { device, mapping } = mapped
     if (!mapping.ok) return quarantine(source, 'up', ev.devEui, device.deviceId, 'f_cnt_session_overlap', mapping.detail, raw)
     const codec = codecFor(device.model)
     if (!codec) return quarantine(source, 'up', ev.devEui, device.deviceId, 'unknown_model', `model ${device.model} has no codec`, raw)
-    const result = decoded as DecodeResult | null
-    if (!result?.ok) return quarantine(source, 'up', ev.devEui, device.deviceId, 'undecodable_payload', `${codec.model}: ${result?.detail ?? 'not decoded'}`, raw)
-    const conv = toReading(result.values, geometryFor(device.capacityL, device.calibration), codec.battery)
+    // The raw frame when there is one (Kerbside's own tested codec); the network server's decoded fields otherwise.
+    const decoded: DecodeResult = ev.payload && ev.payload.length > 0 ? codec.decode(ev.payload, ev.fPort)
+      : ev.decoded ? codec.fromDecoded(ev.decoded) : { ok: false, detail: 'the uplink has neither a payload nor decoded fields' }
+    if (!decoded.ok) return quarantine(source, 'up', ev.devEui, device.deviceId, 'undecodable_payload', `${codec.model}: ${decoded.detail}`, raw)
+    const conv = toReading(decoded.values, geometryFor(device.capacityL, device.calibration), codec.battery)
     if (!conv.reading) {
+      // No distance, but the battery is worth keeping (the reading would have carried it).
+      if (conv.batteryPct !== undefined || conv.batteryV !== undefined) await recordBattery(db, ev.devEui, ev.receivedAt, conv.batteryPct ?? null, conv.batteryV ?? null)
       return quarantine(source, 'up', ev.devEui, device.deviceId, 'no_measurement', `${codec.model} sent no usable distance (${conv.flags.join(', ') || 'none'}); battery recorded`, raw)
     }
     const body = { seq: mapping.seq, ts: ev.receivedAt.toISOString(), ...conv.reading }

@@ -11,8 +11,7 @@ CREATE TABLE lorawan_devices (
   calibration      jsonb NOT NULL DEFAULT '{}'::jsonb,
   joins            integer NOT NULL DEFAULT 0,
   last_join_at     timestamptz,
-  last_uplink_at   timestamptz,
-  last_f_cnt       bigint,
+  -- Battery from status events and frames without a reading; the readings carry their own volts.
   battery_pct      real,
   battery_v        real,
   battery_at       timestamptz,
