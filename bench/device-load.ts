@@ -38,6 +38,8 @@ export interface LoadResult {
   ackedRanges: Record<string, [number, number][]>
   /** Cores each party used while the devices published (1.0 = one core busy). */
   cores: Record<string, number>
+  /** CPU seconds each party spent per 1,000 acknowledged messages (its cores × the measured interval / acknowledged). */
+  cpuPerThousand: Record<string, number>
   machineBusyCores: number
 }
 
@@ -86,6 +88,8 @@ export async function runDevices(load: DeviceLoad): Promise<LoadResult> {
     }))
   }))
   cpu ??= meter.stop()
+  const acked = reports.reduce((n, r) => n + r.acked, 0)
+  const measured = cpu
   return {
     sent: reports.reduce((n, r) => n + r.sent, 0),
     acked: reports.reduce((n, r) => n + r.acked, 0),
@@ -94,6 +98,7 @@ export async function runDevices(load: DeviceLoad): Promise<LoadResult> {
     refused: reports.reduce((n, r) => n + r.refused.length, 0),
     ackedRanges: Object.assign({}, ...reports.map((r) => r.ackedRanges)) as LoadResult['ackedRanges'],
     cores: cpu.cores,
+    cpuPerThousand: Object.fromEntries(Object.entries(measured.cores).map(([k, v]) => [k, acked > 0 ? (v * measured.wallS * 1000) / acked : NaN])),
     machineBusyCores: cpu.machineBusyCores,
   }
 }

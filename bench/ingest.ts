@@ -143,6 +143,7 @@ async function main() {
       const r = await devices(`mqtt://127.0.0.1:${broker.mqttPort}`, 'c-', MAX_RATE, FAST_SECONDS, GENERATORS, { broker: () => [broker.proc.pid!] })
       console.log(`1. ceiling — Kerbside's broker acknowledging without storing (no pipeline): ${fmt(r.rate)} msg/s (${fmt(r.acked)} of ${fmt(r.sent)}); publish→PUBACK p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; cores: ${coresLine(r)}`)
       results.ceiling = r.rate
+      results.cpuCeilingBroker = r.cpuPerThousand.broker!
       await broker.stop()
     }
 
@@ -160,6 +161,8 @@ async function main() {
       checks.pg = await checkStored(db, 'p-', r.ackedRanges)
       console.log(`2. end to end, PostgreSQL (kerbside broker, PUBACK after commit): ${fmt(r.rate)} msg/s; ${storedLine(checks.pg)}; publish→PUBACK p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; cores: ${coresLine(r)}`)
       results.e2ePg = r.rate
+      results.cpuPgBroker = r.cpuPerThousand.broker!
+      results.cpuPgDatabase = r.cpuPerThousand.PostgreSQL!
       const s = await devices(url, 'q-', STEADY_RATE, STEADY_S, 1, parties)
       checks.pgSteady = await checkStored(db, 'q-', s.ackedRanges)
       console.log(`5a. publish → PUBACK (= committed) at a steady ${fmt(STEADY_RATE)} msg/s, PostgreSQL: p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms, max ${s.latencyMs.max.toFixed(1)} ms (${fmt(s.latencyMs.count)} messages); ${storedLine(checks.pgSteady)}`)
@@ -196,6 +199,7 @@ async function main() {
     const parties = { 'kerbside start': () => [stack.proc.pid!] }
     const r = await devices(url, 'e-', E2E_RATE, SECONDS, GENERATORS, parties)
     results.e2eEmbedded = r.rate
+    results.cpuEmbedded = r.cpuPerThousand['kerbside start']!
     const s = await devices(url, 'f-', STEADY_RATE, STEADY_S, 1, parties)
     results.latEmbP50 = s.latencyMs.p50
     results.latEmbP99 = s.latencyMs.p99
@@ -226,6 +230,7 @@ async function main() {
   console.log(`  end to end (embedded) / ceiling:   ${results.ratioEmbedded.toFixed(2)}`)
   console.log(`  end to end (PostgreSQL) / raw COPY: ${(results.e2ePg! / results.copy!).toFixed(2)}`)
   console.log(`  end to end (embedded) / raw COPY:   ${(results.e2eEmbedded! / results.copyEmbedded!).toFixed(2)}`)
+  console.log(`\nCPU per 1,000 messages (core-seconds): broker acknowledging without storing ${results.cpuCeilingBroker!.toFixed(3)}; end to end on PostgreSQL, broker ${results.cpuPgBroker!.toFixed(3)} + PostgreSQL ${results.cpuPgDatabase!.toFixed(3)}; embedded, kerbside start ${results.cpuEmbedded!.toFixed(3)}`)
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met')
   console.log('\ntargets (2-core machine)')
   console.log(`  end to end on PostgreSQL ≥ 20,000 msg/s: ${met(results.e2ePg! >= 20_000)} (${fmt(results.e2ePg!)}); ≥ 0.9 × the ceiling: ${met(results.ratioPg >= 0.9)} (${results.ratioPg.toFixed(2)})`)

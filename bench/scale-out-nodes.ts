@@ -23,6 +23,8 @@ export interface NodeRun {
   acked: number
   check: StoredCheck
   cores: Record<string, number>
+  /** CPU seconds per 1,000 acknowledged messages, by party. */
+  cpuPerThousand: Record<string, number>
   machineBusyCores: number
 }
 
@@ -94,7 +96,7 @@ export async function runNodes(b: NodeBench, nodes: number, nodeCpu: number | nu
     })
     clearInterval(refresh)
     const check = await checkStored(b.db, prefix, r.ackedRanges)
-    return { nodes, nodeCpu, rate: r.rate, sent: r.sent, acked: r.acked, check, cores: r.cores, machineBusyCores: r.machineBusyCores }
+    return { nodes, nodeCpu, rate: r.rate, sent: r.sent, acked: r.acked, check, cores: r.cores, cpuPerThousand: r.cpuPerThousand, machineBusyCores: r.machineBusyCores }
   } finally {
     for (const n of ns) await stopNode(n)
   }

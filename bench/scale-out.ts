@@ -338,6 +338,7 @@ if (nodeRuns.length > 0) {
     const s = ratio(nodeRuns.find((r) => r.nodes === 1 && r.nodeCpu === limit), nodeRuns.find((r) => r.nodes === 2 && r.nodeCpu === limit), limit, 'broker nodes', 'broker nodes')
     if (s !== null) nodeSpeedups[limit === null ? 'unlimited' : 'limited'] = s
   }
+  for (const r of nodeRuns) console.log(`CPU per 1,000 messages, ${r.nodes} node(s), ${limitName(r.nodeCpu)}: ${Object.entries(r.cpuPerThousand).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} core-seconds`)
   const lost = nodeRuns.reduce((n, r) => n + r.check.missing, 0)
   console.log(`every acknowledged message stored, once: ${lost === 0 && nodeRuns.every((r) => r.check.rows === r.check.distinct) ? 'yes' : `NO (${fmtInt(lost)} missing)`}`)
 }
