@@ -1,41 +1,46 @@
-// `kerbside demo` (npm run demo): the whole embedded stack with a small simulated city, so that a
-// newcomer sees bins filling, vehicles driving their rounds and lifts arriving within a minute.
+// `kerbside demo` (npm run demo): the whole embedded stack with a simulated city, so that a newcomer
+// finds every dashboard page filled at first sight and sees lifts arrive within a minute, at any
+// hour of any day.
 //
-// Device clocks may not run ahead of the server's (ingest refuses timestamps more than ten minutes
-// in the future), so the demo starts its simulated day two hours back, replays those hours quickly,
-// and then carries on at real time. The city's rounds all run today, starting as the replay begins.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+// On its first start the demo simulates the city's past five to eight weeks (demo-city.ts says
+// which) through the broker and ingest as fast as they take it, works out what the hourly and daily
+// jobs would have (demo-history.ts), and then carries on at real time: one simulation and one clock
+// from the first day of the history to now and on. Its rounds are timed around the moment it starts
+// (demo-city.ts), so crews are out now. The folder is kept: a restart simulates the time it was
+// stopped for, quickly, and carries on; --reset starts again from nothing.
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
-import { addDays, isoWeekday } from '../analysis/calendar/dates.ts'
+import { addDays } from '../analysis/calendar/dates.ts'
+import { startScheduler, type Scheduler } from '../analysis/scheduler.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
-import { createApiKey } from '../storage/api-keys.ts'
+import { generateSecret } from '../core/secrets.ts'
 import { createClock } from '../simulators/clock.ts'
-import { generateCity } from '../simulators/city/generate-city.ts'
 import { installCity } from '../simulators/install-city.ts'
 import { createSimulation } from '../simulators/model/simulation.ts'
+import { createDirectWriter } from '../simulators/run/direct-writer.ts'
 import { runSimulation } from '../simulators/run/run-simulation.ts'
-import { londonDate, londonMinutes } from '../simulators/time.ts'
+import { londonDate } from '../simulators/time.ts'
+import { createApiKey } from '../storage/api-keys.ts'
+import type { Database } from '../storage/database.ts'
+import { createUser, listUsers } from '../storage/users.ts'
 import type { ExtraCommand } from './commands.ts'
-import { createContext, DASHBOARD_DIR, startAll, type Context, type Stack } from './stack.ts'
+import { demoCity, describeShifts, historyStart } from './demo-city.ts'
+import { prepareDemoFolder, writeMarker, type DemoMarker } from './demo-folder.ts'
+import { catchUpAnalysis, historicReportFiler } from './demo-history.ts'
+import { printBanner } from './start-banner.ts'
+import { createContext, startAll, type Context, type Stack } from './stack.ts'
 
-const MARKER = 'kerbside-demo.json'
-const REPLAY_HOURS = 2
+const DAY_MS = 86_400_000
+/** A restarted demo simulates the time it was stopped for, up to this much. */
+const MAX_GAP_MS = 56 * DAY_MS
+/** In the history, sensors report every four hours (live: every ten minutes) so that weeks replay in seconds. */
+const HISTORY_READING_INTERVAL_S = 4 * 3600
+const DEMO_USER = 'demo'
 
 class DemoError extends Error {
   override name = 'KERBSIDE_ERR_DEMO'
-}
-
-/** A fresh demo folder each run; a folder that is not a demo's is never deleted. */
-function prepareDataDir(dir: string): void {
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!existsSync(join(dir, MARKER))) throw new DemoError(`${dir} exists and is not a demo folder; choose another with --data-dir`)
-    rmSync(dir, { recursive: true, force: true })
-  }
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, MARKER), JSON.stringify({ createdAt: new Date().toISOString(), note: 'kerbside demo data; deleted at the next demo start' }, null, 2))
 }
 
 /** Start everything; a configured port that is taken (another broker on 1883, say) is swapped for a free one. */
@@ -49,69 +54,117 @@ async function startStack(config: Config, logger: Logger): Promise<{ ctx: Contex
       const e = err as { code?: string; port?: number }
       if (e.code !== 'EADDRINUSE' || attempt >= 3) throw err
       const taken = (['MQTT_PORT', 'MQTT_WS_PORT', 'HTTP_PORT'] as const).find((k) => current[k] === e.port) ?? 'MQTT_PORT'
-      console.log(`Port ${e.port} is already in use; ${taken} will use a free port instead.`)
+      console.log(`Port ${e.port} is already in use; ${taken} will use a free port instead (the addresses below are the real ones).`)
       current = { ...current, [taken]: 0 }
     }
   }
 }
 
-const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60) % 24).padStart(2, '0')}:${String(Math.floor(minutes % 60)).padStart(2, '0')}`
+/** The demo's sign-in: created on the first start, its password kept in the demo's marker file. */
+async function demoUser(db: Database, marker: DemoMarker): Promise<{ username: string; password: string | null }> {
+  const existing = (await listUsers(db)).find((u) => u.username === DEMO_USER && !u.disabledAt)
+  if (existing) return { username: DEMO_USER, password: marker.demoUser?.password ?? null }
+  const { password } = await createUser(db, { username: DEMO_USER, displayName: 'Demo contract manager', role: 'admin' })
+  marker.demoUser = { username: DEMO_USER, password }
+  return { username: DEMO_USER, password }
+}
+
+const day = (ms: number) => new Date(ms).toLocaleDateString('en-GB', { timeZone: 'Europe/London', weekday: 'short', day: 'numeric', month: 'short' })
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 export const demoCommand: ExtraCommand = {
   name: 'demo',
-  usage: 'demo [--households N]',
-  summary: 'everything in one process with a simulated city (options: --speed, --seed, --data-dir)',
+  usage: 'demo [--reset]',
+  summary: 'everything in one process with a simulated city and weeks of history (options: --households, --seed, --data-dir)',
   async run(args, env) {
-    const { values } = parseArgs({ args, options: { households: { type: 'string' }, speed: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' } } })
-    const households = Number(values.households ?? 400)
-    const speed = Number(values.speed ?? 60)
+    const t0 = performance.now()
+    const { values } = parseArgs({ args, options: { households: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' }, reset: { type: 'boolean' } } })
+    const households = Number(values.households ?? 1200)
     const seed = Number(values.seed ?? 1)
-    if (!Number.isInteger(households) || households < 10 || households > 20_000) throw new DemoError('--households must be a whole number from 10 to 20,000')
-    if (!(speed >= 1)) throw new DemoError('--speed must be at least 1 (simulated seconds per real second)')
+    if (!Number.isInteger(households) || households < 50 || households > 20_000) throw new DemoError('--households must be a whole number from 50 to 20,000')
     if (!Number.isInteger(seed)) throw new DemoError('--seed must be a whole number')
 
     const dataDir = values['data-dir'] ?? join(env.config.KERBSIDE_DATA_DIR, 'demo')
-    prepareDataDir(dataDir)
-    // The demo runs on its own embedded database, whatever DATABASE_URL says, and keeps the
-    // services' logs to warnings so that its own lines can be read.
-    const config: Config = { ...env.config, KERBSIDE_DATA_DIR: dataDir, DATABASE_URL: undefined, MQTT_URL: undefined, KERBSIDE_JOBS: true }
-    console.log('Starting Kerbside (broker, ingest, API, jobs, dashboard) on an embedded database…')
+    const marker = prepareDemoFolder(dataDir, { reset: values.reset ?? false })
+    const fresh = !marker.city
+    // The demo runs on its own embedded database, whatever DATABASE_URL says, and keeps the services'
+    // logs to warnings so that its own lines can be read. Jobs start once the history is worked out.
+    const config: Config = { ...env.config, KERBSIDE_DATA_DIR: dataDir, DATABASE_URL: undefined, MQTT_URL: undefined, KERBSIDE_JOBS: false }
+    console.log(`Starting Kerbside (broker, ingest, API, dashboard) on an embedded database in ${dataDir}${fresh ? '' : ' (kept from the last demo; --reset to start again)'}…`)
     const { ctx, stack } = await startStack(config, env.logger.child({}, { level: 'warn' }))
+    const db = stack.db
+    console.log(`Services up in ${seconds(performance.now() - t0)}; ${fresh ? 'installing the city' : 'checking the city'}…`)
 
-    // Today's city: every round runs today, starting as the replay starts.
-    const simStart = Math.floor((Date.now() - REPLAY_HOURS * 3_600_000) / 60_000) * 60_000
-    const day = londonDate(simStart)
-    const startsAt = Math.ceil((londonMinutes(simStart) + 5) / 5) * 5
-    const city = generateCity({
-      seed, households, start: day, sensorShare: 0.3, weekdays: [isoWeekday(day)],
-      roundStartsAt: hhmm(Math.min(startsAt, 23 * 60)), roundEndsAt: hhmm(Math.min(startsAt + 8 * 60, 23 * 60 + 59)),
-    })
-    const installed = await installCity(stack.db, city, { calendar: { from: day, to: addDays(day, 56), today: addDays(day, -1) } })
+    const now = Date.now()
+    if (fresh) marker.city = { seed, households, start: londonDate(historyStart(now)) }
+    else if (values.households || values.seed) console.log(`(this demo folder holds a city of ${marker.city!.households} households, seed ${marker.city!.seed}; --reset to make another)`)
+    const { city, shifts } = demoCity({ ...marker.city!, now })
+    marker.deviceSecret ??= generateSecret()
+    const simStart = fresh ? historyStart(now) : Math.min(Math.max(marker.simulatedUntil ?? 0, now - MAX_GAP_MS), now - 60_000)
+    const t1 = performance.now()
+    await installCity(db, city, { secret: marker.deviceSecret, calendar: { from: londonDate(simStart), to: addDays(londonDate(now), 56), today: addDays(londonDate(simStart), -1) } })
     stack.api.app.mapSnapshots?.invalidate() // the city was installed behind the API: a map built before it is empty
-    const { key } = await createApiKey(stack.db, 'demo residents (simulated CRM)', 'crm')
-    const simulation = createSimulation(city, {
-      start: simStart, days: 28,
-      // A livelier city than a real one: more misses to report, sensors and vehicles reporting often.
-      behaviour: { crew: { missRate: 0.01 }, sensors: { readingIntervalS: 600 }, vehicles: { positionIntervalS: 10 } },
-    })
+    const crm = await createApiKey(db, 'demo residents (simulated CRM)', 'crm')
+    const user = await demoUser(db, marker)
+    writeMarker(dataDir, marker)
+    console.log(`City of ${city.households.length.toLocaleString('en-GB')} households, ${city.bins.length.toLocaleString('en-GB')} bins (${city.devices.filter((d) => d.kind === 'bin').length} with sensors), ${city.vehicles.length} vehicles ${fresh ? 'installed' : 'checked'} in ${seconds(performance.now() - t1)}`)
 
-    const port = new URL(stack.api.url).port
-    const dashboard = `${stack.api.url.startsWith('https') ? 'https' : 'http'}://localhost:${port}/`
-    console.log('')
-    console.log(`  Dashboard     ${dashboard}${existsSync(join(DASHBOARD_DIR, 'index.html')) ? '' : '  (not built: run npm run build:dashboard)'}`)
-    console.log(`  API docs      ${dashboard}docs`)
-    console.log(`  Admin key     in ${ctx.secrets.file} (adminKey)`)
-    console.log(`  MQTT broker   ${stack.mqttUrl}`)
-    console.log(`  City          ${city.households.length} households, ${city.bins.length} bins, ${city.devices.filter((d) => d.kind === 'bin').length} sensors, ${city.vehicles.length} vehicles, ${city.rounds.length} rounds today`)
-    console.log(`  Time          the last ${REPLAY_HOURS} hours replayed at ${speed}×, then real time; rounds start at ${hhmm(startsAt)}`)
-    console.log('')
-    console.log('Press Ctrl-C to stop.')
+    const { rows } = await db.query<{ deviceId: string; lastSeq: number }>(`SELECT device_id AS "deviceId", last_seq AS "lastSeq" FROM devices WHERE last_seq IS NOT NULL`)
+    const simulation = createSimulation(city, {
+      start: simStart, end: now + 28 * DAY_MS,
+      history: { until: now, readingIntervalS: HISTORY_READING_INTERVAL_S },
+      lastSeqs: new Map(rows.map((r) => [r.deviceId, Number(r.lastSeq)])),
+      // The crews log every bin that was not put out (in-cab systems ask for it): a bin passed
+      // without a word counts as missed, and at the simulator's default (15 % unlogged) that alone
+      // would put the city at hundreds of misses per 100,000 instead of the tens of a real contract.
+      behaviour: { crew: { missRate: 0.0003, logNotPresented: 1 }, sensors: { readingIntervalS: 600 }, vehicles: { positionIntervalS: 10 } },
+    })
+    const pastDays = Math.round((now - simStart) / DAY_MS)
+    if (now - simStart > 60 * 60_000) console.log(`Simulating the ${pastDays > 1 ? `past ${pastDays} days` : 'time since the last demo'} (${day(simStart)} to now) through ingest's storage, as fast as it goes…`)
 
     const stop = new AbortController()
-    const clock = createClock({ start: simStart, speed, capAtRealTime: true })
+    let scheduler: Scheduler | null = null
+    let simulatedUntil = simStart
+    const tty = process.stdout.isTTY === true
+    let lastPrinted = 0
     const run = runSimulation({
-      simulation, clock, mqttUrl: stack.mqttUrl, secret: installed.secret, api: { url: stack.api.url, key }, signal: stop.signal, progressEveryMs: 10 * 60_000,
-      onProgress: (p) => console.log(`${new Date(p.simTime).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' })}  ${p.messages.toLocaleString('en-GB')} messages, ${p.reports} missed-bin reports${p.simTime >= Date.now() - 60_000 ? '  (real time)' : ''}`),
+      simulation, clock: createClock({ start: simStart, speed: 'max', capAtRealTime: true }),
+      mqttUrl: stack.mqttUrl, secret: marker.deviceSecret, api: { url: stack.api.url, key: crm.key }, signal: stop.signal,
+      progressEveryMs: 10 * 60_000,
+      onProgress: (p) => {
+        simulatedUntil = p.simTime
+        if (p.simTime < now) {
+          // In the history, a line a simulated day (rewritten in place on a terminal).
+          if (p.simTime - lastPrinted < DAY_MS) return
+          lastPrinted = p.simTime
+          const line = `  ${day(p.simTime)}  ${p.messages.toLocaleString('en-GB')} messages, ${p.reports} missed-bin reports  (${seconds(performance.now() - t0)})`
+          if (tty) process.stdout.write(`\r${line}   `)
+          else if (Math.round((p.simTime - simStart) / DAY_MS) % 7 === 0) console.log(line)
+          return
+        }
+        marker.simulatedUntil = p.simTime
+        writeMarker(dataDir, marker)
+      },
+      history: {
+        until: now,
+        store: createDirectWriter(db, { maxPayloadBytes: config.INGEST_MAX_PAYLOAD_BYTES }),
+        fileReport: historicReportFiler(db, crm.info.keyId),
+        onDone: async (p) => {
+          if (tty) process.stdout.write('\n')
+          console.log(`History replayed: ${p.messages.toLocaleString('en-GB')} messages and ${p.reports} reports in ${seconds(performance.now() - t0)} since the start; working out outcomes, KPIs, rewards and forecasts…`)
+          scheduler = startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config })
+          const caught = await catchUpAnalysis(db, scheduler, londonDate(simStart), new Date())
+          console.log(`  ${caught.collections.toLocaleString('en-GB')} collections decided (${Object.entries(caught.outcomes).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ')}), ${caught.kpiDays} KPI days rolled up, ${caught.rewardMonths} reward months posted in ${seconds(caught.ms)}`)
+          marker.simulatedUntil = p.simTime
+          marker.running = { pid: process.pid, httpUrl: stack.api.url, mqttUrl: stack.mqttUrl, startedAt: new Date().toISOString() }
+          writeMarker(dataDir, marker)
+          printBanner({
+            mode: 'demo', ctx, stack, signIn: { username: user.username, password: user.password, dataDir },
+            extra: [`City          ${city.households.length.toLocaleString('en-GB')} households, ${city.rounds.length} rounds, history from ${day(simStart)}`, `Crews         ${describeShifts(shifts, now)}`],
+          })
+          console.log(`Dashboard populated ${seconds(performance.now() - t0)} after the start. Live lifts arrive on the map now. Press Ctrl-C to stop (the data is kept).`)
+        },
+      },
     }).catch((err: unknown) => {
       if (!stop.signal.aborted) console.error('kerbside demo: the simulation stopped:', err)
     })
@@ -119,7 +172,11 @@ export const demoCommand: ExtraCommand = {
       if (err) console.error('kerbside demo: shutting down after an error:', err)
       stop.abort()
       await run
+      ;(scheduler as Scheduler | null)?.stop()
       await stack.close()
+      marker.simulatedUntil = Math.max(marker.simulatedUntil ?? 0, simulatedUntil)
+      delete marker.running
+      writeMarker(dataDir, marker)
     })
     return -1
   },

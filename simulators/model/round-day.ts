@@ -28,6 +28,8 @@ export interface DayPlanning {
   truth: GroundTruth
   days: WorkingDays
   startMs: number
+  /** Vehicles send positions from this instant on (none in a quiet history). */
+  positionsFrom: number
   sensorOfBin: ReadonlyMap<number, SensorAgent>
   /** A collection decided on its day; `decidedAt` is when the crew reached it, or would have. */
   decided(c: CollectionTruth, key: string, decidedAt: number, ref: { bin: number; household: number }): void
@@ -194,7 +196,7 @@ export function planRoundDay(p: DayPlanning, run: RoundRun, vehicle: CityVehicle
   }
 
   const positions = samplePositions(route.legs, p.behaviour.vehicles.positionIntervalS * 1000)
-  for (const p of positions) items.push({ at: p.at, kind: 'position', body: { lat: p.lat, lon: p.lon, speedKmh: p.speedKmh, heading: p.heading } })
+  for (const q of positions) if (q.at >= p.positionsFrom) items.push({ at: q.at, kind: 'position', body: { lat: q.lat, lon: q.lon, speedKmh: q.speedKmh, heading: q.heading } })
 
   if (route.brokeDownAt !== null) {
     const where = route.legs[route.legs.length - 1]!.to

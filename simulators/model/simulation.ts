@@ -35,6 +35,15 @@ export interface SimulationOptions {
   behaviour?: BehaviourOptions
   /** Keep every sensor reading in the ground truth (default true). */
   truthReadings?: boolean
+  /**
+   * A quieter past (the demo's history, replayed in seconds): before `until`, sensors report every
+   * `readingIntervalS` and vehicles send no positions (nobody watches a map of last month), so that
+   * weeks of a city cost tens of thousands of messages, not millions. Lifts, exceptions and reports
+   * are as in the present.
+   */
+  history?: { until: Date | number; readingIntervalS: number }
+  /** Each device's last seq already used (a demo restarted on its own data): numbering carries on after it. */
+  lastSeqs?: ReadonlyMap<string, number>
 }
 
 export type SimMessageKind = 'reading' | 'lift' | 'position'
@@ -91,6 +100,8 @@ export class Simulation {
   private readonly refs = new Map<string, { bin: number; household: number }>()
   private readonly previousRuns = new Map<number, number>()
   private readonly planning: DayPlanning
+  private readonly historyUntil: number
+  private readonly historyIntervalMs: number
   private reportSerial = 0
   private plannedReports = 0
   private started = false
@@ -101,6 +112,10 @@ export class Simulation {
     this.startMs = toMs(opts.start) ?? londonInstant(city.options.start, 0)
     this.endMs = toMs(opts.end) ?? this.startMs + (opts.days ?? 7) * DAY_MS
     if (!(this.endMs > this.startMs)) throw new SimulationError('the simulation must end after it starts')
+    this.historyUntil = toMs(opts.history?.until) ?? -Infinity
+    this.historyIntervalMs = (opts.history?.readingIntervalS ?? 3600) * 1000
+    if (opts.history && !(this.historyIntervalMs >= 10_000)) throw new SimulationError('history.readingIntervalS must be at least 10 seconds')
+    for (const [deviceId, seq] of opts.lastSeqs ?? []) this.seqs.set(deviceId, seq)
     this.rng = new Random(this.seed).fork('simulation')
     this.truth = new GroundTruth(opts.truthReadings ?? true)
     const startDate = londonDate(this.startMs)
@@ -118,6 +133,7 @@ export class Simulation {
 
     this.planning = {
       city, behaviour: this.behaviour, rng: this.rng, fill: this.fill, truth: this.truth, days: this.days, startMs: this.startMs, sensorOfBin: this.sensorOfBin,
+      positionsFrom: this.historyUntil,
       decided: (c, key, decidedAt, ref) => {
         this.truth.collections.set(key, c)
         this.decidedAt.set(key, decidedAt)
@@ -155,7 +171,7 @@ export class Simulation {
 
   private schedule(): void {
     for (const s of this.sensors) {
-      this.queue.push(this.startMs + Math.round(s.rng.between(0, s.intervalMs)), { kind: 'reading', sensor: s })
+      this.queue.push(this.startMs + Math.round(s.rng.between(0, this.intervalAt(s, this.startMs))), { kind: 'reading', sensor: s })
       for (const spell of s.spells) {
         if (spell.to - spell.from < 5 * MINUTE_MS) continue
         this.queue.push(spell.from, { kind: 'offline-start', sensor: s, spell })
@@ -220,6 +236,11 @@ export class Simulation {
     }
   }
 
+  /** A sensor's reading interval at an instant: the quieter one in the history, its own after. */
+  private intervalAt(s: SensorAgent, at: number): number {
+    return at < this.historyUntil ? Math.max(s.intervalMs, this.historyIntervalMs) : s.intervalMs
+  }
+
   private nextSeq(deviceId: string): number {
     const seq = (this.seqs.get(deviceId) ?? 0) + 1
     this.seqs.set(deviceId, seq)
@@ -229,7 +250,7 @@ export class Simulation {
   private *reading(s: SensorAgent, at: number, alarm: boolean): Generator<SimOutput> {
     if (!alarm) {
       const jitter = Math.round(s.rng.between(-30_000, 30_000))
-      this.queue.push(at + s.intervalMs + jitter, { kind: 'reading', sensor: s })
+      this.queue.push(at + this.intervalAt(s, at) + jitter, { kind: 'reading', sensor: s })
     }
     const spell = s.offline
     if (spell && s.mode === 'skip') return // an offline sensor in skip mode takes no reading
@@ -402,7 +423,9 @@ export class Simulation {
     // When each sensor bin's real level reached its capacity, cycle by cycle between emptyings.
     for (const s of this.sensors) {
       const cuts = [this.startMs]
-      for (let at = this.fill.lastEmptied(s.bin, this.endMs); at > this.startMs; at = this.fill.lastEmptied(s.bin, at - 1)) cuts.splice(1, 0, at)
+      // lastEmptied answers its earliest emptying for any earlier instant, which may lie after the
+      // start (a simulation starting in the small hours of a collection day): stop there, not loop.
+      for (let at = this.fill.lastEmptied(s.bin, this.endMs), prev = Infinity; at > this.startMs && at < prev; prev = at, at = this.fill.lastEmptied(s.bin, at - 1)) cuts.splice(1, 0, at)
       cuts.push(this.endMs)
       for (let k = 0; k + 1 < cuts.length; k++) {
         const full = this.fill.fullAt(s.bin, cuts[k]!, cuts[k + 1]!)

@@ -64,7 +64,7 @@ export function planSpareDay(p: DayPlanning, date: IsoDate, pending: Pending[]):
         },
       })
     })
-    for (const f of samplePositions(route.legs, p.behaviour.vehicles.positionIntervalS * 1000)) items.push({ at: f.at, kind: 'position', body: { lat: f.lat, lon: f.lon, speedKmh: f.speedKmh, heading: f.heading } })
+    for (const f of samplePositions(route.legs, p.behaviour.vehicles.positionIntervalS * 1000)) if (f.at >= p.positionsFrom) items.push({ at: f.at, kind: 'position', body: { lat: f.lat, lon: f.lon, speedKmh: f.speedKmh, heading: f.heading } })
     out.set(vehicle.vehicleId, items)
   })
   return out

@@ -75,7 +75,12 @@ export class DeviceFleet {
       reconnectPeriod: 1_000, // a dropped connection comes back; QoS 1 messages in flight are sent again
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
     }, false)
-    client.on('error', (err) => this.errors.push(new FleetError(`${device.deviceId}: ${err.message}`)))
+    // A connection reset is the network's (or a broker that was busy too long to answer a ping):
+    // the client reconnects by itself and sends its unacknowledged messages again. Anything else stops the run.
+    client.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE') return
+      this.errors.push(new FleetError(`${device.deviceId}: ${err.message}`))
+    })
     device.client = client
     await this.send(device, 'status', statusTopic, JSON.stringify({ online: true, ts: new Date(at).toISOString() }), true)
   }
