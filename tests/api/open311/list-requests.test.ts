@@ -107,7 +107,7 @@ describe.each(FORMATS)('GET requests.%s', (format) => {
 })
 
 describe.each(FORMATS)('GET requests/{id}.%s', (format) => {
-  const one = (rid: string, key = s.keys.viewer) => get(s.url(`/requests/${rid}.${format}?api_key=${encodeURIComponent(key)}`))
+  const one = (rid: string, key = s.keys.crm) => get(s.url(`/requests/${rid}.${format}?api_key=${encodeURIComponent(key)}`))
 
   test('answers service_requests/request with the one report', async () => {
     const a = await one(id.b!)
@@ -132,6 +132,15 @@ describe.each(FORMATS)('GET requests/{id}.%s', (format) => {
     const a = await one(id.a!)
     expect(a.status).toBe(200)
     expectNoPersonalData(a.text)
+  })
+
+  test('a viewer (the wallboard) gets the report without the property or what the reporter wrote (issue 19)', async () => {
+    const [r] = items(await one(id.b!, s.keys.viewer), format, 'service_requests', 'request')
+    for (const f of ['address', 'address_id', 'lat', 'long', 'description', 'media_url']) expect(r, f).not.toHaveProperty(f)
+    expect(r).toMatchObject({ service_request_id: id.b, status: 'closed' })
+    const [m] = items(await one(id.b!, s.keys.contract_manager), format, 'service_requests', 'request')
+    expect(m).toHaveProperty('address_id', String(UPRN_2))
+    expect(m).not.toHaveProperty('description')
   })
 
   test('an unknown id is 404', async () => {
