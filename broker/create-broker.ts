@@ -43,6 +43,8 @@ export interface Broker {
   handle: (stream: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => void
   /** False while the pipeline cannot commit (the database is away or its disk is full). */
   ready(): boolean
+  /** Why it is not ready, in words an operator can act on; null when ready. */
+  problem(): string | null
   /**
    * For a shutdown that loses nothing: refuse new device connections and publishes, commit what the
    * pipeline holds and acknowledge it (up to `timeoutMs`); the rest is not acknowledged and devices
@@ -146,7 +148,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   // aedes reports failures of its own background work (the will sweep, heartbeats) here; unheard,
   // an 'error' event would end the process.
-  aedes.on('error', (err: Error) => logger.error({ err: err.message }, 'MQTT broker background task failed'))
+  ;(aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => logger.error({ err: err.message }, 'MQTT broker background task failed'))
   aedes.on('client', () => metrics.connected.inc())
   aedes.on('clientReady', (client: Client) => {
     const conn = client.conn as { kerbsideTransport?: string }
@@ -178,6 +180,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     metrics,
     handle: (stream, req) => void aedes.handle(stream, req),
     ready: () => pipeline?.healthy() ?? true,
+    problem: () => pipeline?.problem() ?? null,
     async drain(timeoutMs) {
       draining = true
       if (!pipeline) return { committed: 0, abandoned: 0 }

@@ -10,9 +10,12 @@ import { listDevices, provisionDevice, revokeDevice, type DeviceRecord } from '.
 import { createApiKey, listApiKeys, revokeApiKey, ROLES, type ApiKeyInfo, type Role } from '../storage/api-keys.ts'
 import type { Database } from '../storage/database.ts'
 import { createUser, disableUser, listUsers, type UserInfo } from '../storage/users.ts'
+import type { DestinationStream } from 'pino'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
 import { ApiClientError, localApi } from './api-client.ts'
-import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context } from './stack.ts'
+import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context, type Stack } from './stack.ts'
+import { takenPorts } from './port-check.ts'
+import { printBanner } from './start-banner.ts'
 import { extraCommands } from './commands.ts'
 
 const HELP = `kerbside — smart-bin telemetry and refuse-service monitoring
@@ -48,7 +51,7 @@ const services: Record<string, ServiceRun> = {
     const db = await openConfiguredDatabase(ctx)
     const broker = await startBroker(ctx, db)
     const { startOpsServer } = await import('./ops-server.ts')
-    const ops = await startOpsServer(ctx, { pipeline: () => broker.broker.ready(), database: async () => (await db.query('SELECT 1')).rowCount === 1 })
+    const ops = await startOpsServer(ctx, { pipeline: () => ({ ok: broker.broker.ready(), reason: broker.broker.problem() }), database: async () => (await db.query('SELECT 1')).rowCount === 1 })
     return { close: async () => { await ops.close(); await broker.close(); await db.close() } }
   },
   ingest: async (ctx) => {
@@ -66,8 +69,17 @@ const services: Record<string, ServiceRun> = {
 }
 
 async function runService(name: string, config: Config, logger: Logger): Promise<void> {
+  if (name === 'start') {
+    // Before the migrations: a port another program holds is said at once, with the fix.
+    const taken = await takenPorts(config)
+    if (taken.length > 0) throw new PortError(taken.map((t) => t.message).join('\n'))
+  }
   const ctx = createContext(config, logger)
   const running = await services[name]!(ctx)
+  if (name === 'start') {
+    const stack = running as Stack
+    printBanner({ mode: 'start', ctx, stack, signIn: { users: (await listUsers(stack.db)).length } })
+  }
   // Graceful shutdown on SIGINT/SIGTERM: stop taking work, flush and acknowledge, then exit.
   closeWithGrace({ delay: 20_000, logger: { error: (m) => logger.error(m) } }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error')
@@ -93,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 1
   }
   const config = loadConfig()
-  const logger = createLogger({ level: config.LOG_LEVEL, name: `kerbside-${command}` })
+  const logger = createLogger({ level: config.LOG_LEVEL, name: `kerbside-${command}`, destination: await logDestination() })
 
   if (command in services) {
     await runService(command, config, logger)
@@ -132,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+class PortError extends Error {}
 
 /** Provisioning operations, on the database directly or through a running Kerbside's API. */
 interface AdminOps {
@@ -228,7 +241,8 @@ async function keysCommand(ops: AdminOps, sub: string | undefined, arg: string |
 main(process.argv.slice(2)).then((code) => {
   if (code >= 0) process.exitCode = code
 }, (err: unknown) => {
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError || err instanceof ApiClientError || err instanceof EmbeddedDatabaseBusyError) console.error(`kerbside: ${(err as Error).message}`)
+  if (err instanceof PortError) console.error((err as Error).message.split('\n').map((m) => `kerbside: ${m}`).join('\n'))
+  else if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError || err instanceof ApiClientError || err instanceof EmbeddedDatabaseBusyError) console.error(`kerbside: ${(err as Error).message}`)
   else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') console.error(portInUse(err as NodeJS.ErrnoException & { port?: number }))
   else console.error('kerbside: failed to start:', err)
   process.exit(1)
@@ -245,4 +259,19 @@ function portInUse(err: NodeJS.ErrnoException & { port?: number }): string {
 function config0(name: string, fallback: number): number {
   const v = Number(process.env[name])
   return Number.isInteger(v) && v > 0 ? v : fallback
+}
+
+/**
+ * Logs for a person at a terminal are easier read pretty (pino-pretty); piped into a file or a log
+ * collector they stay one JSON object a line. pino-pretty is a development dependency: an install
+ * without it logs JSON everywhere.
+ */
+async function logDestination(): Promise<DestinationStream | undefined> {
+  if (!process.stdout.isTTY) return undefined
+  try {
+    const { default: pretty } = await import('pino-pretty')
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' })
+  } catch {
+    return undefined
+  }
 }

@@ -13,6 +13,7 @@ import { SERVICE_USER_PREFIX } from '../broker/device-auth.ts'
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts'
 import { createPipeline, type Pipeline } from '../ingest/pipeline.ts'
 import { buildApi, type Api } from '../api/build-api.ts'
+import type { ReadinessCheck } from '../api/routes/ops.ts'
 import { connectLiveFeed, type LiveFeed } from '../api/live-feed.ts'
 import type { Database } from '../storage/database.ts'
 import { deviceCredentials, devicesRevokedRecently } from '../storage/devices.ts'
@@ -125,7 +126,7 @@ export async function startIngest(ctx: Context, db: Database, mqttUrl = localMqt
 
 export interface RunningApi { app: Api; live: LiveFeed; scheduler: Scheduler | null; crmWebhooks: WebhookWorker | null; url: string; close(): Promise<void> }
 
-export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, () => boolean> = {}, mqttUrl = localMqttUrl(ctx.config), pipeline?: Pipeline): Promise<RunningApi> {
+export async function startApi(ctx: Context, db: Database, extraReadiness: Record<string, ReadinessCheck> = {}, mqttUrl = localMqttUrl(ctx.config), pipeline?: Pipeline): Promise<RunningApi> {
   const { config } = ctx
   // The LoRaWAN webhooks commit through a pipeline: the broker's in the all-in-one process, its own in an API-only one.
   const ownPipeline = pipeline ? null : createConfiguredPipeline(ctx, db)
@@ -188,7 +189,7 @@ export async function startAll(ctx: Context): Promise<Stack> {
     const mqttUrl = `mqtt://127.0.0.1:${broker.listening.tcpPort}`
     // First on the way down: take no more, commit and acknowledge what is held.
     closers.push(async () => { await broker.broker.drain(SHUTDOWN_DRAIN_MS) })
-    const readiness: Record<string, () => boolean> = { ingest: () => broker.broker.ready() }
+    const readiness: Record<string, ReadinessCheck> = { ingest: () => ({ ok: broker.broker.ready(), reason: broker.broker.problem() }) }
     if (ctx.config.MQTT_URL) {
       // Devices on an external broker too: its subscriber front door feeds the same pipeline.
       const external = await startIngest(ctx, db, ctx.config.MQTT_URL, broker.pipeline)

@@ -218,8 +218,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       else if (!timer && !flushing) timer = opts.batchMs > 0 ? setTimeout(kick, opts.batchMs) : setImmediate(kick) as unknown as NodeJS.Timeout
     },
     pending: () => buffer.length,
-    healthy: () => failing === null,
-    problem: () => failing,
+    // The database may know it is unwell before a commit fails (the embedded engine after a disk-full
+    // abort): then no device should be told to wait on a commit that cannot happen.
+    healthy: () => failing === null && (db.health?.().ok ?? true),
+    problem: () => failing ?? (db.health?.().ok === false ? db.health().reason ?? 'the database is unavailable' : null),
     async close(timeoutMs = 10_000) {
       closed = true
       abandonAt = Date.now() + timeoutMs

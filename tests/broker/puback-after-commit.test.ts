@@ -93,6 +93,8 @@ describe('PUBACK after commit', () => {
     await waitFor(() => !t.stack.broker.broker.ready(), 5000, 'not ready')
     const ready = await fetch(`${t.httpUrl}/readyz`)
     expect(ready.status).toBe(503)
+    const body = await ready.json() as { problems?: Record<string, string> }
+    expect(body.problems?.ingest).toMatch(/unreachable.*ECONNREFUSED/)
     await sleep(500)
     expect(acked).toBe(false)
     failWith = null
