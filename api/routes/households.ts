@@ -67,10 +67,12 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   app.get('/audit', {
     onRequest: app.requireRole('admin'),
     schema: {
-      tags: ['access'], summary: 'Who read which household, and when', security: [{ apiKey: [] }],
+      tags: ['access'], summary: 'Who read which personal data (a household, or a round, device, export…), how many rows, and when', security: [{ apiKey: [] }],
       querystring: Type.Composite([Paging, Type.Object({ uprn: Type.Optional(Uprn), from: DateTime, to: DateTime })]),
       response: {
-        200: Type.Array(Type.Object({ id: Type.Integer(), at: DateTime, actor: Type.String(), actorName: Type.String(), role: Type.String(), action: Type.String(), uprn: Type.Union([Type.Integer(), Type.Null()]), status: Type.Integer(), ip: Type.Union([Type.String(), Type.Null()]) })),
+        200: Type.Array(Type.Object({ id: Type.Integer(), at: DateTime, actor: Type.String(), actorName: Type.String(), role: Type.String(), action: Type.String(), uprn: Type.Union([Type.Integer(), Type.Null()]), status: Type.Integer(), ip: Type.Union([Type.String(), Type.Null()]),
+          subject: Type.Union([Type.String(), Type.Null()], { description: 'What a read was about when not one household: a round, a device, a registry entity, a search' }),
+          rows: Type.Union([Type.Integer(), Type.Null()], { description: 'Rows of personal data the answer gave out (bulk exports, lists)' }) })),
         ...Errors,
       },
     },
