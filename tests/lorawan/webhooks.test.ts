@@ -5,6 +5,7 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chirpstackJoin, chirpstackStatus, chirpstackUp, ttsJoinAccept, ttsUplink } from '../../simulators/lorawan/envelopes.ts'
+import { registerSensors, sendRound } from '../../simulators/lorawan/simulate.ts'
 import { count, seedMinimalRegistry, startTestStack, waitFor, type TestStack } from '../helpers/stack.ts'
 
 const TTN_SECRET = 'ttn-secret-for-this-test-0123456789'
@@ -38,7 +39,8 @@ beforeAll(async () => {
   await seedMinimalRegistry(t.db)
   await t.db.query(`INSERT INTO households (uprn, address, street, postcode, ward, lat, lon) VALUES
     (100000000003, '3 Test Street', 'Test Street', 'L1 1AA', 'Central', 53.4086, -2.9914), (100000000004, '4 Test Street', 'Test Street', 'L1 1AA', 'Central', 53.4087, -2.9913)`)
-  await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l) VALUES ('bin-3', 100000000003, 'residual', 240), ('bin-4', 100000000004, 'residual', 240)`)
+  await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l) VALUES ('bin-3', 100000000003, 'residual', 240), ('bin-4', 100000000004, 'residual', 240),
+    ('sim-1', 100000000003, 'recycling', 240), ('sim-2', 100000000003, 'garden', 240), ('sim-3', 100000000004, 'recycling', 240), ('sim-4', 100000000004, 'garden', 240)`)
 }, 120_000)
 afterAll(async () => { await t?.close() })
 
@@ -190,5 +192,19 @@ describe('awkward deliveries', () => {
   test('services up afterwards: health and a normal uplink', async () => {
     expect((await fetch(`${t.httpUrl}/healthz`)).status).toBe(200)
     expect((await tts(ttsUplink({ devEui: 'A84041000181C61A', fCnt: 8, fPort: 2, payload: hex('0D3B01F400000001'), receivedAt: at(1) }))).body).toMatchObject({ outcome: 'stored', seq: 8, fillPct: 55 })
+  })
+})
+
+describe('the LoRaWAN simulator', () => {
+  test('registers one sensor of each model on its bins and sends their rounds through both network servers', async () => {
+    let x = 0.37
+    const random = () => (x = (x * 9301 + 49297) % 233280 / 233280)
+    const o = { url: t.httpUrl, adminKey: t.adminKey, secrets: { ttn: TTN_SECRET, chirpstack: CS_SECRET }, bins: ['sim-1', 'sim-2', 'sim-3', 'sim-4'], random }
+    const sensors = await registerSensors(o)
+    expect(new Set(sensors.map((s) => s.model)).size).toBe(4)
+    await sendRound(o, sensors, at(30))
+    await sendRound(o, sensors, at(20))
+    const { rows } = await t.db.query<{ deviceId: string; n: number }>(`SELECT r.device_id AS "deviceId", count(*)::int AS n FROM bin_readings r JOIN devices d ON d.device_id = r.device_id WHERE d.bin_id LIKE 'sim-%' GROUP BY 1`)
+    expect(rows.map((r) => r.n)).toEqual([2, 2, 2, 2])
   })
 })

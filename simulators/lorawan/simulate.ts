@@ -1,0 +1,96 @@
+// LoRaWAN bin sensors through their network servers: registers one sensor per bin given (models and
+// network servers taken in turn), then sends each sensor's uplinks to Kerbside's webhooks as The
+// Things Stack or ChirpStack would: bins fill by day, are emptied, now and then one is knocked over,
+// a sensor re-joins (its frame counter starts again), a gateway pair delivers an uplink twice.
+//
+//   node --import tsx simulators/lorawan/simulate.ts --url http://127.0.0.1:8080 --admin-key KEY \
+//     --ttn-secret S1 --chirpstack-secret S2 --bins bin-1,bin-2,bin-3 [--every 60] [--count 0]
+import { parseArgs } from 'node:util'
+import { SENSOR_MODELS } from '../../ingest/codecs/index.ts'
+import { geometryFor } from '../../ingest/codecs/fill-level.ts'
+import { chirpstackJoin, chirpstackUp, ttsJoinAccept, ttsUplink } from './envelopes.ts'
+import { encodeFrame, type SensorState } from './frames.ts'
+
+export interface SimSensor { devEui: string; binId: string; model: string; server: 'ttn' | 'chirpstack'; fCnt: number; fill: number; state: SensorState }
+
+export interface SimOptions { url: string; adminKey: string; secrets: { ttn: string; chirpstack: string }; bins: string[]; random?: () => number }
+
+export const simDevEui = (i: number) => `A8404100${(0x51000000 + i).toString(16).toUpperCase()}`
+
+/** Register one sensor per bin (PUT is idempotent: running the simulator again keeps them). */
+export async function registerSensors(o: SimOptions): Promise<SimSensor[]> {
+  const sensors: SimSensor[] = []
+  for (const [i, binId] of o.bins.entries()) {
+    const devEui = simDevEui(i)
+    const model = SENSOR_MODELS[i % SENSOR_MODELS.length]!
+    const res = await fetch(`${o.url}/api/v1/lorawan/devices/${devEui}`, { method: 'PUT', headers: { authorization: `Bearer ${o.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model, binId }) })
+    if (res.status !== 200 && res.status !== 201) throw new Error(`registering ${devEui} on ${binId}: ${res.status} ${await res.text()}`)
+    sensors.push({ devEui, binId, model, server: i % 2 === 0 ? 'ttn' : 'chirpstack', fCnt: 0, fill: 0, state: { distanceMm: 0, batteryPct: 95, tempC: 12, tilted: false } })
+  }
+  return sensors
+}
+
+async function post(o: SimOptions, server: 'ttn' | 'chirpstack', event: string, body: unknown): Promise<number> {
+  const path = server === 'ttn' ? 'ttn' : `chirpstack?event=${event}`
+  const res = await fetch(`${o.url}/api/v1/lorawan/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-kerbside-secret': o.secrets[server] }, body: JSON.stringify(body) })
+  await res.arrayBuffer()
+  return res.status
+}
+
+/** One reporting round: every sensor measures and sends one uplink (retried until answered 2xx). */
+export async function sendRound(o: SimOptions, sensors: SimSensor[], at = new Date()): Promise<{ sent: number; retries: number }> {
+  const random = o.random ?? Math.random
+  let retries = 0
+  for (const s of sensors) {
+    // Waste grows a few per cent a round; a full bin is emptied; rarely a bin is knocked over or a sensor re-joins.
+    s.fill = s.fill >= 95 ? 0 : Math.min(100, s.fill + 1 + random() * 6)
+    s.state.tilted = random() < 0.01
+    s.state.batteryPct = Math.max(5, s.state.batteryPct - 0.01)
+    s.state.tempC = 8 + random() * 8
+    const g = geometryFor(240)
+    s.state.distanceMm = g.mountOffsetMm + g.innerDepthMm * (1 - s.fill / 100)
+    if (random() < 0.005) {
+      s.fCnt = 0
+      const join = s.server === 'ttn' ? ttsJoinAccept(s.devEui, new Date(at.getTime() - 1000)) : chirpstackJoin(s.devEui, new Date(at.getTime() - 1000))
+      await post(o, s.server, 'join', join)
+    }
+    const { fPort, payload } = encodeFrame(s.model, s.state)
+    const spec = { devEui: s.devEui, fCnt: s.fCnt, fPort, payload, receivedAt: at, gateways: 1 + Math.floor(random() * 3) }
+    const body = s.server === 'ttn' ? ttsUplink(spec) : chirpstackUp(spec)
+    const copies = random() < 0.02 ? 2 : 1
+    for (let c = 0; c < copies; c++) {
+      for (let attempt = 0; ; attempt++) {
+        const status = await post(o, s.server, 'up', body).catch(() => 0)
+        if (status >= 200 && status < 300) break
+        retries++
+        if (attempt > 20) throw new Error(`uplink of ${s.devEui} refused with ${status}`)
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    }
+    s.fCnt++
+  }
+  return { sent: sensors.length, retries }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'admin-key': { type: 'string' }, 'ttn-secret': { type: 'string' }, 'chirpstack-secret': { type: 'string' },
+      bins: { type: 'string' }, every: { type: 'string', default: '60' }, count: { type: 'string', default: '0' },
+    },
+  })
+  if (!values['admin-key'] || !values['ttn-secret'] || !values['chirpstack-secret'] || !values.bins) {
+    console.error('usage: simulate.ts --url URL --admin-key KEY --ttn-secret S --chirpstack-secret S --bins bin-1,bin-2 [--every seconds] [--count rounds, 0 = forever]')
+    process.exit(2)
+  }
+  const o: SimOptions = { url: values.url!, adminKey: values['admin-key'], secrets: { ttn: values['ttn-secret'], chirpstack: values['chirpstack-secret'] }, bins: values.bins.split(',').map((b) => b.trim()).filter(Boolean) }
+  const sensors = await registerSensors(o)
+  console.log(`${sensors.length} LoRaWAN sensors registered (${[...new Set(sensors.map((s) => s.model))].join(', ')})`)
+  for (let round = 1; Number(values.count) === 0 || round <= Number(values.count); round++) {
+    const r = await sendRound(o, sensors)
+    console.log(`round ${round}: ${r.sent} uplinks${r.retries ? `, ${r.retries} retried` : ''}`)
+    await new Promise((res) => setTimeout(res, Number(values.every) * 1000))
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) await main()
