@@ -16,6 +16,7 @@ export interface Outcome {
 
 const int = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-GB') : '–')
 const ms = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms` : '–')
+const cpu = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(3) : '–')
 const x = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? `${n.toFixed(2)} ×` : '–')
 
 /** A Markdown table; cells are written as given. */
@@ -36,6 +37,8 @@ function ingest(r: Record<string, number>): string {
     ['raw COPY into the same table', `${int(r.copy)} rows/s`, `${int(r.copyEmbedded)} rows/s`],
     ['end to end / raw COPY', x(r.e2ePg! / r.copy!), x(r.e2eEmbedded! / r.copyEmbedded!)],
     ['publish → PUBACK (= committed) at a steady 2,000 msg/s, p50 / p99', `${ms(r.latPgP50)} / ${ms(r.latPgP99)}`, `${ms(r.latEmbP50)} / ${ms(r.latEmbP99)}`],
+    ...(r.cpuPgBroker === undefined ? [] : [['CPU per 1,000 messages end to end, core-seconds (ceiling: broker alone)',
+      `${cpu(r.cpuPgBroker + r.cpuPgDatabase!)} (broker ${cpu(r.cpuPgBroker)}, PostgreSQL ${cpu(r.cpuPgDatabase)}; ceiling ${cpu(r.cpuCeilingBroker)})`, `${cpu(r.cpuEmbedded)} (one process)`]]),
   ])
   const stored = r.acknowledgedMissing === undefined
     ? ''

@@ -56,6 +56,7 @@ test('ingest: end to end against the ceiling, the targets said met or not, and a
   const result = (missing: number) => ({
     loadStart: '1.0', loadEnd: '2.0', generatorAlone: 90_000, ceiling: 30_000, e2ePg: 27_000, e2eEmbedded: 9_000, copy: 120_000, copyEmbedded: 50_000,
     latPgP50: 20, latPgP99: 80, latEmbP50: 40, latEmbP99: 200, acknowledgedMissing: missing, storedTwice: 0,
+    cpuCeilingBroker: 0.009, cpuPgBroker: 0.041, cpuPgDatabase: 0.013, cpuEmbedded: 0.189,
   })
   const md = renderSummary([outcome({ name: 'ingest', what: '(a)', result: result(0) })])
   expect(md).toContain('| end to end: PUBACK after the commit | 27,000 msg/s | 9,000 msg/s |')
@@ -63,6 +64,7 @@ test('ingest: end to end against the ceiling, the targets said met or not, and a
   expect(md).toContain('end to end on PostgreSQL ≥ 20,000 msg/s met, ≥ 0.9 × the ceiling met; embedded ≥ 10,000 msg/s **not met**')
   expect(md).toContain('< 150 ms embedded **not met**')
   expect(md).toContain('all stored, each once')
+  expect(md).toContain('| 0.054 (broker 0.041, PostgreSQL 0.013; ceiling 0.009) | 0.189 (one process) |')
   expect(renderSummary([outcome({ name: 'ingest', what: '(a)', result: result(3) })])).toContain('**3 missing, 0 stored twice**')
 })
 
