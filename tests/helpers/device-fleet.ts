@@ -89,6 +89,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   let rate = opts.rate
   let window = opts.window
   let running = false
+  let closed = false
   let ticker: NodeJS.Timeout | null = null
   let cursor = 0
   let credit = 0
@@ -123,6 +124,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   const send = (s: DeviceState, seq: number, payload: string) => {
     s.client.publish(s.topic, payload, { qos: 1 }, (err) => {
       if (err) {
+        if (closed) return
         // Not kept in the client's store (e.g. the connection closed while the store was being
         // resent): the device sends the same message again, as firmware would.
         retried++
@@ -221,6 +223,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     },
     async close() {
       running = false
+      closed = true
       if (ticker) clearInterval(ticker)
       ticker = null
       await Promise.all(states.map((s) => s.client.endAsync(true).catch(() => undefined)))
