@@ -5,17 +5,26 @@ import { loadLocalSecrets } from '../core/local-secrets.ts'
 
 export class ApiClientError extends Error {}
 
-export function localApi(config: Config) {
+/** The running Kerbside's API base and the admin key from its data folder. */
+export function localApiBase(config: Config): { base: string; adminKey: string } {
   const { adminKey } = loadLocalSecrets(config.KERBSIDE_DATA_DIR, { adminKey: config.KERBSIDE_ADMIN_KEY, serviceSecret: config.KERBSIDE_SERVICE_SECRET })
   const scheme = config.HTTP_TLS_CERT ? 'https' : 'http'
-  const base = `${scheme}://127.0.0.1:${config.HTTP_PORT}/api/v1`
+  return { base: `${scheme}://127.0.0.1:${config.HTTP_PORT}/api/v1`, adminKey }
+}
+
+/** One request; the answer whatever its status (the caller reads error bodies that carry a report). */
+export async function rawApiCall(config: Config, method: string, path: string, body?: { type: string; data: string }): Promise<Response> {
+  const { base, adminKey } = localApiBase(config)
+  try {
+    return await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': body.type } : {}) }, body: body?.data })
+  } catch (err) {
+    throw new ApiClientError(`The database is in use by a running Kerbside, but its API at ${base} did not answer (${(err as Error).message}). Is HTTP_PORT the same as the running one's?`)
+  }
+}
+
+export function localApi(config: Config) {
   return async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response
-    try {
-      res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined })
-    } catch (err) {
-      throw new ApiClientError(`The database is in use by a running Kerbside, but its API at ${base} did not answer (${(err as Error).message}). Is HTTP_PORT the same as the running one's?`)
-    }
+    const res = await rawApiCall(config, method, path, body === undefined ? undefined : { type: 'application/json', data: JSON.stringify(body) })
     if (!res.ok) throw new ApiClientError(`${method} ${path}: ${res.status} ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.statusText}`)
     return (res.status === 204 ? undefined : await res.json()) as T
   }

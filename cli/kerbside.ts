@@ -15,6 +15,7 @@ import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
 import { ApiClientError, localApi } from './api-client.ts'
 import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context, type Stack } from './stack.ts'
 import { takenPorts } from './port-check.ts'
+import { locateDataDir } from './demo-locate.ts'
 import { printBanner } from './start-banner.ts'
 import { extraCommands } from './commands.ts'
 
@@ -104,7 +105,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command ? 0 : 1
   }
-  const config = loadConfig()
+  let config = loadConfig()
+  if (DATA_COMMANDS.has(command)) {
+    const located = locateDataDir(config)
+    config = located.config
+    if (located.note) console.error(located.note)
+  }
   const logger = createLogger({ level: config.LOG_LEVEL, name: `kerbside-${command}`, destination: await logDestination() })
 
   if (command in services) {
@@ -142,6 +148,9 @@ async function main(argv: string[]): Promise<number> {
   if (extra) return extra.run(rest, { config, logger })
   throw new UsageError(`unknown command ${command}; run kerbside help`)
 }
+
+/** Commands that work on an existing data folder (the demo's, when it is running: demo-locate.ts). */
+const DATA_COMMANDS = new Set(['devices', 'keys', 'users', 'import', 'export'])
 
 class UsageError extends Error {}
 class PortError extends Error {}

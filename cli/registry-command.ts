@@ -14,6 +14,8 @@ import { REGISTRY_ENTITIES, type RegistryEntity } from '../core/contract/registr
 import type { ImportProgress, ImportReport } from '../storage/registry/import.ts'
 import type { Database } from '../storage/database.ts'
 import { openDatabase } from '../storage/open-database.ts'
+import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
+import { ApiClientError, rawApiCall } from './api-client.ts'
 import type { ExtraCommand } from './commands.ts'
 
 class RegistryUsageError extends Error {
@@ -126,7 +128,15 @@ export const importCommand: ExtraCommand = {
       run = (db) => importRegistry(db, dataset as Parameters<typeof importRegistry>[1], opts)
     }
     if (opts.dryRun) console.log('Dry run: checking and rehearsing; nothing will be kept.')
-    const report = await withDb(env, run)
+    let report: ImportReport
+    try {
+      report = await withDb(env, run)
+    } catch (err) {
+      if (!(err instanceof EmbeddedDatabaseBusyError)) throw err
+      // A running Kerbside owns the embedded database: the same import through its API.
+      console.log('Kerbside is running: importing through its API.')
+      report = await importThroughApi(env.config, path, csv ? (statSync(path).isDirectory() ? 'folder' : 'csv') : 'json', values.entity, opts.dryRun)
+    }
     for (const line of formatReport(report, csv)) console.log(line)
     if (values.report) {
       writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`)
@@ -184,3 +194,33 @@ const friendly = (cmd: ExtraCommand): ExtraCommand => ({
 })
 
 export const registryCommands: ExtraCommand[] = [importCommand, exportCommand].map(friendly)
+
+/**
+ * The import through a running Kerbside's API (POST /registry/import). JSON goes whole; CSV one
+ * entity a request, a folder's files in the registry's order (households before bins, rounds before
+ * their stops), stopping at the first that is refused: those before it stay imported, and the
+ * report says which.
+ */
+async function importThroughApi(config: Config, path: string, kind: 'json' | 'csv' | 'folder', entity: string | undefined, dryRun: boolean): Promise<ImportReport> {
+  const post = async (query: string, type: string, data: string): Promise<ImportReport> => {
+    const res = await rawApiCall(config, 'POST', `/registry/import?dryRun=${dryRun}${query}`, { type, data })
+    const body = (await res.json().catch(() => null)) as (ImportReport & { message?: string }) | null
+    if (body && Array.isArray(body.errors)) return body
+    throw new ApiClientError(`POST /registry/import: ${res.status} ${body?.message ?? res.statusText}`)
+  }
+  if (kind === 'json') return post('', 'application/json', await readFile(path, 'utf8'))
+  const files: [RegistryEntity, string][] = kind === 'csv'
+    ? [[(entity ?? basename(path).slice(0, -4)) as RegistryEntity, path]]
+    : REGISTRY_ENTITIES.filter((e) => existsSync(join(path, `${e}.csv`))).map((e) => [e, join(path, `${e}.csv`)])
+  let last: ImportReport | null = null
+  for (const [name, file] of files) {
+    last = await post(`&entity=${name}`, 'text/csv', await readFile(file, 'utf8'))
+    if (!last.ok) {
+      const before = files.slice(0, files.findIndex(([n]) => n === name)).map(([n]) => n)
+      if (before.length > 0 && !dryRun) console.log(`Imported before the error: ${before.join(', ')}.`)
+      return last
+    }
+    console.log(`  ${name}: ${dryRun ? 'valid' : 'imported'}`)
+  }
+  return last!
+}
