@@ -17,6 +17,7 @@ import { openDatabase } from '../storage/open-database.ts'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
 import { ApiClientError, rawApiCall } from './api-client.ts'
 import type { ExtraCommand } from './commands.ts'
+import { plainImportMessage } from './import-messages.ts'
 
 class RegistryUsageError extends Error {
   override name = 'KERBSIDE_ERR_USAGE'
@@ -61,9 +62,10 @@ export function formatReport(report: ImportReport, csv: boolean): string[] {
     lines.push(`The registry was NOT imported: ${report.errors.length} error(s). Nothing was written.`)
     for (const e of report.errors.slice(0, SHOWN_ERRORS)) {
       const where = e.row === 0 ? `${e.entity}` : `${e.entity} row ${e.row}${csv ? ` (line ${e.row + 1})` : ''}`
-      lines.push(`  ${where}${e.field ? `, ${e.field}` : ''}: ${e.message}`)
+      lines.push(`  ${where}${e.field ? `, ${e.field}` : ''}: ${plainImportMessage(e.field, e.message)}`)
     }
     if (report.errors.length > SHOWN_ERRORS) lines.push(`  … and ${report.errors.length - SHOWN_ERRORS} more (--report <file.json> writes every error)`)
+    lines.push('Every column, with examples: docs/import-columns.md')
     return lines
   }
   lines.push(report.dryRun ? 'Dry run: the registry is valid; nothing was kept.' : `Imported in ${(report.ms / 1000).toFixed(1)} s:`)
