@@ -32,7 +32,7 @@ export async function takenPorts(config: Config): Promise<{ use: PortUse; messag
   for (const use of portsOf(config)) {
     if (!(await portTaken(use.host, use.port))) continue
     const who = use.port === 1883 ? ' (another MQTT broker, such as Mosquitto?)' : ''
-    out.push({ use, message: `port ${use.port} (${use.what}, ${use.setting}) is already in use by another program${who}. Stop it, or give Kerbside another port: ${use.setting}=${suggest(use.port)} npm start` })
+    out.push({ use, message: `port ${use.port} is already in use by another program${who}; Kerbside wants it for ${use.what} (${use.setting}). Stop that program, or give Kerbside another port: ${use.setting}=${suggest(use.port)} npm start` })
   }
   return out
 }
