@@ -19,6 +19,11 @@ import { locateDataDir } from './demo-locate.ts'
 import { printBanner } from './start-banner.ts'
 import { extraCommands } from './commands.ts'
 
+/** One command of the help: its summary in the second column, or on the next line when the usage is too long for the first. */
+function helpLine(usage: string, summary: string): string {
+  return usage.length < 24 ? `  ${usage.padEnd(24)}${summary}` : `  ${usage}\n  ${' '.repeat(24)}${summary}`
+}
+
 const HELP = `kerbside — smart-bin telemetry and refuse-service monitoring
 
 Usage: kerbside <command> [options]
@@ -29,7 +34,9 @@ Services
   ingest                  ingest alone (MQTT_URL: the broker to consume from)
   api                     the API, live feed, jobs and dashboard alone
   migrate                 run database migrations and exit
-${extraCommands.map((c) => `  ${c.usage.padEnd(24)}${c.summary}`).join('\n')}
+
+Data and tools
+${extraCommands.map((c) => helpLine(c.usage, c.summary)).join('\n')}
 
 Provisioning
   devices add <id> --kind bin|vehicle [--bin <binId>] [--vehicle <vehicleId>]
