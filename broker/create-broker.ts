@@ -90,11 +90,23 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   // have returned (lib/client.js nextBatch). Calling back after the commit therefore makes the PUBACK
   // mean "stored", and a slow database slows reading, not memory.
   const pipeline = opts.pipeline
-  const toPipeline = (packet: PublishPacket, callback: (error?: Error | null) => void) => {
+  // A committed batch answers many PUBLISHes of one connection in the same turn of the event loop:
+  // cork each connection on its first answer and uncork them all on the next tick, so that their
+  // PUBACKs leave in one write (the connection wrapper's _writev) instead of one system call each.
+  const corked = new Set<{ cork(): void; uncork(): void }>()
+  const corkUntilNextTick = (client: Client | null) => {
+    const conn = client?.conn as unknown as { cork?: () => void; uncork?: () => void } | undefined
+    if (!conn?.cork || !conn.uncork || corked.has(conn as never)) return
+    if (corked.size === 0) process.nextTick(() => { for (const c of corked) c.uncork(); corked.clear() })
+    conn.cork()
+    corked.add(conn as { cork(): void; uncork(): void })
+  }
+  const toPipeline = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
     metrics.awaitingCommit.inc()
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     pipeline!.submit({ topic: packet.topic, payload }, (err, verdict) => {
       metrics.awaitingCommit.dec()
+      corkUntilNextTick(client)
       if (err) {
         metrics.rejections.inc({ reason: 'shutting_down' })
         return callback(err) // no PUBACK: aedes closes the connection and the device sends it again
@@ -121,7 +133,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       }
       if (err || !pipeline) return callback(err)
       if (client !== null && principalOf(client)?.type !== 'device') return callback(null) // Kerbside's own services
-      toPipeline(packet, callback)
+      toPipeline(client, packet, callback)
     })
 
   let draining = false

@@ -29,7 +29,22 @@ export interface ParsedTopic {
   binary: boolean
 }
 
+// A device publishes on a handful of topics, and the broker, the ACL and the pipeline each parse
+// every message's topic: remember recent answers (bounded; cleared when full).
+const parsedTopics = new Map<string, ParsedTopic | null>()
+const PARSED_TOPICS_MAX = 200_000
+
 export function parseTopic(topic: string): ParsedTopic | null {
+  const known = parsedTopics.get(topic)
+  if (known !== undefined) return known
+  const parsed = parseTopicUncached(topic)
+  if (parsed) Object.freeze(parsed)
+  if (parsedTopics.size >= PARSED_TOPICS_MAX) parsedTopics.clear()
+  if (topic.length <= 256) parsedTopics.set(topic, parsed)
+  return parsed
+}
+
+function parseTopicUncached(topic: string): ParsedTopic | null {
   const parts = topic.split('/')
   if (parts.length !== 5 && parts.length !== 6) return null
   const [root, version, segment, deviceId, message, suffix] = parts
