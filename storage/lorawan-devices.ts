@@ -1,9 +1,11 @@
 // LoRaWAN bin sensors in the registry, by DevEUI, and their frame-counter sessions.
 // A LoRaWAN sensor never connects to the MQTT broker (its network server speaks for it), so its
-// Kerbside device row carries the hash of a random secret that nobody is ever given.
+// Kerbside device row carries a marker in place of a secret's hash, which no password matches.
 import type { Calibration } from '../ingest/codecs/fill-level.ts'
 import { mapFrameCounter, mapJoin, type FrameMapping, type Session } from '../ingest/lorawan/frame-counter.ts'
-import { generateSecret, hashSecret, sha256 } from '../core/secrets.ts'
+import { sha256 } from '../core/secrets.ts'
+import type { BinRow } from '../core/contract/registry.ts'
+import type { ImportError } from './registry/report.ts'
 import type { Database, Queryable } from './database.ts'
 import { DeviceConflictError, NotFoundError } from './devices.ts'
 
@@ -35,6 +37,9 @@ export interface LoRaWANRegistration {
 
 export const defaultDeviceId = (devEui: string) => `lw-${devEui.toLowerCase()}`
 
+/** Stored as the device's secret hash: not a scrypt hash, so verifySecret refuses every password (no MQTT login). */
+export const NO_BROKER_LOGIN = 'lorawan$no-broker-login'
+
 /** DevEUI as stored: 16 upper-case hex digits (network servers send either case, some with separators). */
 export function normaliseDevEui(raw: string): string | null {
   const hex = raw.replace(/[-:\s]/g, '').toUpperCase()
@@ -57,8 +62,6 @@ export async function registerLoRaWANDevice(db: Database, input: LoRaWANRegistra
   const devEui = normaliseDevEui(input.devEui)
   if (!devEui) throw new RangeError(`DevEUI ${JSON.stringify(input.devEui)} is not 16 hex digits`)
   const deviceId = input.deviceId ?? defaultDeviceId(devEui)
-  // Hashing is slow on purpose; done before the transaction so that it holds no lock meanwhile.
-  const secretHash = await hashSecret(generateSecret())
   const created = await db.transaction(async (tx) => {
     const { rows: existing } = await tx.query<{ deviceId: string }>(`SELECT device_id AS "deviceId" FROM lorawan_devices WHERE dev_eui = $1 FOR UPDATE`, [devEui])
     if (existing[0] && existing[0].deviceId !== deviceId) throw new DeviceConflictError(`DevEUI ${devEui} is already registered as device ${existing[0].deviceId}`)
@@ -68,7 +71,7 @@ export async function registerLoRaWANDevice(db: Database, input: LoRaWANRegistra
       if (bin.length === 0) throw new NotFoundError(`bin ${input.binId} is not in the registry`)
       const { rows: taken } = await tx.query<{ deviceId: string }>(`SELECT device_id AS "deviceId" FROM devices WHERE bin_id = $1`, [input.binId])
       if (taken[0]) throw new DeviceConflictError(`bin ${input.binId} already has the device ${taken[0].deviceId}`)
-      await tx.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id) VALUES ($1, 'bin', $2, $3)`, [deviceId, secretHash, input.binId])
+      await tx.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id) VALUES ($1, 'bin', $2, $3)`, [deviceId, NO_BROKER_LOGIN, input.binId])
     } else if (dev[0].kind !== 'bin' || dev[0].binId !== input.binId) {
       throw new DeviceConflictError(`device ${deviceId} exists on ${dev[0].binId ? `bin ${dev[0].binId}` : 'no bin'}, not on bin ${input.binId}`)
     }
@@ -198,4 +201,58 @@ export async function quarantineUplink(db: Queryable, q: { topic: string; device
      ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail`,
     [q.topic.slice(0, 512), q.deviceId, q.reason, q.detail.slice(0, 500).replace(/\0/g, '\\0'), q.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex'), q.payload.length, sha256(q.payload).toString('hex')],
   )
+}
+
+/** The LoRaWAN sensor of a registry import's bin row (docs/lorawan.md: sensorDevEui, sensorModel, calibration columns). */
+type SensorRow = Pick<BinRow, 'binId' | 'sensorDeviceId' | 'sensorDevEui' | 'sensorModel' | 'sensorInnerDepthMm' | 'sensorMountOffsetMm' | 'sensorBlindZoneMm'>
+
+const calibrationOf = (r: SensorRow): Calibration => Object.fromEntries(Object.entries({ innerDepthMm: r.sensorInnerDepthMm, mountOffsetMm: r.sensorMountOffsetMm, blindZoneMm: r.sensorBlindZoneMm })
+  .filter(([, v]) => v !== null && v !== undefined)) as Calibration
+
+/**
+ * Check the LoRaWAN sensors of an import's bins: a known model, each DevEUI on one bin of the file,
+ * and not already the sensor of a bin the file does not move it from.
+ */
+export async function checkImportSensors(db: Queryable, rows: { row: number; value: SensorRow }[], models: readonly string[], errors: ImportError[]): Promise<void> {
+  const first = new Map<string, { row: number; binId: string }>()
+  for (const { row, value: r } of rows) {
+    const devEui = normaliseDevEui(r.sensorDevEui ?? '')!
+    if (!r.sensorModel || !models.includes(r.sensorModel)) errors.push({ entity: 'bins', row, field: 'sensorModel', message: `a LoRaWAN sensor needs its model, one of ${models.join(', ')}` })
+    if (r.sensorDeviceId && r.sensorDeviceId !== defaultDeviceId(devEui)) {
+      const { rows: known } = await db.query<{ deviceId: string }>(`SELECT device_id AS "deviceId" FROM lorawan_devices WHERE dev_eui = $1`, [devEui])
+      if (known[0]?.deviceId !== r.sensorDeviceId) errors.push({ entity: 'bins', row, field: 'sensorDeviceId', message: `leave sensorDeviceId empty for a LoRaWAN sensor (it becomes ${defaultDeviceId(devEui)}), or give the device id it is registered with` })
+    }
+    const seen = first.get(devEui)
+    if (seen) errors.push({ entity: 'bins', row, field: 'sensorDevEui', message: `DevEUI ${devEui} is also on bin ${seen.binId} (row ${seen.row})` })
+    else first.set(devEui, { row, binId: r.binId })
+  }
+  if (first.size === 0) return
+  const { rows: occupied } = await db.query<{ binId: string; deviceId: string }>(
+    `SELECT bin_id AS "binId", device_id AS "deviceId" FROM devices WHERE bin_id = ANY($1::text[])`, [[...first.values()].map((c) => c.binId)])
+  for (const o of occupied) {
+    const [devEui, claim] = [...first].find(([, c]) => c.binId === o.binId)!
+    const { rows: same } = await db.query(`SELECT 1 FROM lorawan_devices WHERE dev_eui = $1 AND device_id = $2`, [devEui, o.deviceId])
+    if (same.length === 0) errors.push({ entity: 'bins', row: claim.row, field: 'sensorDevEui', message: `bin ${o.binId} already has the device ${o.deviceId}; revoke it or take it off the bin first` })
+  }
+  const { rows: current } = await db.query<{ devEui: string; binId: string | null }>(
+    `SELECT ld.dev_eui AS "devEui", d.bin_id AS "binId" FROM lorawan_devices ld JOIN devices d ON d.device_id = ld.device_id WHERE ld.dev_eui = ANY($1::text[])`, [[...first.keys()]])
+  for (const c of current) {
+    const claim = first.get(c.devEui)!
+    if (c.binId !== claim.binId) errors.push({ entity: 'bins', row: claim.row, field: 'sensorDevEui', message: `DevEUI ${c.devEui} is the sensor of bin ${c.binId ?? '(none)'}; take it off that bin first` })
+  }
+}
+
+/** Register (or update) the LoRaWAN sensors of imported bins, in the import's transaction. */
+export async function upsertImportSensors(tx: Queryable, rows: SensorRow[]): Promise<void> {
+  for (const r of rows) {
+    const devEui = normaliseDevEui(r.sensorDevEui ?? '')!
+    const deviceId = r.sensorDeviceId ?? defaultDeviceId(devEui)
+    await tx.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id) VALUES ($1, 'bin', $2, $3) ON CONFLICT (device_id) DO UPDATE SET bin_id = excluded.bin_id WHERE devices.bin_id IS NULL`, [deviceId, NO_BROKER_LOGIN, r.binId])
+    await tx.query(
+      `INSERT INTO lorawan_devices (dev_eui, device_id, model, calibration) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (dev_eui) DO UPDATE SET model = excluded.model, calibration = excluded.calibration, updated_at = now()
+        WHERE lorawan_devices.model <> excluded.model OR lorawan_devices.calibration <> excluded.calibration`,
+      [devEui, deviceId, r.sensorModel, JSON.stringify(calibrationOf(r))],
+    )
+  }
 }

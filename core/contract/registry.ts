@@ -33,6 +33,12 @@ export const BinRow = Type.Object({
   colour: Nullable(Type.String({ maxLength: 30 })),
   communal: Type.Optional(Type.Boolean()),
   sensorDeviceId: Nullable(Type.String({ pattern: DEVICE_ID_PATTERN })),
+  // A LoRaWAN sensor on the bin, registered by the import itself (docs/lorawan.md); calibration overrides the bin's default geometry.
+  sensorDevEui: Type.Optional(Nullable(Type.String({ pattern: '^[0-9A-Fa-f]{16}$', description: 'DevEUI of the LoRaWAN sensor on this bin' }))),
+  sensorModel: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'Its model: milesight-em310-udl, milesight-em400-udl, dragino-ldds75, decentlab-dl-mbx' }))),
+  sensorInnerDepthMm: Type.Optional(Nullable(Type.Integer({ minimum: 100, maximum: 3000 }))),
+  sensorMountOffsetMm: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 500 }))),
+  sensorBlindZoneMm: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 1000 }))),
 }, { additionalProperties: false, $id: 'BinRow' })
 export type BinRow = Static<typeof BinRow>
 

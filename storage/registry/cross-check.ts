@@ -8,6 +8,8 @@ import type { Queryable } from '../database.ts'
 import { ENTITY_KEYS, REGISTRY_ENTITIES, type Entries, type Entry, type EntityRow, type RegistryEntity } from './entities.ts'
 import type { ImportError } from './report.ts'
 import { RESERVED_DEVICE_PREFIX } from '../devices.ts'
+import { checkImportSensors } from '../lorawan-devices.ts'
+import { SENSOR_MODELS } from '../../ingest/codecs/index.ts'
 
 export type ValidRows = { [E in RegistryEntity]: Entry<EntityRow<E>>[] }
 
@@ -208,7 +210,10 @@ export async function crossCheck(db: Queryable, entries: Entries, valid: ValidRo
   const bins = valid.bins as Entry<BinRow>[]
   const vehicles = valid.vehicles as Entry<VehicleRow>[]
   const tagReleases = await checkTags(db, bins, errors)
-  await checkDevices(db, 'bins', bins.filter((b) => b.value.sensorDeviceId).map((b) => ({ row: b.row, deviceId: b.value.sensorDeviceId!, target: b.value.binId })), errors)
+  // A LoRaWAN sensor's device is created by the import itself (storage/lorawan-devices.ts).
+  const lorawan = bins.filter((b) => b.value.sensorDevEui)
+  await checkImportSensors(db, lorawan, SENSOR_MODELS, errors)
+  await checkDevices(db, 'bins', bins.filter((b) => b.value.sensorDeviceId && !b.value.sensorDevEui).map((b) => ({ row: b.row, deviceId: b.value.sensorDeviceId!, target: b.value.binId })), errors)
   await checkDevices(db, 'vehicles', vehicles.filter((v) => v.value.unitDeviceId).map((v) => ({ row: v.row, deviceId: v.value.unitDeviceId!, target: v.value.vehicleId })), errors)
   return { rows: valid, tagReleases }
 }

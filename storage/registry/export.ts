@@ -24,8 +24,10 @@ const SOURCES: Record<Exclude<RegistryEntity, 'roundStops'>, Source> = {
     key: ['t.uprn'], keyProps: ['uprn'], keyTypes: ['bigint'],
   },
   bins: {
-    select: `SELECT t.bin_id AS "binId", t.uprn, t.stream, t.rfid_tag AS "rfidTag", t.capacity_l AS "capacityL", t.colour, t.communal, d.device_id AS "sensorDeviceId"
-               FROM bins t LEFT JOIN devices d ON d.bin_id = t.bin_id`,
+    select: `SELECT t.bin_id AS "binId", t.uprn, t.stream, t.rfid_tag AS "rfidTag", t.capacity_l AS "capacityL", t.colour, t.communal, d.device_id AS "sensorDeviceId",
+               ld.dev_eui AS "sensorDevEui", ld.model AS "sensorModel", (ld.calibration->>'innerDepthMm')::int AS "sensorInnerDepthMm",
+               (ld.calibration->>'mountOffsetMm')::int AS "sensorMountOffsetMm", (ld.calibration->>'blindZoneMm')::int AS "sensorBlindZoneMm"
+               FROM bins t LEFT JOIN devices d ON d.bin_id = t.bin_id LEFT JOIN lorawan_devices ld ON ld.device_id = d.device_id`,
     key: ['t.bin_id'], keyProps: ['binId'], keyTypes: ['text'],
   },
   vehicles: {

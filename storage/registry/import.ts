@@ -18,6 +18,7 @@ import { REGISTRY_ENTITIES, isRegistryEntity, type Entries, type Entry, type Reg
 import { emptyCounts, sortErrors, type EntityCount, type ImportError, type ImportReport } from './report.ts'
 import { checkRows } from './row-check.ts'
 import { linkDevices, releaseTags, removeStaleStops, upsertChunk } from './upsert.ts'
+import { upsertImportSensors } from '../lorawan-devices.ts'
 
 export type { EntityCount, ImportError, ImportReport }
 
@@ -121,7 +122,8 @@ async function checkAndWrite(db: Database, entries: Entries, earlier: ImportErro
           opts.onProgress?.({ entity, done: i + chunk.length, total: rows.length })
         }
         count.unchanged = rows.length - count.inserted - count.updated
-        if (entity === 'bins') await linkDevices(tx, 'bin', (rows as BinRow[]).filter((b) => b.sensorDeviceId).map((b) => ({ deviceId: b.sensorDeviceId!, target: b.binId })))
+        if (entity === 'bins') await upsertImportSensors(tx, (rows as BinRow[]).filter((b) => b.sensorDevEui))
+        if (entity === 'bins') await linkDevices(tx, 'bin', (rows as BinRow[]).filter((b) => b.sensorDeviceId && !b.sensorDevEui).map((b) => ({ deviceId: b.sensorDeviceId!, target: b.binId })))
         if (entity === 'vehicles') await linkDevices(tx, 'vehicle', (rows as VehicleRow[]).filter((v) => v.unitDeviceId).map((v) => ({ deviceId: v.unitDeviceId!, target: v.vehicleId })))
       }
       if (dryRun) throw new DryRunRollback()
