@@ -147,6 +147,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     live,
     readiness: extraReadiness,
     corsOrigins: config.HTTP_CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: config.HTTP_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitPerMinute: config.HTTP_RATE_LIMIT_PER_MINUTE,
     mapSnapshotSeconds: config.MAP_SNAPSHOT_SECONDS,
     dashboardDir: DASHBOARD_DIR,
