@@ -35,7 +35,7 @@ const readings = (deviceId: string) => t.db.query<{ seq: number; ts: Date; fillP
   `SELECT seq, ts, fill_pct AS "fillPct", status, temp_c AS "tempC", battery_v AS "batteryV" FROM bin_readings WHERE device_id = $1 ORDER BY seq`, [deviceId]).then((r) => r.rows)
 
 beforeAll(async () => {
-  t = await startTestStack({ LORAWAN_TTN_SECRET: TTN_SECRET, LORAWAN_CHIRPSTACK_SECRET: CS_SECRET, LORAWAN_MAX_BODY_BYTES: 256 * 1024 })
+  t = await startTestStack({ LORAWAN_TTN_SECRET: TTN_SECRET, LORAWAN_CHIRPSTACK_SECRET: CS_SECRET, LORAWAN_MAX_BODY_BYTES: 256 * 1024, MAP_SNAPSHOT_SECONDS: 0 })
   await seedMinimalRegistry(t.db)
   await t.db.query(`INSERT INTO households (uprn, address, street, postcode, ward, lat, lon) VALUES
     (100000000003, '3 Test Street', 'Test Street', 'L1 1AA', 'Central', 53.4086, -2.9914), (100000000004, '4 Test Street', 'Test Street', 'L1 1AA', 'Central', 53.4087, -2.9913)`)
@@ -71,6 +71,10 @@ describe('vendor examples through The Things Stack and ChirpStack to the househo
     const history = await api('GET', `/api/v1/devices/lw-24e124713b154032/readings?from=${at(3600).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)
     expect(history.status).toBe(200)
     expect(JSON.stringify(history.body)).toContain('"fillPct":53')
+    const map = await api('GET', '/api/v1/map')
+    const bins = map.body.bins as { binId: string[]; fillPct: (number | null)[]; deviceId: (string | null)[] }
+    const k = bins.binId.indexOf('bin-1')
+    expect([bins.deviceId[k], bins.fillPct[k]]).toEqual(['lw-24e124713b154032', 53])
   })
 
   test('EM400-UDL vendor example 01755C 03670101 04824408 050001 via ChirpStack: tilt → dropped, 25.7 °C, 2116 mm is deeper than the bin → 0 % flagged', async () => {
