@@ -137,7 +137,12 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Pg
       if (wait > 0) throw new DatabaseUnavailableError(`The embedded database engine stopped (${problem ?? 'unknown cause'}); next restart attempt in ${Math.ceil(wait / 1000)} s.`, 'KERBSIDE_ERR_DATABASE_UNAVAILABLE')
       lastReopenAttempt = Date.now()
       const started = performance.now()
-      engine = await openEngine(dir, durable, fsyncStats, minFree)
+      releaseHostFiles(engine)
+      try {
+        engine = await openEngine(dir, durable, fsyncStats, minFree)
+      } catch (err) {
+        throw err instanceof DatabaseUnavailableError ? err : new DatabaseUnavailableError(`The embedded database engine stopped and could not be restarted yet: ${(err as Error).message}`, 'KERBSIDE_ERR_DATABASE_UNAVAILABLE', { cause: err })
+      }
       problem = null
       logger.warn({ dataDir: dir, ms: Math.round(performance.now() - started) }, 'embedded database engine restarted on the same folder after it stopped; nothing committed was lost')
       return engine
@@ -218,7 +223,7 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Pg
       closed = true
       await reopening?.catch(() => undefined)
       // A stopped engine must not be called again (it would spin); its files are closed instead.
-      if (engine.dead) releaseHostFiles(engine.pg)
+      if (engine.dead) releaseHostFiles(engine)
       else await engine.pg.close()
       await release?.()
     },
@@ -229,7 +234,7 @@ const CHECKPOINT_WAL_BYTES = 32 * 1024 * 1024
 const CHECKPOINT_CHECK_MS = 2_000
 const REOPEN_BACKOFF_MS = 5_000
 
-interface Engine { pg: PGlite; dead: boolean; failure?: unknown }
+interface Engine { pg: PGlite; dead: boolean; failure?: unknown; released?: boolean }
 
 async function openEngine(dir: string | undefined, durable: boolean, fsyncStats: FsyncStats, minFree: number): Promise<Engine> {
   // After a crash PostgreSQL fsyncs every file of the folder one by one before recovery; one
@@ -271,9 +276,14 @@ async function openEngine(dir: string | undefined, durable: boolean, fsyncStats:
   return engine
 }
 
-/** Close the host files a stopped engine held open (NODEFS keeps one descriptor per open file). */
-function releaseHostFiles(pg: PGlite): void {
-  const streams = (pg as unknown as { Module?: { FS?: { streams?: ({ nfd?: number } | null)[] } } }).Module?.FS?.streams ?? []
+/**
+ * Close the host files a stopped engine held open (NODEFS keeps one descriptor per open file).
+ * Once only: a descriptor number closed twice may by then belong to another file of the process.
+ */
+function releaseHostFiles(engine: Engine): void {
+  if (engine.released) return
+  engine.released = true
+  const streams = (engine.pg as unknown as { Module?: { FS?: { streams?: ({ nfd?: number } | null)[] } } }).Module?.FS?.streams ?? []
   for (const stream of streams) {
     if (stream?.nfd !== undefined) {
       try { closeSync(stream.nfd) } catch { /* already closed */ }
