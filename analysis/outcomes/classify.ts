@@ -41,8 +41,12 @@ written AS (
 SELECT (SELECT count(*) FROM decided)::int AS decided,
        count(*) FILTER (WHERE inserted)::int AS inserted,
        count(*) FILTER (WHERE NOT inserted)::int AS written,
-       -- Rows now collected or crew_exception that this statement wrote: a miss the CRM was told of may be withdrawn.
-       COALESCE(array_agg(collection_id) FILTER (WHERE outcome IN ('collected', 'crew_exception')), '{}') AS settled,
+       -- Rows now collected or crew_exception that this statement wrote and the CRM may have been told were
+       -- missed (crm-misses.ts withdraws those it was): rewritten ones (few), and new ones only where proactive
+       -- detection confirmed a miss before the first decision (a small table, hashed: a day's thousands of
+       -- first decisions are not each probed against the outbox).
+       COALESCE(array_agg(collection_id) FILTER (WHERE outcome IN ('collected', 'crew_exception')
+                  AND (NOT inserted OR collection_id IN (SELECT p.collection_id FROM proactive_misses p WHERE p.crm_event_id IS NOT NULL))), '{}') AS settled,
        (SELECT COALESCE(jsonb_object_agg(outcome, n), '{}'::jsonb) FROM (SELECT outcome, count(*)::int AS n FROM decided GROUP BY outcome) c) AS outcomes
   FROM written`
 

@@ -155,3 +155,23 @@ test('the one-off backfill tells the CRM of misses decided before the analysis w
   expect(added.map((e) => e.idempotencyKey)).toEqual([`missed-collection:${ids[1]}`, `missed-collection:${ids[2]}`])
   expect(added[0]).toMatchObject({ occurredAt: '2026-03-09T15:30:00.000Z', data: { dueDate: '2026-03-09', missedAt: '2026-03-09T15:30:00.000Z' } })
 })
+
+test('a miss proactive detection confirmed is withdrawn by the first decision of the day when a buffered lift arrives first', async () => {
+  // Mon 23 Mar: household 1's bin out and full, the crew empties 2–5 and passes it; proactive detection
+  // confirms the miss at 12:15. Then the unit delivers a lift of household 1 at 10:00 before any outcome
+  // run: the day's first decision is collected, and that decision withdraws the miss.
+  const day = '2026-03-23'
+  await schedule(db, day)
+  const c1 = await collectionId(db, UPRNS[0], day)
+  await sensorReading('2026-03-22T19:00:00Z', 78, 'moved')
+  await sensorReading('2026-03-23T09:00:00Z', 80, 'moved')
+  await sensorReading('2026-03-23T11:00:00Z', 81, 'moved')
+  await lifts(db, [{ at: '2026-03-23T08:00:00Z', household: 1 }, { at: '2026-03-23T08:05:00Z', household: 2 }, { at: '2026-03-23T08:10:00Z', household: 3 }, { at: '2026-03-23T08:15:00Z', household: 4 }])
+  expect((await detectMisses(db, { now: new Date('2026-03-23T12:15:00Z') })).crmEvents).toBe(1)
+  await lifts(db, [{ at: '2026-03-23T10:00:00Z', household: 0 }])
+  const run = await runOutcomes('2026-03-23T16:10:00Z')
+  expect(run.recent!.crmEvents).toEqual({ confirmed: 0, withdrawn: 1 })
+  const mine = (await events()).filter((e) => (e.data as { collectionId?: number }).collectionId === c1)
+  expect(mine.map((e) => [e.type, e.idempotencyKey])).toEqual([['collection.missed_confirmed', `missed-collection:${c1}`], ['collection.miss_withdrawn', `miss-withdrawn:${c1}`]])
+  expect(mine[1]!.data).toMatchObject({ reason: 'a lift of the bin at 10:00 on Mon 23 Mar was recorded' })
+})
