@@ -3,7 +3,8 @@
 // the order that loses nothing: stop taking requests, flush ingest, close the broker, the database.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import { Registry } from 'prom-client'
+import { collectKerbsideDefaultMetrics } from './default-metrics.ts'
 import { crmWebhookUrls, localMqttUrl, type Config } from '../core/config.ts'
 import { loadLocalSecrets, type LocalSecrets } from '../core/local-secrets.ts'
 import type { Logger } from '../core/log.ts'
@@ -12,6 +13,9 @@ import { listenBroker, type Listening } from '../broker/listeners.ts'
 import { SERVICE_USER_PREFIX } from '../broker/device-auth.ts'
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts'
 import { createPipeline, type Pipeline } from '../ingest/pipeline.ts'
+import { createLoRaWANIngest } from '../ingest/lorawan/uplink-handler.ts'
+import { startTtsBackfill } from '../ingest/lorawan/tts-backfill.ts'
+import { newestLoRaWANReading } from '../storage/lorawan-devices.ts'
 import { buildApi, type Api } from '../api/build-api.ts'
 import type { ReadinessCheck } from '../api/routes/ops.ts'
 import { connectLiveFeed, type LiveFeed } from '../api/live-feed.ts'
@@ -33,7 +37,7 @@ export interface Context {
 
 export function createContext(config: Config, logger: Logger): Context {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'kerbside_' })
+  collectKerbsideDefaultMetrics(registry)
   const secrets = loadLocalSecrets(config.KERBSIDE_DATA_DIR, { adminKey: config.KERBSIDE_ADMIN_KEY, serviceSecret: config.KERBSIDE_SERVICE_SECRET })
   if (secrets.generated.includes('adminKey')) {
     logger.warn({ file: secrets.file }, `Generated the admin API key and saved it in ${secrets.file}. Set KERBSIDE_ADMIN_KEY to choose your own.`)
@@ -47,6 +51,7 @@ export function openConfiguredDatabase(ctx: Context, migrate = true): Promise<Da
     dataDir: ctx.config.KERBSIDE_DATA_DIR,
     poolSize: ctx.config.DATABASE_POOL_SIZE,
     tierCeiling: ctx.config.DATABASE_TIER,
+    embeddedFsync: ctx.config.EMBEDDED_FSYNC,
     logger: ctx.logger.child({ component: 'database' }),
     migrate,
   })
@@ -157,6 +162,15 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,
   })
   const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
+  // Uplinks The Things Stack stored while its webhook could not reach Kerbside, read back (docs/lorawan.md).
+  const ttsBackfill = config.LORAWAN_TTS_STORAGE_URL && config.LORAWAN_TTS_APPLICATION_ID && config.LORAWAN_TTS_API_KEY
+    ? startTtsBackfill({
+      storage: { baseUrl: config.LORAWAN_TTS_STORAGE_URL, applicationId: config.LORAWAN_TTS_APPLICATION_ID, apiKey: config.LORAWAN_TTS_API_KEY },
+      ingest: createLoRaWANIngest({ db, pipeline: pipeline ?? ownPipeline!, logger: ctx.logger.child({ component: 'lorawan' }), registry: ctx.registry }),
+      logger: ctx.logger.child({ component: 'lorawan-backfill' }), everyMinutes: config.LORAWAN_TTS_BACKFILL_MINUTES, maxHours: config.LORAWAN_TTS_BACKFILL_MAX_HOURS,
+      newestStored: () => newestLoRaWANReading(db),
+    })
+    : null
   const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config }) : null
   // Guarded by a database lock: with several API instances, one delivers at a time.
   const webhookUrls = crmWebhookUrls(config)
@@ -169,6 +183,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     close: async () => {
       scheduler?.stop()
       await crmWebhooks?.stop()
+      await ttsBackfill?.stop()
       await app.close()
       await ownPipeline?.close(SHUTDOWN_DRAIN_MS)
       await live.close()
