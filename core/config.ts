@@ -11,6 +11,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://… of a TimescaleDB or PostgreSQL server; unset = embedded' })),
   DATABASE_TIER: Type.Union([Type.Literal('timescaledb'), Type.Literal('timescaledb-apache'), Type.Literal('postgresql')], { default: 'timescaledb', description: 'Highest storage tier to use; lower it to opt out of TimescaleDB features' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  EMBEDDED_FSYNC: Type.Boolean({ default: true, description: 'Embedded database: flush the write-ahead log to the disk at every commit (survives power loss, not only a crash); false trades that for speed' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 
   MQTT_HOST: Type.String({ default: '0.0.0.0' }),
@@ -41,6 +42,12 @@ export const ConfigSchema = Type.Object({
   LORAWAN_TTN_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret The Things Stack webhook sends (POST /api/v1/lorawan/ttn)' })),
   LORAWAN_CHIRPSTACK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret the ChirpStack HTTP integration sends (POST /api/v1/lorawan/chirpstack)' })),
   LORAWAN_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 256 * 1024, description: 'Largest network-server message taken; bigger ones are refused (413) from their Content-Length, unread' }),
+  // Backfill from The Things Stack's Storage Integration (all three set to enable it).
+  LORAWAN_TTS_STORAGE_URL: Type.Optional(Type.String({ description: 'The Things Stack base URL, e.g. https://eu1.cloud.thethings.network' })),
+  LORAWAN_TTS_APPLICATION_ID: Type.Optional(Type.String({ description: 'Application whose stored uplinks are read back' })),
+  LORAWAN_TTS_API_KEY: Type.Optional(Type.String({ description: 'API key with RIGHT_APPLICATION_TRAFFIC_READ' })),
+  LORAWAN_TTS_BACKFILL_MINUTES: Type.Integer({ minimum: 1, maximum: 1440, default: 10, description: 'Backfill every this many minutes (over the last two intervals), and once at start' }),
+  LORAWAN_TTS_BACKFILL_MAX_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 24, description: 'At start, read back at most this far (the Storage Integration keeps 24 h on the Sandbox, 30 days on Cloud)' }),
 
   HTTP_HOST: Type.String({ default: '0.0.0.0' }),
   HTTP_PORT: Port(8080),
