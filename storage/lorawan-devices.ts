@@ -256,3 +256,9 @@ export async function upsertImportSensors(tx: Queryable, rows: SensorRow[]): Pro
     )
   }
 }
+
+/** Network-server time of the newest LoRaWAN reading stored (where a backfill after a restart starts). */
+export async function newestLoRaWANReading(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ ts: Date | null }>(`SELECT max(d.last_ts) AS ts FROM lorawan_devices ld JOIN devices d ON d.device_id = ld.device_id`)
+  return rows[0]?.ts ?? null
+}
