@@ -16,9 +16,6 @@ import { createPipeline, type Pipeline } from '../ingest/pipeline.ts'
 import { createLoRaWANIngest } from '../ingest/lorawan/uplink-handler.ts'
 import { startTtsBackfill } from '../ingest/lorawan/tts-backfill.ts'
 import { newestLoRaWANReading } from '../storage/lorawan-devices.ts'
-import { createLoRaWANIngest } from '../ingest/lorawan/uplink-handler.ts'
-import { startTtsBackfill } from '../ingest/lorawan/tts-backfill.ts'
-import { newestLoRaWANReading } from '../storage/lorawan-devices.ts'
 import { buildApi, type Api } from '../api/build-api.ts'
 import type { ReadinessCheck } from '../api/routes/ops.ts'
 import { connectLiveFeed, type LiveFeed } from '../api/live-feed.ts'
@@ -174,15 +171,6 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
       newestStored: () => newestLoRaWANReading(db),
     })
     : null
-  // Uplinks The Things Stack stored while its webhook could not reach Kerbside, read back (docs/lorawan.md).
-  const ttsBackfill = config.LORAWAN_TTS_STORAGE_URL && config.LORAWAN_TTS_APPLICATION_ID && config.LORAWAN_TTS_API_KEY
-    ? startTtsBackfill({
-      storage: { baseUrl: config.LORAWAN_TTS_STORAGE_URL, applicationId: config.LORAWAN_TTS_APPLICATION_ID, apiKey: config.LORAWAN_TTS_API_KEY },
-      ingest: createLoRaWANIngest({ db, pipeline: pipeline ?? ownPipeline!, logger: ctx.logger.child({ component: 'lorawan' }), registry: ctx.registry }),
-      logger: ctx.logger.child({ component: 'lorawan-backfill' }), everyMinutes: config.LORAWAN_TTS_BACKFILL_MINUTES, maxHours: config.LORAWAN_TTS_BACKFILL_MAX_HOURS,
-      newestStored: () => newestLoRaWANReading(db),
-    })
-    : null
   const scheduler = config.KERBSIDE_JOBS ? startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config }) : null
   // Guarded by a database lock: with several API instances, one delivers at a time.
   const webhookUrls = crmWebhookUrls(config)
@@ -195,7 +183,6 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     close: async () => {
       scheduler?.stop()
       await crmWebhooks?.stop()
-      await ttsBackfill?.stop()
       await ttsBackfill?.stop()
       await app.close()
       await ownPipeline?.close(SHUTDOWN_DRAIN_MS)
