@@ -12,6 +12,7 @@ import { ContainerQueryError, countContainers, listContainers, type Condition, t
 import { negotiate } from '../ngsi/negotiate.ts'
 import { NgsiLdError, ngsiErrorHandler } from '../ngsi/problem.ts'
 import { parseGeoQuery, parseQ } from '../ngsi/query.ts'
+import { isUri } from '../ngsi/uri.ts'
 import { CONTEXT_LINK, project, render, type Format, type MediaType } from '../ngsi/representation.ts'
 import { ENTITY_TYPE, ENTITY_TYPE_URI, publicIdOf, toWasteContainer } from '../ngsi/waste-container.ts'
 import { DEFAULT_LIMIT, EntitiesQuery, EntityParams, EntityQuery, MAX_LIMIT, NgsiErrors, ProblemDetails, WasteContainerEntity } from '../schemas/ngsi-ld.ts'
@@ -84,6 +85,8 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
     const { format, count } = representation(q)
     const types = list(q.type)
     const ids = list(q.id)
+    const notUri = ids?.find((id) => !isUri(id))
+    if (notUri !== undefined) throw bad(`id=${notUri} is not a URI: entity ids look like urn:ngsi-ld:WasteContainer:<20 hex digits>.`)
     const attrs = list(q.attrs)
     const geo = parseGeoQuery(q)
     if (!types && !ids && !attrs && q.q === undefined && !geo) throw bad('Query Entities needs at least one of type, id, attrs, q or a geo-query, e.g. type=WasteContainer.')
@@ -117,6 +120,7 @@ export const ngsiLdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: s
     const { format, count } = representation(req.query)
     if (count) throw bad('options=count applies to Query Entities only.')
     const types = list(req.query.type)
+    if (!isUri(req.params.entityId)) throw bad(`${req.params.entityId} is not a URI, so it cannot be an entity id: WasteContainer ids are urn:ngsi-ld:WasteContainer:<20 hex digits>.`)
     const publicId = publicIdOf(req.params.entityId)
     const notFound = new NgsiLdError('ResourceNotFound', `No entity ${req.params.entityId} here: WasteContainer ids are urn:ngsi-ld:WasteContainer:<20 hex digits>, as listed by GET /ngsi-ld/v1/entities?type=WasteContainer, for active bins at a household with coordinates.`)
     if (!publicId || (types && !types.some(isOurType))) throw notFound

@@ -227,6 +227,17 @@ describe('q and geo-queries', () => {
 })
 
 describe('errors and access', () => {
+  test('an id that is not a URI is BadRequestData (ETSI GS CIM 009), in Retrieve Entity and in Query Entities', async () => {
+    for (const id of ['not-a-uri', 'bin-1', '1234', ':no-scheme', 'urn:ngsi-ld:WasteContainer:has space']) {
+      const res = await get(`/entities/${encodeURIComponent(id)}`)
+      expect(res.statusCode, id).toBe(400)
+      expect(res.json()).toMatchObject({ type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData', title: 'BadRequestData', detail: expect.stringContaining('not a URI') })
+    }
+    const query = await get(`/entities?type=WasteContainer&id=${encodeURIComponent(`${ID('bin-1')},not-a-uri`)}`)
+    expect(query.statusCode).toBe(400)
+    expect(query.json()).toMatchObject({ title: 'BadRequestData', detail: expect.stringContaining('id=not-a-uri') })
+  })
+
   test('unknown, inactive or unmapped bins are ResourceNotFound; writes are not offered', async () => {
     for (const id of [ID('nope'), ID('bin-4'), ID('bin-5'), 'urn:ngsi-ld:Vehicle:bin-1']) {
       const res = await get(`/entities/${encodeURIComponent(id)}`)
