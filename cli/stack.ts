@@ -15,6 +15,7 @@ import { createIngest, type Ingest } from '../ingest/create-ingest.ts'
 import { createPipeline, type Pipeline } from '../ingest/pipeline.ts'
 import { createLoRaWANIngest } from '../ingest/lorawan/uplink-handler.ts'
 import { startTtsBackfill } from '../ingest/lorawan/tts-backfill.ts'
+import { parseMqttSources, startLoRaWANMqttSource } from '../ingest/lorawan/mqtt-source.ts'
 import { newestLoRaWANReading } from '../storage/lorawan-devices.ts'
 import { buildApi, type Api } from '../api/build-api.ts'
 import type { ReadinessCheck } from '../api/routes/ops.ts'
@@ -162,11 +163,16 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     https: config.HTTP_TLS_CERT && config.HTTP_TLS_KEY ? { cert: readFileSync(config.HTTP_TLS_CERT), key: readFileSync(config.HTTP_TLS_KEY) } : undefined,
   })
   const url = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT })
-  // Uplinks The Things Stack stored while its webhook could not reach Kerbside, read back (docs/lorawan.md).
+  // LoRaWAN beside the webhooks (docs/lorawan.md): the network servers' MQTT integrations, and the
+  // uplinks The Things Stack stored while its webhook could not reach Kerbside, read back.
+  const lorawanIngest = createLoRaWANIngest({ db, pipeline: pipeline ?? ownPipeline!, logger: ctx.logger.child({ component: 'lorawan' }), registry: ctx.registry })
+  const lorawanMqtt = config.LORAWAN_MQTT_SOURCES
+    ? parseMqttSources(config.LORAWAN_MQTT_SOURCES).map((src) => startLoRaWANMqttSource(src, lorawanIngest, ctx.logger.child({ component: 'lorawan-mqtt' })))
+    : []
   const ttsBackfill = config.LORAWAN_TTS_STORAGE_URL && config.LORAWAN_TTS_APPLICATION_ID && config.LORAWAN_TTS_API_KEY
     ? startTtsBackfill({
       storage: { baseUrl: config.LORAWAN_TTS_STORAGE_URL, applicationId: config.LORAWAN_TTS_APPLICATION_ID, apiKey: config.LORAWAN_TTS_API_KEY },
-      ingest: createLoRaWANIngest({ db, pipeline: pipeline ?? ownPipeline!, logger: ctx.logger.child({ component: 'lorawan' }), registry: ctx.registry }),
+      ingest: lorawanIngest,
       logger: ctx.logger.child({ component: 'lorawan-backfill' }), everyMinutes: config.LORAWAN_TTS_BACKFILL_MINUTES, maxHours: config.LORAWAN_TTS_BACKFILL_MAX_HOURS,
       newestStored: () => newestLoRaWANReading(db),
     })
@@ -184,6 +190,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
       scheduler?.stop()
       await crmWebhooks?.stop()
       await ttsBackfill?.stop()
+      for (const source of lorawanMqtt) await source.stop()
       await app.close()
       await ownPipeline?.close(SHUTDOWN_DRAIN_MS)
       await live.close()

@@ -42,6 +42,7 @@ export const ConfigSchema = Type.Object({
   LORAWAN_TTN_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret The Things Stack webhook sends (POST /api/v1/lorawan/ttn)' })),
   LORAWAN_CHIRPSTACK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Secret the ChirpStack HTTP integration sends (POST /api/v1/lorawan/chirpstack)' })),
   LORAWAN_MAX_BODY_BYTES: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 256 * 1024, description: 'Largest network-server message taken; bigger ones are refused (413) from their Content-Length, unread' }),
+  LORAWAN_MQTT_SOURCES: Type.Optional(Type.String({ description: 'JSON list of network servers\' MQTT integrations to subscribe to: [{"server":"ttn"|"chirpstack","url","username","password","topic"}] (docs/lorawan.md)' })),
   // Backfill from The Things Stack's Storage Integration (all three set to enable it).
   LORAWAN_TTS_STORAGE_URL: Type.Optional(Type.String({ description: 'The Things Stack base URL, e.g. https://eu1.cloud.thethings.network' })),
   LORAWAN_TTS_APPLICATION_ID: Type.Optional(Type.String({ description: 'Application whose stored uplinks are read back' })),
