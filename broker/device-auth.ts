@@ -48,6 +48,12 @@ export function createAuthenticator(opts: DeviceAuthOptions) {
   const verified = new Map<string, number>()
   // Checks in progress, so that a fleet sharing one secret connecting at once hashes once, not once each.
   const checking = new Map<string, Promise<boolean>>()
+  // device id -> credentials last read from the database (bounded), for logins while it is away
+  const knownDevices = new Map<string, DeviceCredentials>()
+  const rememberCredentials = (id: string, device: DeviceCredentials) => {
+    if (knownDevices.size >= 1_000_000 && !knownDevices.has(id)) knownDevices.clear()
+    knownDevices.set(id, device)
+  }
   // remote address -> failures in the current minute
   const failures = new Map<string, { count: number; windowStart: number }>()
 
@@ -89,7 +95,20 @@ export function createAuthenticator(opts: DeviceAuthOptions) {
     }
     if (client.id !== username) return fail(client, done, 'client_id_mismatch', username)
 
-    opts.lookupDevice(username).then(async (device) => {
+    // While the database is away, a device that logged in before may still reconnect (its PUBLISHes
+    // wait for the database anyway): the last credentials read for it stand in, so that a network
+    // blip does not leave devices refused with "server unavailable", which many clients never retry.
+    const lookup = opts.lookupDevice(username).then((device) => {
+      if (device) rememberCredentials(username, device)
+      else knownDevices.delete(username)
+      return device
+    }, (err: unknown) => {
+      const known = knownDevices.get(username)
+      if (!known) throw err
+      opts.logger.warn({ username, err: (err as Error).message }, 'device lookup failed; using the credentials last read for this device')
+      return known
+    })
+    lookup.then(async (device) => {
       if (!device) return fail(client, done, 'unknown_device', username)
       if (device.revoked) return fail(client, done, 'revoked_device', username)
       const pairKey = `${device.secretHash}\0${sha256(secret).toString('base64')}`
