@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { Readable } from 'node:stream'
 import { Redis } from 'ioredis'
+import { createBrokerEmitter } from './emitter.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -30,13 +31,13 @@ export interface BrokerBackends {
 export function createBackends(opts: PersistenceOptions): BrokerBackends {
   switch (opts.kind) {
     case 'memory':
-      return { close: async () => undefined }
+      return { mq: createBrokerEmitter(), close: async () => undefined }
     case 'level': {
       // aedes 1.x needs the async persistence class; the package's main export wraps it for aedes 0.x.
       const AsyncLevelPersistence = require('aedes-persistence-level/asyncPersistence.js')
       const db = new ClassicLevel(join(opts.dataDir, 'broker'))
       const persistence = new AsyncLevelPersistence(db)
-      return { persistence, close: () => persistence.destroy() }
+      return { persistence, mq: createBrokerEmitter(), close: () => persistence.destroy() }
     }
     case 'redis': {
       const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js')

@@ -89,7 +89,8 @@ async function runService(name: string, config: Config, logger: Logger): Promise
     printBanner({ mode: 'start', ctx, stack, signIn: { users: (await listUsers(stack.db)).length } })
   }
   // Graceful shutdown on SIGINT/SIGTERM: stop taking work, flush and acknowledge, then exit.
-  closeWithGrace({ delay: 20_000, logger: { error: (m) => logger.error(m) } }, async ({ signal, err }) => {
+  // Room for the pipeline to commit what it holds (SHUTDOWN_DRAIN_MS, 10 s) and for the rest to close.
+  closeWithGrace({ delay: 30_000, logger: { error: (m) => logger.error(m) } }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error')
     else logger.info({ signal }, 'shutting down')
     await running.close()

@@ -59,7 +59,7 @@ export function openConfiguredDatabase(ctx: Context, migrate = true): Promise<Da
 }
 
 /** How long a shutdown waits for the pipeline to commit (and acknowledge) what it holds. */
-const SHUTDOWN_DRAIN_MS = 15_000
+const SHUTDOWN_DRAIN_MS = 10_000
 
 export interface RunningBroker { broker: Broker; pipeline: Pipeline; listening: Listening; close(): Promise<void> }
 

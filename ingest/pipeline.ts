@@ -71,6 +71,9 @@ export interface Pipeline {
   close(timeoutMs?: number): Promise<{ committed: number; abandoned: number }>
 }
 
+/** How many callbacks run in one turn of the event loop after a commit. */
+const ANSWER_SLICE = 250
+
 interface Pending { item: DecodedItem; done: (err: Error | null, verdict?: Verdict) => void }
 
 // SQLSTATE classes 22 (data exception) and 23 (integrity violation) mean a row the database will
@@ -174,9 +177,15 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates }))
     const committedAt = Date.now()
     committedTotal += batch.length
-    for (const p of batch) {
-      const refusal = stats.refusedItems.get(p.item)
-      p.done(null, refusal ? { refused: true, reason: refusal.reason } : { refused: false })
+    // Answer in slices, yielding between them: each answer lets a front door acknowledge and publish
+    // synchronously, and thousands at once would pile into aedes' emitter queue, which drains itself
+    // by recursion (a stack overflow during a close with a big backlog). Order is kept.
+    for (let i = 0; i < batch.length; i += ANSWER_SLICE) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r))
+      for (const p of batch.slice(i, i + ANSWER_SLICE)) {
+        const refusal = stats.refusedItems.get(p.item)
+        p.done(null, refusal ? { refused: true, reason: refusal.reason } : { refused: false })
+      }
     }
     metrics.record(stats, batch.length, (performance.now() - t0) / 1000)
     for (const p of batch) {
