@@ -37,7 +37,7 @@ export interface SimulationOptions {
   truthReadings?: boolean
   /**
    * A quieter past (the demo's history, replayed in seconds): before `until`, sensors report every
-   * `readingIntervalS` and vehicles send no positions (nobody watches a map of last month), so that
+   * `readingIntervalS` (up to its last three hours) and vehicles send no positions (nobody watches a map of last month), so that
    * weeks of a city cost tens of thousands of messages, not millions. Lifts, exceptions and reports
    * are as in the present.
    */
@@ -236,9 +236,13 @@ export class Simulation {
     }
   }
 
-  /** A sensor's reading interval at an instant: the quieter one in the history, its own after. */
+  /**
+   * A sensor's reading interval at an instant: the quieter one in the history, its own after and in
+   * the history's last three hours (so that no sensor looks offline, unheard of for hours, when the
+   * present begins).
+   */
   private intervalAt(s: SensorAgent, at: number): number {
-    return at < this.historyUntil ? Math.max(s.intervalMs, this.historyIntervalMs) : s.intervalMs
+    return at < this.historyUntil - 3 * 3_600_000 ? Math.max(s.intervalMs, this.historyIntervalMs) : s.intervalMs
   }
 
   private nextSeq(deviceId: string): number {
