@@ -37,6 +37,11 @@ export interface RouteAccess {
   aboutHousehold?: boolean
   /** A bulk export: its personal fields (household and customer) for admin only. */
   bulk?: boolean
+  /**
+   * Also answers a caller without a key (Open311 GeoReport v2 lets anyone read requests), then
+   * without any of its household and customer fields. A key that is presented must still be valid.
+   */
+  keyless?: boolean
 }
 
 const READ_DASHBOARD = ['contract_manager', 'crm', 'viewer'] as const
@@ -135,9 +140,10 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /open311/v2/services.:format': { roles: 'public' },
   'GET /open311/v2/services/:service_code.:format': { roles: 'public' },
   'POST /open311/v2/requests.:format': { roles: ['crm'], customer: ['account_id'] },
-  'GET /open311/v2/requests.:format': { roles: READ_DASHBOARD, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
-  'GET /open311/v2/requests/:service_request_id.:format': { roles: READ_DASHBOARD, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
+  'GET /open311/v2/requests.:format': { roles: READ_DASHBOARD, keyless: true, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
+  'GET /open311/v2/requests/:service_request_id.:format': { roles: READ_DASHBOARD, keyless: true, household: ['address', 'address_id', 'lat', 'long'], customer: ['description', 'media_url'] },
   'GET /open311/v2/servicerequestupdates.:format': { roles: READ_DASHBOARD },
+  'POST /open311/v2/servicerequestupdates.:format': { roles: ['crm'] },
 
   'GET /ngsi-ld/v1/entities': { roles: ['viewer', 'contract_manager', 'crm'] },
   'GET /ngsi-ld/v1/entities/:entityId': { roles: ['viewer', 'contract_manager', 'crm'] },
@@ -152,6 +158,11 @@ export function mayCall(access: RouteAccess, role: Role | null): boolean {
   if (access.roles === 'public') return true
   if (access.roles === 'webhook') return false
   return role === 'admin' || (role !== null && access.roles.includes(role))
+}
+
+/** The personal fields a keyless caller's answer would carry: none; all of them are removed. */
+export function keylessHiddenFields(access: RouteAccess): string[] {
+  return [...(access.household ?? []), ...(access.customer ?? []), ...(access.everyone?.fields ?? [])]
 }
 
 /** The personal fields of a route's answer that this role gets, and those removed for it. */
@@ -198,6 +209,6 @@ function cell(access: RouteAccess, role: Role): string {
 
 /** The model as the Markdown table in docs/data-protection.md and SECURITY.md (a test keeps them equal). */
 export function accessTable(): string {
-  const rows = Object.entries(ACCESS_MODEL).map(([route, access]) => `| \`${route}\` | ${TABLE_ROLES.map((r) => cell(access, r)).join(' | ')} |`)
+  const rows = Object.entries(ACCESS_MODEL).map(([route, access]) => `| \`${route}\`${access.keyless ? ' (also without a key: no personal fields)' : ''} | ${TABLE_ROLES.map((r) => cell(access, r)).join(' | ')} |`)
   return [`| Route | ${TABLE_ROLES.join(' | ')} |`, `|---|${TABLE_ROLES.map(() => '---').join('|')}|`, ...rows].join('\n')
 }

@@ -12,7 +12,7 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Database } from '../../storage/database.ts'
 import { recordAudit } from '../../storage/audit.ts'
-import { ACCESS_MODEL, accessOf, carriesPersonalData, personalFieldsFor, routeKey, stripFields, type RouteAccess } from '../access-model.ts'
+import { ACCESS_MODEL, accessOf, carriesPersonalData, keylessHiddenFields, personalFieldsFor, routeKey, stripFields, type RouteAccess } from '../access-model.ts'
 import { ROLES_OF, type RoleHook } from './auth.ts'
 
 declare module 'fastify' {
@@ -27,6 +27,7 @@ declare module 'fastify' {
 /** The personal fields to remove from this request's answer (none for public routes or without a caller). */
 export function hiddenFields(req: FastifyRequest): Set<string> {
   const access = accessOf(req.method, req.routeOptions.url)
+  if (access?.keyless && !req.caller) return new Set(keylessHiddenFields(access))
   if (!access || !req.caller) return new Set()
   return new Set(personalFieldsFor(access, req.caller.role).hidden)
 }

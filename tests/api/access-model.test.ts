@@ -8,7 +8,7 @@
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { buildApi, type Api } from '../../api/build-api.ts'
-import { ACCESS_MODEL, carriesPersonalData, mayCall, personalFieldsFor } from '../../api/access-model.ts'
+import { ACCESS_MODEL, carriesPersonalData, keylessHiddenFields, mayCall, personalFieldsFor } from '../../api/access-model.ts'
 import { silentLogger } from '../../core/log.ts'
 import { createApiKey, type Role } from '../../storage/api-keys.ts'
 import { emitReportClosed } from '../../storage/crm-outbox.ts'
@@ -159,13 +159,18 @@ test('every operation × every credential answers as the access model says, and 
         })
         calls++
         const label = `${key} as ${cred.name}: ${res.statusCode}`
-        const allowed = model.roles === 'public' || (cred.valid && mayCall(model, cred.role))
+        const keyless = model.keyless === true && cred.name === 'no credentials'
+        const allowed = model.roles === 'public' || keyless || (cred.valid && mayCall(model, cred.role))
         if (allowed && (res.statusCode === 401 || res.statusCode === 403)) differences.push(`${label}, but the model allows it`)
         if (!allowed) {
           const expected = model.roles === 'webhook' ? [401] : cred.valid ? [403] : refusal
           if (!expected.includes(res.statusCode)) differences.push(`${label}, the model refuses it (expected ${expected.join('/')})`)
         }
         if (res.statusCode >= 500) differences.push(`${label}: a server error`)
+        if (keyless && res.statusCode < 300) {
+          const present = keysIn(res.json())
+          for (const f of [...keylessHiddenFields(model), ...ALWAYS_PERSONAL]) if (present.has(f)) differences.push(`${label}: carries ${f} without a key`)
+        }
         if (!allowed || res.statusCode >= 300 || !cred.role || !String(res.headers['content-type'] ?? '').includes('json')) continue
 
         const present = keysIn(res.json())

@@ -1,7 +1,8 @@
 // Who may use the Open311 endpoint. The spec requires an api_key to POST a request and answers a
-// missing or invalid key with 403 (spec, "Errors"). It lets anyone read services and requests; here
-// reading requests needs a key too (documented deviation): a report names a household and what
-// happened at it, and the council decides who may see that. The service list stays public.
+// missing or invalid key with 403 (spec, "Errors"). It lets anyone read services and requests, and
+// FixMyStreet reads them without one (its Open311.pm sends api_key on POST only): so requests are
+// read without a key too, but then without the household's address, UPRN and position or what the
+// resident wrote (api/access-model.ts `keyless`); a key with a role shows what that role may see.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthError, ROLES_OF, type RoleHook } from '../../plugins/auth.ts'
 import type { Role } from '../../../storage/api-keys.ts'
@@ -21,9 +22,10 @@ function presentsKey(req: FastifyRequest): boolean {
  * Open311 error format otherwise. It runs before body validation, so a keyless client learns first
  * that it needs a key.
  */
-export function requireOpen311Key(app: FastifyInstance, action: string, roles: Role[]): RoleHook {
+export function requireOpen311Key(app: FastifyInstance, action: string, roles: Role[], opts: { keyless?: boolean } = {}): RoleHook {
   const check = app.requireRole(...roles)
   const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!presentsKey(req) && opts.keyless) return // the public representation (see above)
     if (!presentsKey(req)) throw forbidden(`Missing api_key: send it as the api_key field, or as "Authorization: Bearer <key>" or "X-Api-Key". It is needed to ${action}.`)
     try {
       await check(req, reply)

@@ -4,8 +4,11 @@
 // included, is in the spec's format.
 //
 // Deviations from the spec, on purpose:
-// - Reading requests and updates needs an API key (role crm, contract_manager or viewer): a report
-//   names a household and what happened there. The service list and definitions stay public.
+// - Requests are read without a key, as the spec and FixMyStreet do, but then without the household's
+//   address, UPRN and position or what the resident wrote (a key with a role shows what it may see).
+//   The update feed needs a key (crm, contract_manager or viewer). Service list and definitions are public.
+// - POST servicerequestupdates (mySociety's extension) keeps the status and the sender's update id,
+//   not the comment's words nor the sender's personal fields.
 // - address_string alone is refused (400): Kerbside does not geocode; address_id (the UPRN) or
 //   lat/long (nearest household within 50 m) locate the property.
 // - The reporter's personal data is kept apart and never returned; descriptions are minimised.

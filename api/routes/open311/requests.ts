@@ -17,7 +17,14 @@ import { CreateRequestBody, FormatParam, KeyQuery, Open311Errors, RequestsQuery,
 import { londonDate } from './time.ts'
 import { stripFields } from '../../access-model.ts'
 import { hiddenFields } from '../../plugins/audit.ts'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+/** Names, in a keyless answer, the fields withheld from it: they need a key (see KEYLESS_NOTE). */
+export const WITHHELD_HEADER = 'Open311-Fields-Needing-Key'
+
+const KEYLESS_NOTE = 'Without a key (as GeoReport v2 and FixMyStreet read requests), the public representation: status, notes, service, agency, dates and postcode, '
+  + `but not address, address_id, lat, long (the household) nor description, media_url (what the resident gave): the ${WITHHELD_HEADER} header lists them. `
+  + 'A key with role crm shows all of them, contract_manager the household fields, viewer none. The reporter\'s name, email, phone and CRM account are never returned. Rate-limited per client address.'
 
 export interface RequestRoutesOptions {
   db: Database
@@ -101,29 +108,29 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
   })
 
   app.get('/requests.:format', {
-    preValidation: requireOpen311Key(app, 'read service requests', READ_ROLES),
+    preValidation: requireOpen311Key(app, 'read service requests', READ_ROLES, { keyless: true }),
     schema: {
       tags: ['open311'],
       summary: 'GeoReport v2 GET Service Requests: missed-bin reports by id, service, time and status',
       description: 'Newest first; the most recent 90 days unless start_date/end_date say otherwise (at most 90 days apart); at most 1,000. '
-        + 'Deviation from the spec, for data protection: needs a key with role crm, contract_manager or viewer.',
-      security: [{ apiKey: [] }],
+        + KEYLESS_NOTE,
+      security: [{}, { apiKey: [] }],
       params: Type.Object({ format: FormatParam }),
       querystring: RequestsQuery,
       response: { 200: both(Type.Array(Type.Ref('Open311Request')), 'service_requests/request'), ...Open311Errors },
     },
   }, async (req, reply) => {
     const reports = await listReports(db, readRequestFilters(req.query))
-    return sendDocument(reply, req.params.format, 'service_requests', asSeenBy(req, reports.map(toServiceRequest)), { private: true })
+    return sendDocument(reply, req.params.format, 'service_requests', asSeenBy(req, reports.map(toServiceRequest), reply), { private: true })
   })
 
   app.get('/requests/:service_request_id.:format', {
-    preValidation: requireOpen311Key(app, 'read service requests', READ_ROLES),
+    preValidation: requireOpen311Key(app, 'read service requests', READ_ROLES, { keyless: true }),
     schema: {
       tags: ['open311'],
       summary: 'GeoReport v2 GET Service Request: one missed-bin report',
-      description: 'Deviation from the spec, for data protection: needs a key with role crm, contract_manager or viewer.',
-      security: [{ apiKey: [] }],
+      description: KEYLESS_NOTE,
+      security: [{}, { apiKey: [] }],
       params: Type.Object({ service_request_id: Type.String(), format: FormatParam }),
       querystring: Type.Object(KeyQuery),
       response: { 200: both(Type.Array(Type.Ref('Open311Request')), 'service_requests/request'), ...Open311Errors },
@@ -132,7 +139,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     const { service_request_id: id, format } = req.params
     const report = /^\d{1,15}$/.test(id) ? await getReport(db, Number(id)) : null
     if (!report) throw notFound(`service_request_id ${id.slice(0, 40)} was not found.`)
-    return sendDocument(reply, format, 'service_requests', asSeenBy(req, [toServiceRequest(report)]), { private: true })
+    return sendDocument(reply, format, 'service_requests', asSeenBy(req, [toServiceRequest(report)], reply), { private: true })
   })
 }
 
@@ -140,8 +147,10 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
  * The documents as the caller's role may see them (api/access-model.ts): the XML form is built
  * before it is sent, so the fields are removed here rather than at serialisation.
  */
-function asSeenBy<T extends object>(req: FastifyRequest, docs: T[]): T[] {
-  stripFields(docs, hiddenFields(req))
+function asSeenBy<T extends object>(req: FastifyRequest, docs: T[], reply: FastifyReply): T[] {
+  const hidden = hiddenFields(req)
+  stripFields(docs, hidden)
+  if (!req.caller) void reply.header(WITHHELD_HEADER, [...hidden].join(', '))
   req.auditRows = docs.length
   return docs
 }

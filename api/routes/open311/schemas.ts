@@ -81,6 +81,10 @@ export const Open311Update = Type.Object({
   media_url: Nullable(Type.String()),
 }, { $id: 'Open311Update', description: 'FixMyStreet extension: service request update (XML: service_request_updates/request_update)' })
 
+export const Open311UpdateCreated = Type.Object({
+  update_id: Type.String({ description: 'Kerbside\'s id of the update; a repeat of the same update_id_ext answers the same one' }),
+}, { $id: 'Open311UpdateCreated', description: 'FixMyStreet extension: answer to POST servicerequestupdates (XML: service_request_updates/request_update)' })
+
 export const Open311Error = Type.Object({
   code: Type.Integer({ description: 'Matches the HTTP status' }),
   description: Type.String(),
@@ -99,7 +103,7 @@ export const Open311Discovery = Type.Object({
   })),
 }, { $id: 'Open311Discovery', description: 'Service Discovery (XML: discovery, endpoints/endpoint, formats/format)' })
 
-export const OPEN311_SCHEMAS = [Open311Discovery, Open311Service, Open311Attribute, Open311ServiceDefinition, Open311Created, Open311Request, Open311Update, Open311Error]
+export const OPEN311_SCHEMAS = [Open311Discovery, Open311Service, Open311Attribute, Open311ServiceDefinition, Open311Created, Open311Request, Open311Update, Open311UpdateCreated, Open311Error]
 
 /** A response in both formats: JSON validated by `json`, XML as the same document (element names per the spec). */
 export const both = (json: TSchema, description: string) => ({
@@ -152,4 +156,27 @@ export const CreateRequestBody = Type.Object({
   device_id: Opt('Kept apart from the report; never returned'),
   account_id: Opt('The CRM\'s id of the reporter; echoed in the answer, kept apart from the report'),
   media_url: Opt('http(s) URL of a photo'),
+}, { additionalProperties: true })
+
+// POST servicerequestupdates as mySociety's Open311.pm sends it (form-encoded; JSON accepted too).
+// The sender's personal fields are accepted, as its client sends them, and not kept.
+export const POSTED_STATUSES = ['OPEN', 'INVESTIGATING', 'IN_PROGRESS', 'ACTION_SCHEDULED', 'FIXED', 'CLOSED', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', 'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'UNABLE_TO_FIX'] as const
+export const PostUpdateBody = Type.Object({
+  api_key: Opt('API key with role crm; or send Authorization: Bearer <key> or X-Api-Key'),
+  jurisdiction_id: Opt('Optional: this endpoint serves one jurisdiction'),
+  service_request_id: Type.Optional(Type.String({ description: 'Required: the request the update is about' })),
+  service_request_id_ext: Opt('The sender\'s own id of the request (not kept)'),
+  update_id_ext: Opt('Required (or update_id): the sender\'s id of this update; a repeat answers the first update_id'),
+  update_id: Opt('Accepted for update_id_ext'),
+  status: Type.Optional(Type.String({ description: `Required, any case: ${POSTED_STATUSES.join(', ')}. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL and UNABLE_TO_FIX close the request` })),
+  updated_datetime: Opt('When the update was made, W3C date-time; default: when received'),
+  description: Opt('The comment: not kept, the words stay with the sender'),
+  media_url: Opt('Not kept'),
+  email: Opt('Not kept'),
+  first_name: Opt('Not kept'),
+  last_name: Opt('Not kept'),
+  title: Opt('Not kept'),
+  account_id: Opt('Not kept'),
+  public_anonymity_required: Opt('Not kept'),
+  email_alerts_requested: Opt('Not kept'),
 }, { additionalProperties: true })

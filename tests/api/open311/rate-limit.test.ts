@@ -12,3 +12,9 @@ test('past the limit, a 429 in the format asked for', async () => {
   expect(expectErrors(await get(url, { authorization: `Bearer ${s.keys.crm}` }), 'xml', 429)[0]).toContain('Rate limit')
   expectErrors(await get(s.url('/requests.json'), { authorization: `Bearer ${s.keys.crm}` }), 'json', 429)
 })
+
+test('keyless reads of requests are limited per client address, in the format asked for', async () => {
+  const url = s.url('/requests.json?status=open')
+  for (let i = 0; i < 3; i++) expect((await get(url)).status).toBe(200)
+  expect(expectErrors(await get(s.url('/requests/1.xml')), 'xml', 429)[0]).toContain('Rate limit')
+})

@@ -83,10 +83,10 @@ test('the endpoints are documented in the OpenAPI file under the open311 tag', a
   expect(open311.map(([p, ops]) => `${Object.keys(ops).sort().join(',')} ${p}`).sort()).toEqual([
     'get /open311/v2/discovery.{format}',
     'get /open311/v2/requests/{service_request_id}.{format}',
-    'get /open311/v2/servicerequestupdates.{format}',
     'get /open311/v2/services.{format}',
     'get /open311/v2/services/{service_code}.{format}',
     'get,post /open311/v2/requests.{format}',
+    'get,post /open311/v2/servicerequestupdates.{format}',
   ])
   for (const [, ops] of open311) for (const op of Object.values(ops)) expect(op.tags).toEqual(['open311'])
 })
