@@ -10,6 +10,7 @@ import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
+import { finishDocument } from './openapi-document.ts'
 import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -139,9 +140,16 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Kerbside API', version: '1', description: 'Smart-bin telemetry and refuse-service monitoring for councils.' },
+      info: {
+        title: 'Kerbside API', version: '1', description: 'Smart-bin telemetry and refuse-service monitoring for councils.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      // Relative: the document describes the server that serves it, wherever it is deployed.
+      servers: [{ url: '/', description: 'This Kerbside server' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer ks_…' } } },
     },
+    // operationIds, public operations' `security: []`, 4xx answers and 2020-12 tuples (api/openapi-document.ts).
+    transformObject: (documentObject) => finishDocument('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) ?? `def-${i}` },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
