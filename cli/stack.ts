@@ -64,9 +64,10 @@ const SHUTDOWN_DRAIN_MS = 10_000
 export interface RunningBroker { broker: Broker; pipeline: Pipeline; listening: Listening; close(): Promise<void> }
 
 /** The ingest pipeline with the configured batching; front doors hand it messages (ingest/pipeline.ts). */
-export function createConfiguredPipeline(ctx: Context, db: Database): Pipeline {
+export function createConfiguredPipeline(ctx: Context, db: Database, forward?: (msg: { topic: string; payload: Buffer }) => void): Pipeline {
   const { config } = ctx
   return createPipeline({
+    forward,
     db,
     logger: ctx.logger.child({ component: 'ingest' }),
     registry: ctx.registry,
@@ -83,7 +84,9 @@ export function createConfiguredPipeline(ctx: Context, db: Database): Pipeline {
  */
 export async function startBroker(ctx: Context, db: Database): Promise<RunningBroker> {
   const { config } = ctx
-  const pipeline = createConfiguredPipeline(ctx, db)
+  // Messages from other front doors (LoRaWAN webhooks) reach live subscribers through this broker once stored.
+  let forwardTo: Broker | null = null
+  const pipeline = createConfiguredPipeline(ctx, db, (msg) => forwardTo?.aedes.publish({ cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: 0, retain: false, dup: false }, () => undefined))
   const broker = await createBroker({
     pipeline,
     revokedRecently: (s) => devicesRevokedRecently(db, s),
@@ -95,6 +98,7 @@ export async function startBroker(ctx: Context, db: Database): Promise<RunningBr
     drainTimeoutMs: config.MQTT_DRAIN_TIMEOUT_MS,
     authFailuresPerMinute: config.MQTT_AUTH_FAILURES_PER_MINUTE,
   })
+  forwardTo = broker
   const listening = await listenBroker(broker, {
     host: config.MQTT_HOST,
     maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,

@@ -24,6 +24,11 @@ export interface Submission {
   payload: Buffer
   /** When the front door received it; default now. */
   receivedAt?: Date
+  /**
+   * Pass it on to live subscribers once stored (PipelineOptions.forward): for front doors that are
+   * not Kerbside's broker (LoRaWAN webhooks), whose messages the broker never saw.
+   */
+  forward?: boolean
 }
 
 /** What became of a message: stored (or a harmless redelivery), or refused and quarantined. */
@@ -52,6 +57,8 @@ export interface PipelineOptions {
   maxPayloadBytes: number
   /** Called after each commit with what was stored (the embedded stack uses it for live jobs). */
   onCommit?: (stats: BatchStats) => void
+  /** Where stored messages submitted with `forward` go next (the broker's live subscribers). */
+  forward?: (msg: { topic: string; payload: Buffer }) => void
 }
 
 export interface Pipeline {
@@ -74,7 +81,7 @@ export interface Pipeline {
 /** How many callbacks run in one turn of the event loop after a commit. */
 const ANSWER_SLICE = 250
 
-interface Pending { item: DecodedItem; done: (err: Error | null, verdict?: Verdict) => void }
+interface Pending { item: DecodedItem; done: (err: Error | null, verdict?: Verdict) => void; forward?: boolean }
 
 // SQLSTATE classes 22 (data exception) and 23 (integrity violation) mean a row the database will
 // never take: such a batch is split to find the message, which is quarantined. Anything else
@@ -185,6 +192,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       for (const p of batch.slice(i, i + ANSWER_SLICE)) {
         const refusal = stats.refusedItems.get(p.item)
         p.done(null, refusal ? { refused: true, reason: refusal.reason } : { refused: false })
+        if (p.forward && !refusal && opts.forward) opts.forward({ topic: p.item.topic, payload: p.item.payload })
       }
     }
     metrics.record(stats, batch.length, (performance.now() - t0) / 1000)
@@ -221,7 +229,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     submit(msg, done) {
       if (closed) return done(new PipelineClosedError('Kerbside is shutting down; send it again after the restart'))
       metrics.received.inc()
-      buffer.push({ item: decode(msg), done })
+      buffer.push({ item: decode(msg), done, forward: msg.forward })
       metrics.pending.set(buffer.length)
       if (buffer.length >= opts.batchSize) kick()
       else if (!timer && !flushing) timer = opts.batchMs > 0 ? setTimeout(kick, opts.batchMs) : setImmediate(kick) as unknown as NodeJS.Timeout

@@ -62,7 +62,7 @@ export function createLoRaWANIngest(opts: LoRaWANIngestOptions): LoRaWANIngest {
   }
 
   const submit = (topic: string, body: object): Promise<{ err: Error | null; verdict?: Verdict }> =>
-    new Promise((resolve) => pipeline.submit({ topic, payload: Buffer.from(JSON.stringify(body)), receivedAt: new Date() }, (err, verdict) => resolve({ err, verdict })))
+    new Promise((resolve) => pipeline.submit({ topic, payload: Buffer.from(JSON.stringify(body)), receivedAt: new Date(), forward: true }, (err, verdict) => resolve({ err, verdict })))
 
   async function uplink(source: NetworkServer, ev: Extract<LoRaWANEvent, { kind: 'up' }>, raw: Buffer): Promise<Outcome> {
     const mapped = await mapper.map(ev.devEui, ev.fCnt, ev.receivedAt)

@@ -212,3 +212,21 @@ describe('the LoRaWAN simulator', () => {
     expect(rows.map((r) => r.n)).toEqual([2, 2, 2, 2])
   })
 })
+
+describe('the live feed', () => {
+  test('a stored webhook reading reaches live subscribers through the broker, as a device reading does', async () => {
+    const mqtt = (await import('mqtt')).default
+    await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l) VALUES ('live-1', 100000000004, 'food', 240)`)
+    expect((await api('PUT', '/api/v1/lorawan/devices/24E1247100000777', { model: 'milesight-em310-udl', binId: 'live-1' })).status).toBe(201)
+    const sub = mqtt.connect(t.mqttUrl, { clientId: 'kerbside-live-test', username: 'kerbside-live-test', password: t.ctx.secrets.serviceSecret, reconnectPeriod: 0 })
+    await new Promise<void>((resolve, reject) => { sub.once('connect', () => resolve()); sub.once('error', reject) })
+    const seen: { topic: string; fillPct: number }[] = []
+    sub.on('message', (topic, payload) => seen.push({ topic, fillPct: (JSON.parse(payload.toString()) as { fillPct: number }).fillPct }))
+    await sub.subscribeAsync('kerbside/v1/bins/lw-24e1247100000777/#', { qos: 0 })
+    const res = await tts(ttsUplink({ devEui: '24E1247100000777', fCnt: 3, fPort: 85, payload: hex('01755C 03820802 040000'), receivedAt: at(30) }))
+    expect(res.status).toBe(200)
+    await waitFor(() => seen.length === 1, 5000, 'the reading on the live feed')
+    expect(seen).toEqual([{ topic: 'kerbside/v1/bins/lw-24e1247100000777/reading', fillPct: 53 }])
+    await sub.endAsync()
+  })
+})
