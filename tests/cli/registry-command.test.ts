@@ -32,11 +32,13 @@ test('an invalid folder of CSV files: exit code 1, every error with its row and 
   const run = await kerbside('import', bad)
   expect(run.code).toBe(1)
   expect(run.stdout).toContain('The registry was NOT imported: 5 error(s). Nothing was written.')
-  expect(run.stdout).toContain('households row 2 (line 3), uprn: expected integer to be greater or equal to 1 (got 0)')
-  expect(run.stdout).toContain('households row 3 (line 4), uprn: expected integer (got "ABC")')
+  // In plain words (cli/import-messages.ts), with the value given.
+  expect(run.stdout).toContain('households row 2 (line 3), uprn: not a UPRN (a whole number of up to 12 digits) (got 0)')
+  expect(run.stdout).toContain('households row 3 (line 4), uprn: not a UPRN (a whole number of up to 12 digits) (got "ABC")')
   expect(run.stdout).toContain('bins row 2 (line 3), rfidTag: RFID tag T1 is also given to bin b1 (row 1)')
   expect(run.stdout).toContain('bins row 3 (line 4), uprn: no household with UPRN 555 in the file or in the registry')
   expect(run.stdout).toContain('roundStops, position: column position missing')
+  expect(run.stdout).toContain('Every column, with examples: docs/import-columns.md')
 }, 90_000)
 
 test('import JSON with progress, export CSV, re-import the CSV folder: nothing changes', async () => {
