@@ -49,7 +49,9 @@ export function prepareDemoFolder(dir: string, opts: { reset: boolean }): DemoMa
   if (marker?.running && processAlive(marker.running.pid) && marker.running.pid !== process.pid) {
     throw new DemoFolderError(`a demo is already running in ${dir} (process ${marker.running.pid}, ${marker.running.httpUrl}); stop it first (Ctrl-C in its terminal)`)
   }
-  if (marker && !opts.reset) return marker
+  // A folder from an older demo (its marker names no city; it was wiped at every start) is started afresh.
+  const older = marker !== null && !marker.city && readdirSync(dir).some((f) => f !== MARKER)
+  if (marker && !opts.reset && !older) return marker
   if (used) rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
   const fresh: DemoMarker = { createdAt: new Date().toISOString(), note: 'kerbside demo data; kept across restarts, deleted by kerbside demo --reset' }
