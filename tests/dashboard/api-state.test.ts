@@ -1,7 +1,7 @@
 // The dashboard's state classes against the real Kerbside API (tests/dashboard/api-server.ts: the
 // hand-computed performance scenario, contract K in March 2026): what each screen loads, how it
 // pages, sorts and filters, and what people are told when the API refuses.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { CityState } from '../../dashboard/src/lib/city-state.svelte.ts'
 import { ContractScope } from '../../dashboard/src/lib/contract-scope.svelte.ts'
 import { DrillDownState } from '../../dashboard/src/lib/drill-down-state.svelte.ts'
@@ -185,6 +185,9 @@ describe('contract performance', () => {
     const w = why.result.data!
     expect(w.total).toMatchObject({ scheduled: 26, missed: 9 })
     expect(why.rows.map((r) => r.key).sort()).toEqual(['K-A', 'K-B'])
+    // Rounds by name in the breakdown, not by id (the names come from the registry).
+    await vi.waitFor(() => expect(Object.keys(why.roundNames)).toEqual(expect.arrayContaining(['K-A', 'K-B'])))
+    expect(why.roundNames['K-A']).not.toBe('K-A')
     why.dimension = 'street'
     expect(why.rows.map((r) => r.missed)).toEqual([...why.rows.map((r) => r.missed)].sort((a, b) => b - a))
     why.dimension = 'weekday'

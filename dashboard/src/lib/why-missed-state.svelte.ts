@@ -44,7 +44,10 @@ export class WhyMissedState {
   result = new Resource<WhyMissed>()
   dimension = $state<DimensionId>('round')
   hotspotKind = $state<'cells' | 'streets'>('cells')
+  /** Round names by id, so that a breakdown says "Residual Saturday 1", not res-sat-1. */
+  roundNames = $state<Record<string, string>>({})
   #asked: string | null = null
+  #namesFor: string | null = null
 
   get rows(): Breakdown[] {
     const by = this.result.data?.by
@@ -62,6 +65,12 @@ export class WhyMissedState {
     this.#asked = asked
     const path = `/api/v1/contracts/${encodeURIComponent(scope.contractId!)}/why-missed${query({ from: scope.from, to: scope.to, households: 100 })}`
     void this.result.load((signal) => apiGet<WhyMissed>(path, key, signal))
+    if (this.#namesFor !== scope.contractId) {
+      this.#namesFor = scope.contractId
+      // Names are a nicety: without them the ids are shown, so a failure is not an error here.
+      void apiGet<{ roundId: string; name: string }[]>(`/api/v1/rounds${query({ contractId: scope.contractId!, limit: 1000 })}`, key)
+        .then((rounds) => { this.roundNames = Object.fromEntries(rounds.map((r) => [r.roundId, r.name])) }, () => undefined)
+    }
   }
 
   stop(): void {
