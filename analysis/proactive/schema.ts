@@ -12,7 +12,7 @@ export const RETURN_STATUS_VALUES = ['open', 'done', 'cancelled'] as const
 
 export const ProactiveMiss = Type.Object({
   collectionId: Type.Integer(),
-  uprn: Type.Integer(),
+  uprn: Type.Optional(Type.Integer({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
   stream: Type.String(),
   roundId: Type.String(),
   contractId: Type.String(),
@@ -40,8 +40,8 @@ export type ProactiveMissBody = Static<typeof ProactiveMiss>
 export const ReturnCollection = Type.Object({
   returnId: Type.Integer(),
   collectionId: Type.Integer(),
-  uprn: Type.Integer(),
-  address: Type.String(),
+  uprn: Type.Optional(Type.Integer({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
+  address: Type.Optional(Type.String({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
   postcode: Nullable(Type.String()),
   lat: Nullable(Type.Number()),
   lon: Nullable(Type.Number()),
@@ -60,10 +60,10 @@ export const ReturnCollection = Type.Object({
 
 export const RepeatPlace = Type.Object({
   scope: literals(['property', 'street'] as const),
-  uprn: Nullable(Type.Integer()),
+  uprn: Type.Optional(Nullable(Type.Integer({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' }))),
   street: Nullable(Type.String()),
   roundId: Nullable(Type.String()),
-  address: Type.String(),
+  address: Type.Optional(Type.String({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
   assisted: Type.Boolean(),
   failures: Type.Integer(),
   days: Type.Integer(),
@@ -77,8 +77,8 @@ export const RepeatPlace = Type.Object({
 
 export const BinForecast = Type.Object({
   binId: Type.String(),
-  uprn: Type.Integer(),
-  address: Type.String(),
+  uprn: Type.Optional(Type.Integer({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
+  address: Type.Optional(Type.String({ description: 'roles contract_manager, crm and admin only (api/access-model.ts)' })),
   stream: Type.String(),
   capacityL: Nullable(Type.Integer()),
   communal: Type.Boolean(),
