@@ -82,8 +82,10 @@ test('devices on both nodes: each node commits its own devices, every acknowledg
 test('a subscriber\'s persistent session moves to the other node and receives what was published while it was away', async () => {
   await publish(301, 400) // the subscriber is offline: its session (in Redis) queues these
   const seen = new Set<string>()
-  const watch = await subscriber(nodes[1]!.url)
+  // The listener before the CONNECT: the queued messages can arrive in the same read as the CONNACK.
+  const watch = mqtt.connect(nodes[1]!.url, { clientId: 'kerbside-watch', username: 'kerbside-watch', password: SERVICE, clean: false, reconnectPeriod: 0 })
   watch.on('message', (topic, payload) => seen.add(`${topic.split('/')[3]}#${(JSON.parse(payload.toString()) as { seq: number }).seq}`))
+  await new Promise<void>((resolve, reject) => { watch.once('connect', () => resolve()); watch.once('error', reject) })
   await waitFor(() => seen.size === 1000, 30_000, 'the queued readings after moving nodes')
   await watch.endAsync()
   expect(await count(db, 'SELECT DISTINCT device_id, seq FROM bin_readings')).toBe(4000)
