@@ -11,15 +11,8 @@ import { silentLogger } from '../../core/log.ts'
 import type { Config } from '../../core/config.ts'
 import type { Database } from '../../storage/database.ts'
 import { openDatabase } from '../../storage/open-database.ts'
-import { createServer } from 'node:net'
+import { freePort } from '../helpers/crash-harness.ts'
 import { connectDevice, provision, seedMinimalRegistry, startTestStack, waitFor } from '../helpers/stack.ts'
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number }
-    s.close(() => resolve(port))
-  })
-})
 
 const MESSAGES = 1500
 let reopened: Database | null = null
