@@ -56,7 +56,9 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'POST /api/v1/auth/logout': { roles: 'public' },
 
   'POST /api/v1/devices': { roles: ['provisioning'] },
-  'GET /api/v1/devices': { roles: ['provisioning', 'contract_manager', 'viewer'] },
+  // The devices list shows the household of each bin sensor; roles that may not see it also cannot search by it.
+  'GET /api/v1/devices': { roles: ['provisioning', 'contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/device-summary': { roles: ['provisioning', 'contract_manager', 'viewer'] },
   'GET /api/v1/devices/:deviceId': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
   'DELETE /api/v1/devices/:deviceId': { roles: ['provisioning'] },
   'GET /api/v1/devices/:deviceId/readings': { roles: ['contract_manager', 'crm', 'viewer'], household: ['uprn'] },
@@ -67,6 +69,9 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/lorawan/models': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
   'PUT /api/v1/lorawan/devices/:devEui': { roles: ['provisioning'] },
   'GET /api/v1/lorawan/devices/:devEui': { roles: ['provisioning', 'contract_manager'] },
+  // Refused input (api/routes/quarantine.ts): operator data. The raw payload may hold a bin's RFID tag and the position of a lift at the property.
+  'GET /api/v1/quarantine': { roles: ['contract_manager', 'provisioning'] },
+  'GET /api/v1/quarantine/:id': { roles: ['contract_manager', 'provisioning'], household: ['payloadText', 'payloadHex'] },
 
   'POST /api/v1/keys': { roles: [] },
   'GET /api/v1/keys': { roles: [] },

@@ -41,6 +41,7 @@ import { open311Routes } from './routes/open311/index.ts'
 import { performanceRoutes } from './routes/performance.ts'
 import { contractRoutes } from './routes/contracts.ts'
 import { reportRoutes } from './routes/reports.ts'
+import { quarantineRoutes } from './routes/quarantine.ts'
 import { ngsiLdRoutes } from './routes/ngsi-ld.ts'
 import { privacyRoutes } from './routes/privacy.ts'
 import { firstContactRoutes } from './routes/first-contact.ts'
@@ -187,6 +188,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(performanceRoutes, { db: opts.db, timeZone: opts.timezone ?? 'Europe/London' })
     await v1.register(contractRoutes, { db: opts.db })
     await v1.register(reportRoutes, { db: opts.db })
+    await v1.register(quarantineRoutes, { db: opts.db })
     await v1.register(proactiveRoutes, { db: opts.db })
     await v1.register(forecastRoutes, { db: opts.db })
     await v1.register(lorawanRoutes, {

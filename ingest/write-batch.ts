@@ -332,19 +332,20 @@ async function applyStatus(tx: Queryable, statusItems: { deviceId: string; onlin
 
 async function quarantine(tx: Queryable, refused: { item: DecodedItem; reason: string; detail: string }[]): Promise<void> {
   // One row per distinct (topic, payload): a flood of identical bad messages stays one row.
-  const distinct = new Map<string, { item: DecodedItem; reason: string; detail: string; sha: Buffer }>()
+  const distinct = new Map<string, { item: DecodedItem; reason: string; detail: string; sha: Buffer; times: number }>()
   for (const r of refused) {
     const sha = sha256(r.item.payload)
-    distinct.set(`${r.item.topic}\0${sha.toString('hex')}`, { ...r, sha })
+    const key = `${r.item.topic}\0${sha.toString('hex')}`
+    distinct.set(key, { ...r, sha, times: (distinct.get(key)?.times ?? 0) + 1 })
   }
   const rows = [...distinct.values()]
   await tx.query(
-    `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256)
-     SELECT v.topic, v.device_id, v.reason, v.detail, decode(v.payload, 'hex'), v.bytes, decode(v.sha, 'hex')
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[]) AS v(topic, device_id, reason, detail, payload, bytes, sha)
-     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail`,
+    `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen)
+     SELECT v.topic, v.device_id, v.reason, v.detail, decode(v.payload, 'hex'), v.bytes, decode(v.sha, 'hex'), v.times
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[]) AS v(topic, device_id, reason, detail, payload, bytes, sha, times)
+     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail, times_seen = quarantine.times_seen + excluded.times_seen`,
     [rows.map((r) => sanitizeText(r.item.topic, 512)), rows.map((r) => r.item.parsed?.deviceId ?? null), rows.map((r) => r.reason), rows.map((r) => sanitizeText(r.detail, 500)),
-      rows.map((r) => r.item.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex')), rows.map((r) => r.item.payload.length), rows.map((r) => r.sha.toString('hex'))],
+      rows.map((r) => r.item.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex')), rows.map((r) => r.item.payload.length), rows.map((r) => r.sha.toString('hex')), rows.map((r) => r.times)],
   )
 }
 

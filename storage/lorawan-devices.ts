@@ -198,7 +198,7 @@ const QUARANTINE_KEEP_BYTES = 4096
 export async function quarantineUplink(db: Queryable, q: { topic: string; deviceId: string | null; reason: string; detail: string; payload: Buffer }): Promise<void> {
   await db.query(
     `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256) VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6, decode($7, 'hex'))
-     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail`,
+     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail, times_seen = quarantine.times_seen + 1`,
     [q.topic.slice(0, 512), q.deviceId, q.reason, q.detail.slice(0, 500).replace(/\0/g, '\\0'), q.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex'), q.payload.length, sha256(q.payload).toString('hex')],
   )
 }
