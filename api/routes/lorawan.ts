@@ -19,6 +19,7 @@ import type { LoRaWANIngest } from '../../ingest/lorawan/uplink-handler.ts'
 import type { Database } from '../../storage/database.ts'
 import { DeviceConflictError, NotFoundError } from '../../storage/devices.ts'
 import { getLoRaWANDevice, listSessions, normaliseDevEui, registerLoRaWANDevice } from '../../storage/lorawan-devices.ts'
+import { recentFrameNotes } from '../../storage/lorawan-frames.ts'
 import { httpError } from '../errors.ts'
 import { DateTime, DeviceId, Errors } from '../schemas/common.ts'
 
@@ -60,6 +61,12 @@ const LoRaWANDeviceBody = Type.Object({
     sessionNo: Type.Integer(), startedAt: DateTime, seqBase: Type.Integer(), maxFCnt: Type.Integer(),
     reason: Type.String({ description: 'first, join (a join event), f_cnt_reset (the frame counter started again: a re-join or reset)' }),
   })),
+  frames: Type.Array(Type.Object({
+    seq: Type.Integer(), ts: DateTime,
+    stored: Type.Boolean({ description: 'true: a reading was stored with flags (its value clamped); false: the frame gave no reading, was quarantined with its reason, and its seq counted as heard (no gap)' }),
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'no_measurement or undecodable_payload, for a frame without a reading' }),
+    flags: Type.Array(Type.String(), { description: 'blind_zone, overfull, beyond_depth; vendor notes such as no_echo, invalid_reading, no_sensor, device_attributes' }),
+  }), { description: 'The latest frames worth a note, newest first (at most 20)' }),
 }, { $id: 'LoRaWANDevice' })
 
 export const lorawanRoutes: FastifyPluginAsyncTypebox<LoRaWANRouteOptions> = async (app, opts) => {
@@ -133,7 +140,7 @@ export const lorawanRoutes: FastifyPluginAsyncTypebox<LoRaWANRouteOptions> = asy
     try {
       const { device, created } = await registerLoRaWANDevice(opts.db, { devEui: req.params.devEui, ...req.body })
       req.log.info({ devEui: device.devEui, deviceId: device.deviceId, model: device.model, by: req.caller?.keyId }, created ? 'LoRaWAN device registered' : 'LoRaWAN device updated')
-      return reply.code(created ? 201 : 200).send({ ...device, sessions: [] })
+      return reply.code(created ? 201 : 200).send({ ...device, sessions: [], frames: [] })
     } catch (err) {
       if (err instanceof DeviceConflictError) throw httpError(409, 'KERBSIDE_ERR_DEVICE_CONFLICT', err.message)
       if (err instanceof NotFoundError) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', err.message)
@@ -155,6 +162,7 @@ export const lorawanRoutes: FastifyPluginAsyncTypebox<LoRaWANRouteOptions> = asy
     // Volts from the latest reading give % through the model's battery range when no status said it.
     const codec = codecFor(device.model)
     const batteryPct = device.batteryPct ?? (device.batteryV !== null && codec ? pctFromVolts(device.batteryV, codec.battery) : null)
-    return { ...device, batteryPct, sessions }
+    const frames = await recentFrameNotes(opts.db, device.deviceId)
+    return { ...device, batteryPct, sessions, frames }
   })
 }

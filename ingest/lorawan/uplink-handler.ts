@@ -14,6 +14,7 @@ import type { Logger } from '../../core/log.ts'
 import { deviceTopic } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
 import { quarantineUplink, recordBattery, recordJoin } from '../../storage/lorawan-devices.ts'
+import { accountFrameWithoutReading, noteFlaggedReading } from '../../storage/lorawan-frames.ts'
 import { codecFor } from '../codecs/index.ts'
 import { geometryFor, toReading } from '../codecs/fill-level.ts'
 import type { DecodeResult } from '../codecs/types.ts'
@@ -74,17 +75,27 @@ export function createLoRaWANIngest(opts: LoRaWANIngestOptions): LoRaWANIngest {
     // The raw frame when there is one (Kerbside's own tested codec); the network server's decoded fields otherwise.
     const decoded: DecodeResult = ev.payload && ev.payload.length > 0 ? codec.decode(ev.payload, ev.fPort)
       : ev.decoded ? codec.fromDecoded(ev.decoded) : { ok: false, detail: 'the uplink has neither a payload nor decoded fields' }
-    if (!decoded.ok) return quarantine(source, 'up', ev.devEui, device.deviceId, 'undecodable_payload', `${codec.model}: ${decoded.detail}`, raw)
+    // A frame that gives no reading was still heard with its frame counter: quarantined with its
+    // reason, and its seq counted in the device's sequence, so it shows as neither a gap nor a loss.
+    const withoutReading = async (reason: string, detail: string, flags: string[]): Promise<Outcome> => {
+      const q = await quarantine(source, 'up', ev.devEui, device.deviceId, reason, detail, raw)
+      await accountFrameWithoutReading(db, { deviceId: device.deviceId, seq: mapping.seq, ts: ev.receivedAt, reason, flags })
+      return { statusCode: q.statusCode, body: { ...q.body, deviceId: device.deviceId, seq: mapping.seq, ...(flags.length > 0 ? { flags } : {}) } }
+    }
+    if (!decoded.ok) return withoutReading('undecodable_payload', `${codec.model}: ${decoded.detail}`, [])
     const conv = toReading(decoded.values, geometryFor(device.capacityL, device.calibration), codec.battery)
     if (!conv.reading) {
       // No distance, but the battery is worth keeping (the reading would have carried it).
       if (conv.batteryPct !== undefined || conv.batteryV !== undefined) await recordBattery(db, ev.devEui, ev.receivedAt, conv.batteryPct ?? null, conv.batteryV ?? null)
-      return quarantine(source, 'up', ev.devEui, device.deviceId, 'no_measurement', `${codec.model} sent no usable distance (${conv.flags.join(', ') || 'none'}); battery recorded`, raw)
+      const battery = conv.batteryPct !== undefined || conv.batteryV !== undefined ? '; battery recorded' : ''
+      return withoutReading('no_measurement', `${codec.model} sent no usable distance (${conv.flags.join(', ') || 'none'})${battery}`, conv.flags)
     }
     const body = { seq: mapping.seq, ts: ev.receivedAt.toISOString(), ...conv.reading }
     const { err, verdict } = await submit(deviceTopic('bin', device.deviceId, 'reading'), body)
     if (err) return { statusCode: 503, body: { outcome: 'retry', reason: err.name, detail: err.message } }
     if (verdict?.refused) return { statusCode: 202, body: { outcome: 'quarantined', reason: verdict.reason, deviceId: device.deviceId, seq: mapping.seq } }
+    // A clamped value (blind zone, overfull, beyond the bin's depth) is stored and its flags noted.
+    if (conv.flags.length > 0) await noteFlaggedReading(db, { deviceId: device.deviceId, seq: mapping.seq, ts: ev.receivedAt, flags: conv.flags })
     return { statusCode: 200, body: { outcome: 'stored', deviceId: device.deviceId, seq: mapping.seq, fillPct: conv.reading.fillPct, ...(conv.flags.length > 0 ? { flags: conv.flags } : {}) } }
   }
 

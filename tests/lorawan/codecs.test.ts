@@ -11,15 +11,20 @@ const codec = (model: string) => {
   return c
 }
 
-describe('Milesight EM310-UDL (Milesight-IoT/SensorDecoders EM310-UDL README, "Example")', () => {
+describe('Milesight EM310-UDL (Milesight-IoT/SensorDecoders em-series/em310-udl/README.md, "Example", commit e79c9d8)', () => {
   test('01755C 03824408 040001 → battery 92 %, distance 2116 mm, position tilt', () => {
     const r = codec('milesight-em310-udl').decode(hex('01755C 03824408 040001'), 85)
     expect(r).toEqual({ ok: true, values: { batteryPct: 92, distanceMm: 2116, tilted: true, notes: [] } })
   })
-  test('device attribute frames are skipped by their lengths; a frame with nothing else is not a reading', () => {
+  test('device attribute frames are skipped by their lengths; a frame with nothing else has no distance', () => {
     // ff0bff (power on) ff0101 (protocol version) ff166136c39073840000 (serial number): from the same README's attribute table.
-    expect(codec('milesight-em310-udl').decode(hex('ff0bff ff0101 ff166136c39073840000'), 85)).toMatchObject({ ok: false, detail: expect.stringContaining('no measurement') })
+    expect(codec('milesight-em310-udl').decode(hex('ff0bff ff0101 ff166136c39073840000'), 85)).toEqual({ ok: true, values: { distanceMm: null, notes: ['device_attributes'] } })
     expect(codec('milesight-em310-udl').decode(hex('ff0101 01755C 03824408'), 85)).toMatchObject({ ok: true, values: { batteryPct: 92, distanceMm: 2116 } })
+  })
+  test('answers to configuration downlinks (channels 0xFE/0xFF, lengths from em310-udl-decoder.js handle_downlink_response) are read past', () => {
+    // fe03 b004: report interval 1200 s; ff10 ff: reboot answer.
+    expect(codec('milesight-em310-udl').decode(hex('fe03b004 ff10ff 01755C 03820802'), 85)).toEqual({ ok: true, values: { batteryPct: 92, distanceMm: 520, notes: [] } })
+    expect(codec('milesight-em400-udl').decode(hex('ff1c0a00'), 85)).toEqual({ ok: true, values: { distanceMm: null, notes: ['device_attributes'] } })
   })
   test('a truncated or unknown channel is refused with where it broke', () => {
     expect(codec('milesight-em310-udl').decode(hex('01755C 038244'), 85)).toEqual({ ok: false, detail: 'channel 0x03 type 0x82 needs 2 bytes, 1 left' })
@@ -31,7 +36,7 @@ describe('Milesight EM310-UDL (Milesight-IoT/SensorDecoders EM310-UDL README, "E
   })
 })
 
-describe('Milesight EM400-UDL (Milesight-IoT/SensorDecoders EM400-UDL README, "Example (Sensor Payload Data)")', () => {
+describe('Milesight EM400-UDL (Milesight-IoT/SensorDecoders em-series/em400-udl/README.md, "Example (Sensor Payload Data)", commit e79c9d8)', () => {
   test('01755C 03670101 04824408 050001 → battery 92, temperature 25.7, distance 2116, position tilt', () => {
     expect(codec('milesight-em400-udl').decode(hex('01755C 03670101 04824408 050001'), 85))
       .toEqual({ ok: true, values: { batteryPct: 92, tempC: 25.7, distanceMm: 2116, tilted: true, notes: [] } })
@@ -39,6 +44,10 @@ describe('Milesight EM400-UDL (Milesight-IoT/SensorDecoders EM400-UDL README, "E
   test('8367e80001 8482410601 → temperature 23.2 with its alarm, distance 1601 with its alarm', () => {
     expect(codec('milesight-em400-udl').decode(hex('8367e80001 8482410601'), 85))
       .toEqual({ ok: true, values: { tempC: 23.2, distanceMm: 1601, notes: ['temperature_alarm', 'distance_alarm'] } })
+  })
+  test('01756403670b0104823b01050001 (the sensor payload of the same README\'s NB-IoT sample) → battery 100, temperature 26.7, distance 315, position tilt', () => {
+    expect(codec('milesight-em400-udl').decode(hex('01756403670b0104823b01050001'), 85))
+      .toEqual({ ok: true, values: { batteryPct: 100, tempC: 26.7, distanceMm: 315, tilted: true, notes: [] } })
   })
   test('a negative temperature (int16 LE) is read signed', () => {
     // 0xFF9C = -100 → -10.0 °C
@@ -50,7 +59,7 @@ describe('Dragino LDDS75 (TheThingsNetwork/lorawan-devices vendor/dragino/ldds75
   test('0D3B0AEF00000001 on FPort 2 → Bat 3.387 V, Distance 2799 mm, Interrupt_flag 0, TempC_DS18B20 0.00 (no probe reading)', () => {
     expect(codec('dragino-ldds75').decode(hex('0D3B0AEF00000001'), 2)).toEqual({ ok: true, values: { batteryV: 3.387, distanceMm: 2799, notes: [] } })
   })
-  test('0E1C0B05 (4 bytes) → "No Sensor": battery only, no distance', () => {
+  test('0E1C0B05 (4 bytes) → vendor: distance "No Sensor"; Kerbside keeps bytes 0–1 as the battery, no distance', () => {
     expect(codec('dragino-ldds75').decode(hex('0E1C0B05'), 2)).toEqual({ ok: true, values: { batteryV: 3.612, distanceMm: null, notes: ['no_sensor'] } })
   })
   test('FPort 42 → refused, as the vendor decoder\'s "unknown FPort"', () => {

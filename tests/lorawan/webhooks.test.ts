@@ -158,7 +158,7 @@ describe('awkward deliveries', () => {
 
   test('a payload the codec cannot decode: quarantined as undecodable_payload with where it broke', async () => {
     const res = await cs('up', chirpstackUp({ devEui: '24E124710C000400', fCnt: 4, fPort: 85, payload: hex('0482 44'), receivedAt: at(90) }))
-    expect(res).toEqual({ status: 202, body: { outcome: 'quarantined', reason: 'undecodable_payload', detail: 'milesight-em400-udl: channel 0x04 type 0x82 needs 2 bytes, 1 left' } })
+    expect(res).toEqual({ status: 202, body: { outcome: 'quarantined', reason: 'undecodable_payload', detail: 'milesight-em400-udl: channel 0x04 type 0x82 needs 2 bytes, 1 left', deviceId: 'lw-24e124710c000400', seq: 4 } })
     expect(await count(t.db, `SELECT 1 FROM quarantine WHERE reason = 'undecodable_payload' AND device_id = 'lw-24e124710c000400'`)).toBe(1)
   })
 
@@ -196,6 +196,55 @@ describe('awkward deliveries', () => {
   test('services up afterwards: health and a normal uplink', async () => {
     expect((await fetch(`${t.httpUrl}/healthz`)).status).toBe(200)
     expect((await tts(ttsUplink({ devEui: 'A84041000181C61A', fCnt: 8, fPort: 2, payload: hex('0D3B01F400000001'), receivedAt: at(1) }))).body).toMatchObject({ outcome: 'stored', seq: 8, fillPct: 55 })
+  })
+})
+
+describe('frames without a usable distance', () => {
+  const gapsOf = (deviceId: string) => t.db.query<{ afterSeq: number; beforeSeq: number; missing: number }>(
+    `SELECT after_seq AS "afterSeq", before_seq AS "beforeSeq", missing FROM device_gaps WHERE device_id = $1 AND NOT lead_in ORDER BY after_seq`, [deviceId]).then((r) => r.rows)
+  const ldds = (fCnt: number, frame: string, ago: number, gateways = 1) => tts(ttsUplink({ devEui: 'A840410001810E75', fCnt, fPort: 2, payload: hex(frame), receivedAt: at(ago), gateways }))
+
+  test('no echo, "No Sensor" and the blind zone: quarantined or flagged with the reason, the frame counter still counted (no gap), copies change nothing', async () => {
+    await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l) VALUES ('nr-1', 100000000004, 'food', 240)`)
+    expect((await api('PUT', '/api/v1/lorawan/devices/A840410001810E75', { model: 'dragino-ldds75', binId: 'nr-1' })).status).toBe(201)
+    expect((await ldds(1, '0D3B01F400000001', 700)).body).toMatchObject({ outcome: 'stored', seq: 1, fillPct: 55 })
+    // Distance 0: no echo came back. Quarantined with its reason; a copy from a second gateway is the same frame.
+    const noEcho = { status: 202, body: { outcome: 'quarantined', reason: 'no_measurement', detail: 'dragino-ldds75 sent no usable distance (no_echo); battery recorded', deviceId: 'lw-a840410001810e75', seq: 2, flags: ['no_echo'] } }
+    expect(await ldds(2, '0D3B000000000001', 690)).toEqual(noEcho)
+    expect(await ldds(2, '0D3B000000000001', 690, 2)).toEqual(noEcho)
+    // FCnt 4 arrives before FCnt 3 ("No Sensor", 4 bytes): the reading opens a gap for 3, and 3 fills it.
+    expect((await ldds(4, '0D3B01F400000001', 670)).body).toMatchObject({ outcome: 'stored', seq: 4 })
+    expect(await gapsOf('lw-a840410001810e75')).toEqual([{ afterSeq: 2, beforeSeq: 4, missing: 1 }])
+    expect((await ldds(3, '0E1C0B05', 680)).body).toMatchObject({ outcome: 'quarantined', reason: 'no_measurement', seq: 3, flags: ['no_sensor'] })
+    // 100 mm is inside the 250 mm blind zone: waste at the sensor, stored as 100 % and flagged.
+    expect((await ldds(5, '0D3B006400000001', 660)).body).toEqual({ outcome: 'stored', deviceId: 'lw-a840410001810e75', seq: 5, fillPct: 100, flags: ['blind_zone'] })
+    expect((await ldds(5, '0D3B006400000001', 660, 3)).body).toMatchObject({ outcome: 'stored', seq: 5 })
+
+    expect((await readings('lw-a840410001810e75')).map((r) => [r.seq, r.fillPct])).toEqual([[1, 55], [4, 55], [5, 100]])
+    expect(await gapsOf('lw-a840410001810e75')).toEqual([{ afterSeq: 2, beforeSeq: 4, missing: 0 }])
+    const { rows: [device] } = await t.db.query<{ lastSeq: number }>(`SELECT last_seq AS "lastSeq" FROM devices WHERE device_id = 'lw-a840410001810e75'`)
+    expect(device!.lastSeq).toBe(5)
+    expect(await count(t.db, `SELECT 1 FROM quarantine WHERE device_id = 'lw-a840410001810e75' AND reason = 'no_measurement'`)).toBe(3) // two envelopes of FCnt 2, one of FCnt 3
+    const shown = await api('GET', '/api/v1/lorawan/devices/A840410001810E75')
+    expect(shown.body.frames).toEqual([
+      { seq: 5, ts: at(660).toISOString(), stored: true, reason: null, flags: ['blind_zone'] },
+      { seq: 3, ts: at(680).toISOString(), stored: false, reason: 'no_measurement', flags: ['no_sensor'] },
+      { seq: 2, ts: at(690).toISOString(), stored: false, reason: 'no_measurement', flags: ['no_echo'] },
+    ])
+    // The next reading after a frame without one opens no gap either.
+    expect((await ldds(6, '0D3B000A00000001', 650)).body).toMatchObject({ outcome: 'quarantined', seq: 6, flags: ['invalid_reading'] })
+    expect((await ldds(7, '0D3B01F400000001', 640)).body).toMatchObject({ outcome: 'stored', seq: 7 })
+    expect((await gapsOf('lw-a840410001810e75')).map((g) => g.missing)).toEqual([0])
+  })
+
+  test('a Milesight attribute frame (power-on, versions) is a frame without a reading, not an undecodable one', async () => {
+    await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l) VALUES ('nr-2', 100000000003, 'food', 240)`)
+    expect((await api('PUT', '/api/v1/lorawan/devices/24E1247100000E31', { model: 'milesight-em310-udl', binId: 'nr-2' })).status).toBe(201)
+    expect((await cs('up', chirpstackUp({ devEui: '24E1247100000E31', fCnt: 1, fPort: 85, payload: hex('01755C 03820802 040000'), receivedAt: at(120) }))).body).toMatchObject({ outcome: 'stored', seq: 1 })
+    expect((await cs('up', chirpstackUp({ devEui: '24E1247100000E31', fCnt: 2, fPort: 85, payload: hex('ff0bff ff0101 ff166136c39073840000'), receivedAt: at(110) }))).body)
+      .toMatchObject({ outcome: 'quarantined', reason: 'no_measurement', seq: 2, flags: ['device_attributes'] })
+    expect((await cs('up', chirpstackUp({ devEui: '24E1247100000E31', fCnt: 3, fPort: 85, payload: hex('01755C 03820802 040000'), receivedAt: at(100) }))).body).toMatchObject({ outcome: 'stored', seq: 3 })
+    expect(await gapsOf('lw-24e1247100000e31')).toEqual([])
   })
 })
 
