@@ -340,12 +340,15 @@ async function quarantine(tx: Queryable, refused: { item: DecodedItem; reason: s
   }
   const rows = [...distinct.values()]
   await tx.query(
-    `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen)
-     SELECT v.topic, v.device_id, v.reason, v.detail, decode(v.payload, 'hex'), v.bytes, decode(v.sha, 'hex'), v.times
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[]) AS v(topic, device_id, reason, detail, payload, bytes, sha, times)
-     ON CONFLICT (topic, payload_sha256) DO UPDATE SET last_seen = now(), reason = excluded.reason, detail = excluded.detail, times_seen = quarantine.times_seen + excluded.times_seen`,
+    `INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, first_seen, last_seen)
+     SELECT v.topic, v.device_id, v.reason, v.detail, decode(v.payload, 'hex'), v.bytes, decode(v.sha, 'hex'), v.times, v.received, v.received
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::timestamptz[]) AS v(topic, device_id, reason, detail, payload, bytes, sha, times, received)
+     ON CONFLICT (topic, payload_sha256) DO UPDATE SET first_seen = least(quarantine.first_seen, excluded.first_seen), last_seen = greatest(quarantine.last_seen, excluded.last_seen), reason = excluded.reason, detail = excluded.detail,
+       times_seen = quarantine.times_seen + excluded.times_seen`,
     [rows.map((r) => sanitizeText(r.item.topic, 512)), rows.map((r) => r.item.parsed?.deviceId ?? null), rows.map((r) => r.reason), rows.map((r) => sanitizeText(r.detail, 500)),
-      rows.map((r) => r.item.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex')), rows.map((r) => r.item.payload.length), rows.map((r) => r.sha.toString('hex')), rows.map((r) => r.times)],
+      rows.map((r) => r.item.payload.subarray(0, QUARANTINE_KEEP_BYTES).toString('hex')), rows.map((r) => r.item.payload.length), rows.map((r) => r.sha.toString('hex')), rows.map((r) => r.times),
+      // When it arrived (a replayed past: when it was sent), so that the quarantine's times are the messages' own.
+      rows.map((r) => r.item.receivedAt.toISOString())],
   )
 }
 

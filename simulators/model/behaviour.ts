@@ -64,6 +64,14 @@ export interface SensorBehaviour {
   fireRatePerDay: number
   /** Share of sensors that speak the compact CBOR encoding instead of JSON. */
   cborShare: number
+  /**
+   * Share of sensors with a faulty ultrasonic transducer (condensation, a cracked horn), and the
+   * chance per reading that such a sensor reports an impossible fill (120–160 %, beyond the device
+   * contract): Kerbside refuses those into quarantine. Off by default; the demo turns it on, so an
+   * operator sees refused input.
+   */
+  faultyShare?: number
+  faultyReadingRate?: number
 }
 
 export interface VehicleBehaviour {

@@ -38,6 +38,8 @@ export interface SensorAgent {
   readings: number
   /** When the bin stands at the kerb: [from, to) intervals, added as collections are planned. */
   presented: [number, number][]
+  /** Chance per reading of an impossible fill from a faulty transducer (0 for a sound sensor). */
+  faultyRate: number
 }
 
 export function createSensorAgent(input: { deviceId: string; bin: number; binId: string; uprn: number; rng: Random; behaviour: SensorBehaviour; startMs: number; endMs: number }): SensorAgent {
@@ -54,6 +56,8 @@ export function createSensorAgent(input: { deviceId: string; bin: number; binId:
     drainPerReadingV: nearlyFlat ? 0.0004 : 0.00003,
     readings: 0,
     presented: [],
+    // Drawn only when the simulation asks for faulty sensors, so that other runs keep their random sequences.
+    faultyRate: (b.faultyShare ?? 0) > 0 && setup.chance(b.faultyShare!) ? (b.faultyReadingRate ?? 0.05) : 0,
   }
   // Offline spells: Poisson arrivals, exponential lengths (30 minutes to three days).
   const weekMs = 7 * DAY_MS
@@ -112,12 +116,14 @@ export function measure(agent: SensorAgent, ms: number, trueFillPct: number, noi
   else if (trueFillPct > 100 || roll < 0.004) status = 'lidOpen'
   else if (presentedAt(agent, ms)) status = 'moved'
   agent.readings++
+  // A faulty transducer's echo: an impossible fill, sent as measured (the device contract refuses it).
+  const faultyFill = agent.faultyRate > 0 && r.chance(agent.faultyRate) ? Math.round(r.between(120, 160)) : null
   // Lithium thionyl chloride cells sag a little in the cold.
   const batteryV = agent.batteryStartV - agent.drainPerReadingV * agent.readings - 0.015 * Math.max(0, 5 - tempC) / 5
   return {
     trueFillPct,
     body: {
-      fillPct: Math.round(clamp(noisy, 0, 100) * 10) / 10,
+      fillPct: faultyFill ?? Math.round(clamp(noisy, 0, 100) * 10) / 10,
       tempC: Math.round(clamp(tempC, -60, 1000) * 10) / 10,
       batteryV: Math.round(clamp(batteryV, 0, 30) * 100) / 100,
       status,

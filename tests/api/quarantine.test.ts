@@ -144,4 +144,11 @@ describe('GET /api/v1/quarantine/:id', () => {
     expect(missing.statusCode).toBe(404)
     expect(missing.json().message).toMatch(/GET \/api\/v1\/quarantine/)
   })
+
+  test('a replayed past is stamped with when each message arrived, not when it was written', async () => {
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000)
+    await new Promise<void>((resolve, reject) => pipeline.submit({ topic: 'kerbside/v1/bins/sensor-old/reading', payload: Buffer.from('{"seq":1,'), receivedAt: threeDaysAgo }, (err) => (err ? reject(err) : resolve())))
+    const old = await page(`/api/v1/quarantine?to=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}`)
+    expect(old.entries.map((e) => [e.deviceId, e.lastSeen])).toEqual([['sensor-old', threeDaysAgo.toISOString()]])
+  })
 })

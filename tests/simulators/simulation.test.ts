@@ -233,3 +233,28 @@ describe('simulation', () => {
     expect(next.filter((r) => r.trueFillPct < 5).length / next.length).toBeGreaterThan(0.8)
   })
 })
+
+describe('faulty sensors (behaviour.sensors.faultyShare)', () => {
+  const small = generateCity({ seed: 5, households: 600, start: '2026-03-02', sensorShare: 0.5 })
+  const impossible = (outputs: SimOutput[]) => messages(outputs).filter((m) => m.kind === 'reading' && (m.body.fillPct as number) > 100)
+
+  test('off by default: every reading keeps the contract, and the event stream is the one it was', () => {
+    expect(impossible(run(small, { days: 2 }).outputs)).toHaveLength(0)
+    expect(run(small, { days: 2, behaviour: { sensors: { faultyShare: 0 } } }).hash).toBe(run(small, { days: 2 }).hash)
+  })
+
+  test('on: a few sensors now and then report an impossible fill (120–160 %), which the device contract refuses', () => {
+    const { outputs } = run(small, { days: 2, behaviour: { sensors: { faultyShare: 0.05, faultyReadingRate: 0.1 } } })
+    const bad = impossible(outputs)
+    const readings = messages(outputs).filter((m) => m.kind === 'reading').length
+    expect(bad.length).toBeGreaterThan(0)
+    expect(bad.length / readings).toBeLessThan(0.02)
+    const sensors = small.devices.filter((d) => d.kind === 'bin').length
+    expect(new Set(bad.map((m) => m.deviceId)).size).toBeLessThan(sensors * 0.15)
+    for (const m of bad) {
+      expect(m.body.fillPct).toBeGreaterThanOrEqual(120)
+      expect(m.body.fillPct).toBeLessThanOrEqual(160)
+      expect(validateMessage('reading', m.body, m.at + 60_000).ok).toBe(false)
+    }
+  })
+})
