@@ -33,6 +33,7 @@ import { mapRoutes, readCityMap } from './routes/map.ts'
 import { createStreetCache } from './map/build-city-map.ts'
 import { createMapSnapshots, type MapSnapshots } from './map/snapshot.ts'
 import { MapQuery } from './schemas/map.ts'
+import { baseMapImageSource, type BaseMap } from '../core/base-map.ts'
 import { opsRoutes, type ReadinessCheck } from './routes/ops.ts'
 import { registryRoutes } from './routes/registry.ts'
 import { rewardRoutes } from './routes/rewards.ts'
@@ -76,6 +77,8 @@ export interface ApiOptions {
   timezone?: string
   /** Keep the city map built ahead, rebuilt every this many seconds (api/map/snapshot.ts); 0 or unset: build it for each request. */
   mapSnapshotSeconds?: number
+  /** The operator's tile server for the dashboard map (core/base-map.ts); unset: the registry's streets are drawn. */
+  baseMap?: BaseMap | null
   /** The ingest pipeline, for the LoRaWAN network servers' webhooks (routes/lorawan.ts); without it they answer 503. */
   pipeline?: Pipeline
   /** Per-network-server secrets and the body limit of those webhooks. */
@@ -120,7 +123,8 @@ export async function buildApi(opts: ApiOptions) {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:'],
+        // The base map's tiles are images from the operator's tile server, and nothing else from outside.
+        imgSrc: ["'self'", 'data:', 'blob:', ...(opts.baseMap ? [baseMapImageSource(opts.baseMap)] : [])],
         connectSrc: ["'self'", 'ws:', 'wss:'],
         workerSrc: ["'self'", 'blob:'],
       },
@@ -159,7 +163,7 @@ export async function buildApi(opts: ApiOptions) {
   // The city map built ahead; a registry change through the API drops it at once.
   const streets = createStreetCache()
   const mapSnapshots = opts.mapSnapshotSeconds
-    ? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS), refreshMs: opts.mapSnapshotSeconds * 1000, maxAgeMs: 2 * opts.mapSnapshotSeconds * 1000, logger: opts.logger })
+    ? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: opts.mapSnapshotSeconds * 1000, maxAgeMs: 2 * opts.mapSnapshotSeconds * 1000, logger: opts.logger })
     : null
   app.decorate('mapSnapshots', mapSnapshots)
   if (mapSnapshots) {
@@ -181,7 +185,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed(), db: opts.db })
-    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, defaults: MAP_DEFAULTS })
+    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, defaults: MAP_DEFAULTS, baseMap: opts.baseMap ?? null })
     await v1.register(registryRoutes, { db: opts.db })
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(crmEventRoutes, { db: opts.db })

@@ -26,6 +26,7 @@ import { openDatabase } from '../storage/open-database.ts'
 import { startScheduler, type Scheduler } from '../analysis/scheduler.ts'
 import { createReportAssessor } from '../analysis/first-contact/assess-report.ts'
 import { startCrmWebhooks, type WebhookWorker } from '../analysis/crm-feed/webhook-worker.ts'
+import { parseBaseMap } from '../core/base-map.ts'
 
 export const DASHBOARD_DIR = join(import.meta.dirname, '..', 'dashboard', 'dist')
 
@@ -160,6 +161,7 @@ export async function startApi(ctx: Context, db: Database, extraReadiness: Recor
     trustedProxies: config.HTTP_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimitPerMinute: config.HTTP_RATE_LIMIT_PER_MINUTE,
     mapSnapshotSeconds: config.MAP_SNAPSHOT_SECONDS,
+    baseMap: parseBaseMap({ url: config.MAP_TILE_URL, attribution: config.MAP_TILE_ATTRIBUTION, maxZoom: config.MAP_TILE_MAX_ZOOM }),
     dashboardDir: DASHBOARD_DIR,
     timezone: config.KERBSIDE_TIMEZONE,
     pipeline: pipeline ?? ownPipeline!,

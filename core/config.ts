@@ -2,6 +2,7 @@
 // .env.example); defaults make the embedded mode work on a fresh clone with no setup.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseBaseMap } from './base-map.ts'
 
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def })
 const Bool = (def: boolean) => Type.Boolean({ default: def })
@@ -58,6 +59,10 @@ export const ConfigSchema = Type.Object({
   HTTP_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
   HTTP_TRUSTED_PROXIES: Type.String({ default: '', description: 'Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; empty = none (the socket address is the client)' }),
   MAP_SNAPSHOT_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'The city map is kept built ahead and rebuilt this often (at least 20 times its build time); 0 = build it for each request' }),
+  // The dashboard's base map (docs/dashboard.md): unset, the city's own streets and names are drawn from the registry.
+  MAP_TILE_URL: Type.Optional(Type.String({ description: 'Raster tile URL template for the dashboard map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png or the council\'s own; unset = streets drawn from the registry, nothing fetched from outside' })),
+  MAP_TILE_ATTRIBUTION: Type.Optional(Type.String({ description: 'Attribution shown on the map, required with MAP_TILE_URL (OpenStreetMap: © OpenStreetMap contributors)' })),
+  MAP_TILE_MAX_ZOOM: Type.Integer({ minimum: 1, maximum: 22, default: 19, description: 'Highest zoom the tile server has' }),
   KERBSIDE_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16, description: 'Admin API key; generated into the data dir at first start when unset' })),
   KERBSIDE_JOBS: Bool(true),
   KERBSIDE_TIMEZONE: Type.String({ default: 'Europe/London' }),
@@ -96,6 +101,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = candidate as Config
   if (Boolean(config.MQTT_TLS_CERT) !== Boolean(config.MQTT_TLS_KEY)) throw new ConfigError('MQTT_TLS_CERT and MQTT_TLS_KEY must be set together')
   if (Boolean(config.HTTP_TLS_CERT) !== Boolean(config.HTTP_TLS_KEY)) throw new ConfigError('HTTP_TLS_CERT and HTTP_TLS_KEY must be set together')
+  try {
+    parseBaseMap({ url: config.MAP_TILE_URL, attribution: config.MAP_TILE_ATTRIBUTION, maxZoom: config.MAP_TILE_MAX_ZOOM })
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
   if (config.CRM_WEBHOOK_URL && !config.CRM_WEBHOOK_SECRET) throw new ConfigError('CRM_WEBHOOK_URL needs CRM_WEBHOOK_SECRET: webhooks are always signed')
   for (const url of crmWebhookUrls(config)) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new ConfigError(`CRM_WEBHOOK_URL: ${JSON.stringify(url.replace(/[?#].*$/, ''))} is not an http(s) URL`)

@@ -17,8 +17,10 @@ export interface BreakdownRow {
   dimension: Dimension
   /** Round id, street name, ward, vehicle id, stream, ISO weekday 1–7, hour 0–23, window, or 'y:x' of a cell; '' for the total. */
   key: string
-  /** The street's ward (streets of the same name in two wards are two streets). */
+  /** The street's ward (streets of the same name in two wards are two streets); for a cell, the ward most of its collections are in. */
   ward: string | null
+  /** Cells: the street most of the cell's collections are on (its name for people); null for the other dimensions. */
+  mainStreet: string | null
   scheduled: number
   missed: number
   collectedLate: number
@@ -116,7 +118,9 @@ by_household AS (
 by_place AS (
   SELECT CASE WHEN GROUPING(street) = 0 THEN 'street' WHEN GROUPING(ward) = 0 THEN 'ward' ELSE 'cell' END AS dimension,
          coalesce(CASE WHEN GROUPING(street) = 0 THEN street WHEN GROUPING(ward) = 0 THEN ward ELSE cell_y || ':' || cell_x END, '') AS key,
-         CASE WHEN GROUPING(street) = 0 THEN ward END AS ward,
+         CASE WHEN GROUPING(street) = 0 THEN ward WHEN GROUPING(ward) = 1 THEN mode() WITHIN GROUP (ORDER BY ward) END AS ward,
+         -- A cell is named by the street most of its collections are on (and that street's ward).
+         CASE WHEN GROUPING(street) = 1 AND GROUPING(ward) = 1 THEN mode() WITHIN GROUP (ORDER BY street) END AS "mainStreet",
          ${SUMS},
          sum(lat * n) / sum(n) FILTER (WHERE lat IS NOT NULL) AS lat, sum(lon * n) / sum(n) FILTER (WHERE lon IS NOT NULL) AS lon
     FROM (SELECT *, -- cells are as wide as they are tall at their own latitude band
@@ -128,7 +132,7 @@ by_round AS (
   SELECT CASE WHEN GROUPING(c.round_id) = 0 THEN 'round' WHEN GROUPING(r.vehicle_id) = 0 THEN 'vehicle' WHEN GROUPING(r.stream) = 0 THEN 'stream'
               WHEN GROUPING(c.due_weekday) = 0 THEN 'weekday' ELSE 'total' END AS dimension,
          coalesce(c.round_id, r.vehicle_id, r.stream, c.due_weekday::text, '') AS key,
-         NULL::text AS ward,
+         NULL::text AS ward, NULL::text AS "mainStreet",
          ${SUMS},
          NULL::float8 AS lat, NULL::float8 AS lon
     FROM (SELECT *, extract(isodow FROM due_date)::int AS due_weekday FROM counted WHERE grp = 5) c
@@ -138,7 +142,7 @@ by_round AS (
 by_time AS (
   SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'window' END AS dimension,
          CASE WHEN GROUPING(hour) = 0 THEN coalesce(hour::text, 'not_passed') ELSE round_window END AS key,
-         NULL::text AS ward,
+         NULL::text AS ward, NULL::text AS "mainStreet",
          ${SUMS},
          NULL::float8 AS lat, NULL::float8 AS lon
     FROM counted WHERE grp = 6

@@ -19,14 +19,16 @@ export interface WhyMissedOptions extends DateRange {
   households?: number
 }
 
-export interface Breakdown extends Omit<BreakdownRow, 'dimension' | 'lat' | 'lon' | 'ward'> {
+export interface Breakdown extends Omit<BreakdownRow, 'dimension' | 'lat' | 'lon' | 'ward' | 'mainStreet'> {
   missedPer100k: number | null
 }
 
 export interface Hotspot extends Breakdown {
   kind: 'street' | 'cell'
-  /** The street's ward; null for cells. */
+  /** The street's ward, or the ward most of a cell's collections are in. */
   ward: string | null
+  /** What to call it: the street, or for a cell "Around" the street most of its collections are on. */
+  name: string
   /** The households' mean position (streets), or the cell's centre (cells). */
   lat: number
   lon: number
@@ -44,7 +46,7 @@ export interface WhyMissed {
 }
 
 const per100k = (r: { missed: number; scheduled: number }) => (r.scheduled > 0 ? (r.missed / r.scheduled) * 100_000 : null)
-const strip = ({ dimension: _d, lat: _la, lon: _lo, ward: _w, ...r }: BreakdownRow): Breakdown => ({ ...r, missedPer100k: per100k(r) })
+const strip = ({ dimension: _d, lat: _la, lon: _lo, ward: _w, mainStreet: _m, ...r }: BreakdownRow): Breakdown => ({ ...r, missedPer100k: per100k(r) })
 
 /** Worst first: misses per 100,000, then the number of misses. */
 const worstFirst = (a: Breakdown, b: Breakdown) => (b.missedPer100k ?? 0) - (a.missedPer100k ?? 0) || b.missed - a.missed || (a.key < b.key ? -1 : 1)
@@ -68,9 +70,12 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   by.street = of('street').map((r) => ({ ...strip(r), ward: r.ward })).sort(worstFirst)
 
   const hot = (r: BreakdownRow) => r.missed > 0 && r.scheduled >= minScheduled && r.lat !== null && r.lon !== null
-  const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, ward: r.ward, lat: r.lat!, lon: r.lon! }))
-  const cells: Hotspot[] = of('cell').filter(hot).map((r) => ({ ...strip(r), kind: 'cell' as const, ward: null, ...cellCentre(r.key, cellM) }))
-  const total = of('total')[0] ?? { dimension: 'total', key: '', ward: null, scheduled: 0, missed: 0, collectedLate: 0, crewExceptions: 0, returnVisits: 0, exceptionsByCode: {}, lat: null, lon: null }
+  const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, name: r.key, ward: r.ward, lat: r.lat!, lon: r.lon! }))
+  const cells: Hotspot[] = of('cell').filter(hot).map((r) => {
+    const centre = cellCentre(r.key, cellM)
+    return { ...strip(r), kind: 'cell' as const, name: r.mainStreet ? `Around ${r.mainStreet}` : `Area near ${centre.lat.toFixed(4)}, ${centre.lon.toFixed(4)}`, ward: r.ward, ...centre }
+  })
+  const total = of('total')[0] ?? { dimension: 'total', key: '', ward: null, mainStreet: null, scheduled: 0, missed: 0, collectedLate: 0, crewExceptions: 0, returnVisits: 0, exceptionsByCode: {}, lat: null, lon: null }
 
   return {
     contractId, ...range,

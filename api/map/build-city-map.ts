@@ -6,6 +6,7 @@ import { WASTE_STREAMS } from '../../core/contract/domain.ts'
 import type { MapBinColumns, MapHouseholdColumns, MapLiftColumns, MapVehicleRow } from '../../storage/map.ts'
 import type { CityMap, MapAlert, MapBins, MapLifts } from '../schemas/map.ts'
 import { deriveStreetLines } from './street-lines.ts'
+import type { BaseMap } from '../../core/base-map.ts'
 
 type Lines = ReturnType<typeof deriveStreetLines>
 
@@ -38,9 +39,10 @@ export interface CityMapInput {
   vehicles: MapVehicleRow[]
   lifts: MapLiftColumns
   streets: StreetCache
+  baseMap?: BaseMap | null
 }
 
-export function buildCityMap({ now, hours, households: raw, bins: b, vehicles, lifts, streets: cache }: CityMapInput): CityMap {
+export function buildCityMap({ now, hours, households: raw, bins: b, vehicles, lifts, streets: cache, baseMap = null }: CityMapInput): CityMap {
   const h: MapHouseholdColumns = { ...raw, lat: raw.lat.map(r5), lon: raw.lon.map(r5) }
   const indexOf = new Map<number, number>()
   h.uprn.forEach((u, i) => indexOf.set(u, i))
@@ -97,6 +99,7 @@ export function buildCityMap({ now, hours, households: raw, bins: b, vehicles, l
     lifts: { ...lifts, lat: lifts.lat.map(r5), lon: lifts.lon.map(r5), weightKg: lifts.weightKg.map(r1) } as MapLifts,
     alerts,
     thresholds: { ...ALERT_THRESHOLDS },
+    baseMap,
   }
 }
 

@@ -8,13 +8,14 @@ import { CityMap, MapQuery, MapSummary } from '../schemas/map.ts'
 import { Errors } from '../schemas/common.ts'
 import { buildCityMap, type StreetCache } from '../map/build-city-map.ts'
 import { encodeSnapshot, type MapSnapshots } from '../map/snapshot.ts'
+import type { BaseMap } from '../../core/base-map.ts'
 
 const MAP_ROLES = ['contract_manager', 'crm', 'viewer'] as const
 // Compressed here rather than for every route because this is the one response that is megabytes long.
 const acceptsGzip = (header: string | undefined) => !!header && /\bgzip\b/.test(header) && !/\bgzip\s*;\s*q=0(\.0*)?\b/.test(header)
 
 /** The whole city now: `hours` of recent lifts, at most `liftLimit`. */
-export async function readCityMap(db: Database, streets: StreetCache, q: MapQuery): Promise<CityMap> {
+export async function readCityMap(db: Database, streets: StreetCache, q: MapQuery, baseMap: BaseMap | null = null): Promise<CityMap> {
   const now = new Date()
   const since = new Date(now.getTime() - q.hours * 3_600_000)
   // One after another: the embedded database runs one query at a time anyway.
@@ -22,10 +23,10 @@ export async function readCityMap(db: Database, streets: StreetCache, q: MapQuer
   const bins = await mapBins(db)
   const vehicles = await mapVehicles(db)
   const lifts = await mapRecentLifts(db, since, q.liftLimit)
-  return buildCityMap({ now, hours: q.hours, households, bins, vehicles, lifts, streets })
+  return buildCityMap({ now, hours: q.hours, households, bins, vehicles, lifts, streets, baseMap })
 }
 
-export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: StreetCache; snapshots: MapSnapshots | null; defaults: MapQuery }> = async (app, { db, streets, snapshots, defaults }) => {
+export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: StreetCache; snapshots: MapSnapshots | null; defaults: MapQuery; baseMap: BaseMap | null }> = async (app, { db, streets, snapshots, defaults, baseMap }) => {
   app.addSchema(CityMap)
   app.addSchema(MapSummary)
 
@@ -41,7 +42,7 @@ export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: Stree
     },
   }, async (req, reply) => {
     const usual = req.query.hours === defaults.hours && req.query.liftLimit === defaults.liftLimit
-    const snapshot = snapshots && usual ? await snapshots.get() : await encodeSnapshot(await readCityMap(db, streets, req.query), 0)
+    const snapshot = snapshots && usual ? await snapshots.get() : await encodeSnapshot(await readCityMap(db, streets, req.query, baseMap), 0)
     reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding')
     if (!snapshot.gzipped || !acceptsGzip(req.headers['accept-encoding'])) return reply.send(snapshot.body)
     return reply.header('content-encoding', 'gzip').send(snapshot.gzipped)

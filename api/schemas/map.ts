@@ -93,6 +93,12 @@ export const MapThresholds = Type.Object({
   lowBatteryV: Type.Number(),
 })
 
+export const BaseMapSettings = Type.Object({
+  url: Type.String({ description: 'Tile URL template ({z}/{x}/{y}, optionally {s}, {r})' }),
+  attribution: Type.String({ description: 'To be shown on the map' }),
+  maxZoom: Type.Integer(),
+}, { description: "The operator's tile server (MAP_TILE_URL); null: draw the registry's streets with their names" })
+
 export const CityMap = Type.Object({
   generatedAt: DateTime,
   hours: Type.Integer({ description: 'Window of `lifts`, hours before generatedAt' }),
@@ -106,6 +112,7 @@ export const CityMap = Type.Object({
   lifts: MapLifts,
   alerts: Type.Array(MapAlert, { description: 'Bins raising alerts now, most urgent kind first (fire, overflow, offline, low_battery)' }),
   thresholds: MapThresholds,
+  baseMap: Type.Union([BaseMapSettings, Type.Null()]),
 }, { $id: 'CityMap' })
 export type CityMap = Static<typeof CityMap>
 

@@ -134,7 +134,9 @@ const breakdownFields = {
 export const Breakdown = Type.Object(breakdownFields, { $id: 'Breakdown' })
 export const StreetBreakdown = Type.Object({ ...breakdownFields, ward: Nullable(Type.String()) }, { $id: 'StreetBreakdown' })
 export const Hotspot = Type.Object({
-  ...breakdownFields, kind: Type.Union([Type.Literal('street'), Type.Literal('cell')]), ward: Nullable(Type.String()),
+  ...breakdownFields, kind: Type.Union([Type.Literal('street'), Type.Literal('cell')]),
+  name: Type.String({ description: 'The street, or for a cell "Around" the street most of its collections are on' }),
+  ward: Nullable(Type.String({ description: "The street's ward, or the ward most of a cell's collections are in" })),
   lat: Type.Number(), lon: Type.Number(),
 }, { $id: 'Hotspot' })
 export const RepeatHousehold = Type.Object({

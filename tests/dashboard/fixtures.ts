@@ -29,5 +29,6 @@ export function smallCity(): CityMap {
     lifts: { ts: [s(NOW - 600_000)], vehicleId: ['rcv-1'], binId: ['bin-2r'], uprn: [100000000002], lat: [53.408], lon: [-2.991], outcome: ['collected'], weightKg: [12] },
     alerts: [{ kind: 'overflow', bin: 1, value: 95 }],
     thresholds: { fireTempC: 60, overflowPct: 90, offlineAfterMs: 10_800_000, lowBatteryV: 3.3 },
+    baseMap: null,
   }
 }

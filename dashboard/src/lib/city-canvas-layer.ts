@@ -2,10 +2,15 @@
 // be tens of thousands of objects; here they are two typed arrays of projected points, redrawn in
 // one pass after every move, zoom or data change (coalesced to one frame).
 import L from 'leaflet'
+import { drawStreetLabels, type LabelLine } from './street-labels.ts'
 
 export interface CityDrawing {
   /** Flattened [lon, lat, …] street polylines. */
   streets: number[][]
+  /** Name of each street line, written along it from zoom 15 on. */
+  streetNames: readonly string[]
+  /** False while a tile server draws the streets (the base map); true offline or unconfigured. */
+  drawStreets(): boolean
   lat: number[]
   lon: number[]
   /** Fill colours by band, and household h's band (index into it). */
@@ -124,20 +129,23 @@ export class CityCanvasLayer extends L.Layer {
     const { scale, ox, oy } = this.#transform(map)
     const zoom = map.getZoom()
 
-    ctx.strokeStyle = '#9aa5b1'
-    ctx.lineCap = 'round'
-    ctx.lineJoin = 'round'
-    ctx.lineWidth = zoom >= 16 ? 6 : zoom >= 14 ? 3 : 1.5
-    ctx.beginPath()
-    for (const s of this.#streets) {
-      for (let k = 0; k < s.length; k += 2) {
-        const x = s[k]! * scale - ox
-        const y = s[k + 1]! * scale - oy
-        if (k === 0) ctx.moveTo(x, y)
-        else ctx.lineTo(x, y)
+    const streets = this.#drawing.drawStreets()
+    if (streets) {
+      ctx.strokeStyle = '#9aa5b1'
+      ctx.lineCap = 'round'
+      ctx.lineJoin = 'round'
+      ctx.lineWidth = zoom >= 16 ? 6 : zoom >= 14 ? 3 : 1.5
+      ctx.beginPath()
+      for (const s of this.#streets) {
+        for (let k = 0; k < s.length; k += 2) {
+          const x = s[k]! * scale - ox
+          const y = s[k + 1]! * scale - oy
+          if (k === 0) ctx.moveTo(x, y)
+          else ctx.lineTo(x, y)
+        }
       }
+      ctx.stroke()
     }
-    ctx.stroke()
 
     // One path per colour: a few fill calls for the whole city instead of one per household.
     const d = this.#drawing
@@ -169,6 +177,15 @@ export class CityCanvasLayer extends L.Layer {
       ctx.strokeStyle = d.rings[k]!
       ctx.stroke(path)
     })
+    if (streets && zoom >= 15) {
+      const lines: LabelLine[] = []
+      this.#streets.forEach((s, k) => {
+        const points = new Float64Array(s.length)
+        for (let j = 0; j < s.length; j += 2) { points[j] = s[j]! * scale - ox; points[j + 1] = s[j + 1]! * scale - oy }
+        lines.push({ name: this.#drawing.streetNames[k] ?? '', points })
+      })
+      canvas.dataset.labels = String(drawStreetLabels(ctx, lines.filter((l) => l.name), size.x, size.y))
+    } else canvas.dataset.labels = '0'
     // How many households are on screen, for people reading the DOM (tests, the benchmark).
     canvas.dataset.drawn = String(drawn)
     canvas.dataset.drawnAt ??= String(Math.round(performance.now()))

@@ -61,6 +61,13 @@ describe('hotspots', () => {
     }
   })
 
+  test('hotspots are named by street: a cell after the street most of its collections are on, with that ward', () => {
+    expect(w.hotspots.streets.map((s) => s.name)).toEqual(['Park Road', 'Mill Lane'])
+    // Mill Lane (17 collections) outnumbers Park Road (9) wherever the two share a cell.
+    for (const c of w.hotspots.cells) expect(['Around Mill Lane, North', 'Around Park Road, South']).toContain(`${c.name}, ${c.ward}`)
+    expect(w.hotspots.cells.some((c) => c.name === 'Around Mill Lane')).toBe(true)
+  })
+
   test('a cell key maps back to its centre', () => {
     const { lat, lon } = cellCentre('23778:-4432', 250)
     expect(lat).toBeCloseTo((23778.5 * 250) / 111_320, 6)
