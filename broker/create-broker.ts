@@ -59,7 +59,12 @@ const REFUSED = Buffer.alloc(0)
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const { logger } = opts
   const metrics = createBrokerMetrics(opts.registry)
-  const backends = createBackends(opts.persistence)
+  let lastRedisWarning = 0
+  const backends = createBackends(opts.persistence, (err) => {
+    if (Date.now() - lastRedisWarning < 10_000) return // an outage fails every command: one line per 10 s
+    lastRedisWarning = Date.now()
+    logger.warn({ err: err.message }, 'a Redis command of the broker persistence failed (sessions and offline queues may be stale until Redis answers again)')
+  })
 
   const authenticateCredentials = createAuthenticator({
     lookupDevice: opts.lookupDevice,

@@ -28,7 +28,28 @@ export interface BrokerBackends {
   close(): Promise<void>
 }
 
-export function createBackends(opts: PersistenceOptions): BrokerBackends {
+/**
+ * A Redis connection whose commands nobody awaits cannot reject unhandled. aedes-persistence-redis
+ * (11.2) sends some commands and forgets them (`lrem`/`rpush` of the will list in putWill and
+ * delWill, which aedes calls at every CONNECT, and `lrem` of a stale packet key): when the
+ * connection closes with one queued, ioredis rejects it with "Connection is closed" and nothing
+ * catches it — an unhandled rejection that ends a Node process by default. Every command's promise
+ * gets a handler that reports the error; callers that await a command still get its rejection.
+ */
+const HANDSHAKE = new Set(['client', 'info', 'auth', 'select', 'hello', 'readonly'])
+
+export class DetachedSafeRedis extends Redis {
+  onDetachedError: (err: Error) => void = () => undefined
+
+  override sendCommand(...args: Parameters<Redis['sendCommand']>): ReturnType<Redis['sendCommand']> {
+    const answer = super.sendCommand(...args) as Promise<unknown>
+    // ioredis' own hand-shake commands (CLIENT SETINFO, INFO, …) fail on older servers by design.
+    if (!HANDSHAKE.has(args[0].name)) answer.catch((err: Error) => this.onDetachedError(err))
+    return answer
+  }
+}
+
+export function createBackends(opts: PersistenceOptions, onRedisError: (err: Error) => void = () => undefined): BrokerBackends {
   switch (opts.kind) {
     case 'memory':
       return { mq: createBrokerEmitter(), close: async () => undefined }
@@ -43,21 +64,32 @@ export function createBackends(opts: PersistenceOptions): BrokerBackends {
       const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js')
       const mqemitterRedis = require('mqemitter-redis')
       const keyPrefix = opts.redisPrefix ? `${opts.redisPrefix}:` : undefined
-      const conn = new Redis(opts.redisUrl, { keyPrefix })
+      const conn = new DetachedSafeRedis(opts.redisUrl, { keyPrefix })
+      let closing = false
+      // Once closing, commands aedes still sends for clients it is letting go fail by design.
+      conn.onDetachedError = (err) => { if (!closing) onRedisError(err) }
       // Deliver whole offline queues on reconnect (the default of 1000 would hold the rest back).
       const persistence = new AsyncRedisPersistence({ conn, maxSessionDelivery: 1_000_000 })
       // aedes pipes createRetainedStreamCombi()'s result, but aedes-persistence-redis (11.2 and 12.0)
       // returns an async generator there, and SUBSCRIBE then throws "stream.pipe is not a function".
       const retained = persistence.createRetainedStreamCombi.bind(persistence)
       persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns))
-      const mq = mqemitterRedis({ connectionString: opts.redisUrl, keyPrefix })
+      // mqemitter-redis quits its two connections at close without handling the QUIT's promise (7.2:
+      // "Connection is closed" when the socket ends first): it gets connections that handle it.
+      const subConn = new DetachedSafeRedis(opts.redisUrl, { enableAutoPipelining: true })
+      const pubConn = new DetachedSafeRedis(opts.redisUrl, { enableAutoPipelining: true })
+      const mq = mqemitterRedis({ subConn, pubConn })
+      subConn.onDetachedError = pubConn.onDetachedError = (err) => { if (!mq.closing) conn.onDetachedError(err) }
       return {
         persistence,
         mq,
         // aedes.close() closes the mq; the persistence is ours to close. QUIT rather than the
         // persistence's destroy() (an immediate disconnect): commands aedes sent while its clients
         // were closing get their replies first, instead of rejecting with "Connection is closed".
-        close: async () => { await conn.quit().catch(() => undefined) },
+        close: async () => {
+          closing = true
+          await conn.quit().catch(() => undefined)
+        },
       }
     }
   }

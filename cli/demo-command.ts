@@ -7,7 +7,9 @@
 // jobs would have (demo-history.ts), and then carries on at real time: one simulation and one clock
 // from the first day of the history to now and on. Its rounds are timed around the moment it starts
 // (demo-city.ts), so crews are out now. The folder is kept: a restart simulates the time it was
-// stopped for, quickly, and carries on; --reset starts again from nothing.
+// stopped for, quickly, and carries on; --reset starts again from nothing. A share of its bins have
+// LoRaWAN sensors instead, whose uplinks come through the webhooks as from The Things Stack and
+// ChirpStack (demo-lorawan.ts).
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
@@ -27,6 +29,7 @@ import type { Database } from '../storage/database.ts'
 import { createUser, listUsers } from '../storage/users.ts'
 import type { ExtraCommand } from './commands.ts'
 import { demoCity, describeShifts, historyStart } from './demo-city.ts'
+import { describeLoRaWAN, lorawanBins, startDemoLoRaWAN, type DemoLoRaWAN } from './demo-lorawan.ts'
 import { prepareDemoFolder, writeMarker, type DemoMarker } from './demo-folder.ts'
 import { catchUpAnalysis, historicReportFiler } from './demo-history.ts'
 import { printBanner } from './start-banner.ts'
@@ -89,7 +92,10 @@ export const demoCommand: ExtraCommand = {
     const fresh = !marker.city
     // The demo runs on its own embedded database, whatever DATABASE_URL says, and keeps the services'
     // logs to warnings so that its own lines can be read. Jobs start once the history is worked out.
-    const config: Config = { ...env.config, KERBSIDE_DATA_DIR: dataDir, DATABASE_URL: undefined, MQTT_URL: undefined, KERBSIDE_JOBS: false }
+    // Its simulated LoRaWAN network servers send the secrets configured here (or the ones set in the
+    // environment, so that a real network server can be pointed at the demo too).
+    const lorawanSecrets = { ttn: env.config.LORAWAN_TTN_SECRET ?? generateSecret(), chirpstack: env.config.LORAWAN_CHIRPSTACK_SECRET ?? generateSecret() }
+    const config: Config = { ...env.config, KERBSIDE_DATA_DIR: dataDir, DATABASE_URL: undefined, MQTT_URL: undefined, KERBSIDE_JOBS: false, LORAWAN_TTN_SECRET: lorawanSecrets.ttn, LORAWAN_CHIRPSTACK_SECRET: lorawanSecrets.chirpstack }
     console.log(`Starting Kerbside (broker, ingest, API, dashboard) on an embedded database in ${dataDir}${fresh ? '' : ' (kept from the last demo; --reset to start again)'}…`)
     const { ctx, stack } = await startStack(config, env.logger.child({}, { level: 'warn' }))
     const db = stack.db
@@ -105,6 +111,7 @@ export const demoCommand: ExtraCommand = {
     await installCity(db, city, { secret: marker.deviceSecret, calendar: { from: londonDate(simStart), to: addDays(londonDate(now), 56), today: addDays(londonDate(simStart), -1) } })
     stack.api.app.mapSnapshots?.invalidate() // the city was installed behind the API: a map built before it is empty
     const crm = await createApiKey(db, 'demo residents (simulated CRM)', 'crm')
+    const provisioning = await createApiKey(db, 'demo LoRaWAN sensors (simulated network servers)', 'provisioning')
     const user = await demoUser(db, marker)
     writeMarker(dataDir, marker)
     console.log(`City of ${city.households.length.toLocaleString('en-GB')} households, ${city.bins.length.toLocaleString('en-GB')} bins (${city.devices.filter((d) => d.kind === 'bin').length} with sensors), ${city.vehicles.length} vehicles ${fresh ? 'installed' : 'checked'} in ${seconds(performance.now() - t1)}`)
@@ -117,15 +124,14 @@ export const demoCommand: ExtraCommand = {
       // The crews log every bin that was not put out (in-cab systems ask for it): a bin passed
       // without a word counts as missed, and at the simulator's default (15 % unlogged) that alone
       // would put the city at hundreds of misses per 100,000 instead of the tens of a real contract.
-      // One sensor in fifty has a faulty transducer that now and then reports an impossible fill
-      // (fillPct 142): refused into quarantine, which the Quarantine page shows an operator.
-      behaviour: { crew: { missRate: 0.0008, logNotPresented: 1 }, sensors: { readingIntervalS: 600, faultyShare: 0.02, faultyReadingRate: 0.05 }, vehicles: { positionIntervalS: 10 } },
+      behaviour: { crew: { missRate: 0.0008, logNotPresented: 1 }, sensors: { readingIntervalS: 600 }, vehicles: { positionIntervalS: 10 } },
     })
     const pastDays = Math.round((now - simStart) / DAY_MS)
     if (now - simStart > 60 * 60_000) console.log(`Simulating the ${pastDays > 1 ? `past ${pastDays} days` : 'time since the last demo'} (${day(simStart)} to now) through ingest's storage, as fast as it goes…`)
 
     const stop = new AbortController()
     let scheduler: Scheduler | null = null
+    let lorawan: DemoLoRaWAN | null = null
     let simulatedUntil = simStart
     const tty = process.stdout.isTTY === true
     let lastPrinted = 0
@@ -157,12 +163,22 @@ export const demoCommand: ExtraCommand = {
           scheduler = startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config })
           const caught = await catchUpAnalysis(db, scheduler, londonDate(simStart), new Date())
           console.log(`  ${caught.collections.toLocaleString('en-GB')} collections decided (${Object.entries(caught.outcomes).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ')}), ${caught.kpiDays} KPI days rolled up, ${caught.rewardMonths} reward months posted in ${seconds(caught.ms)}`)
+          // The LoRaWAN bins: registered by DevEUI, their last hours sent, then live through the webhooks.
+          const lorawanT0 = performance.now()
+          lorawan = await startDemoLoRaWAN({
+            url: stack.api.url, provisioningKey: provisioning.key, secrets: lorawanSecrets, bins: lorawanBins(city), seed: marker.city!.seed,
+            onError: (err) => { if (!stop.signal.aborted) console.error('kerbside demo: a LoRaWAN round failed:', err) },
+          }).catch((err: unknown) => { console.error('kerbside demo: the LoRaWAN sensors did not start:', err); return null })
+          if (lorawan) console.log(`  ${lorawan.sensors.length} LoRaWAN sensors registered and ${lorawan.past.toLocaleString('en-GB')} uplinks of the last hours sent through the webhooks in ${seconds(performance.now() - lorawanT0)}`)
           marker.simulatedUntil = p.simTime
           marker.running = { pid: process.pid, httpUrl: stack.api.url, mqttUrl: stack.mqttUrl, startedAt: new Date().toISOString() }
           writeMarker(dataDir, marker)
           printBanner({
             mode: 'demo', ctx, stack, signIn: { username: user.username, password: user.password, dataDir },
-            extra: [`City          ${city.households.length.toLocaleString('en-GB')} households, ${city.rounds.length} rounds, history from ${day(simStart)}`, `Crews         ${describeShifts(shifts, now)}`],
+            extra: [
+              `City          ${city.households.length.toLocaleString('en-GB')} households, ${city.rounds.length} rounds, history from ${day(simStart)}`, `Crews         ${describeShifts(shifts, now)}`,
+              ...(lorawan ? [`LoRaWAN       ${describeLoRaWAN(lorawan)}`] : []),
+            ],
           })
           console.log(`Dashboard populated ${seconds(performance.now() - t0)} after the start. Live lifts arrive on the map now. Press Ctrl-C to stop (the data is kept).`)
         },
@@ -174,6 +190,7 @@ export const demoCommand: ExtraCommand = {
       if (err) console.error('kerbside demo: shutting down after an error:', err)
       stop.abort()
       await run
+      await (lorawan as DemoLoRaWAN | null)?.stop()
       ;(scheduler as Scheduler | null)?.stop()
       await stack.close()
       marker.simulatedUntil = Math.max(marker.simulatedUntil ?? 0, simulatedUntil)
