@@ -56,7 +56,9 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'POST /api/v1/auth/logout': { roles: 'public' },
 
   'POST /api/v1/devices': { roles: ['provisioning'] },
-  'GET /api/v1/devices': { roles: ['provisioning', 'contract_manager', 'viewer'] },
+  // The devices list shows the household of each bin sensor; roles that may not see it also cannot search by it.
+  'GET /api/v1/devices': { roles: ['provisioning', 'contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/device-summary': { roles: ['provisioning', 'contract_manager', 'viewer'] },
   'GET /api/v1/devices/:deviceId': { roles: ['provisioning', 'contract_manager', 'viewer', 'crm'] },
   'DELETE /api/v1/devices/:deviceId': { roles: ['provisioning'] },
   'GET /api/v1/devices/:deviceId/readings': { roles: ['contract_manager', 'crm', 'viewer'], household: ['uprn'] },

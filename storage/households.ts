@@ -137,7 +137,12 @@ export async function collectionHistory(db: Queryable, uprn: number, f: HistoryF
 
 export interface HouseholdMatch { uprn: number; address: string; postcode: string | null; ward: string | null }
 
-/** Find households by UPRN, postcode or part of the address (the contact centre's search box). */
+/**
+ * Find households by UPRN, postcode (whole or its start) or the start of the address or the street
+ * name (the contact centre's search box). Each kind of term is answered from its own index
+ * (migration 127), so the search costs the same at 2,000 households as at 210,000: the whole
+ * postcode first, then addresses in order.
+ */
 export async function searchHouseholds(db: Queryable, q: string, limit: number): Promise<HouseholdMatch[]> {
   const term = q.trim()
   if (/^\d{1,12}$/.test(term)) {
@@ -146,11 +151,20 @@ export async function searchHouseholds(db: Queryable, q: string, limit: number):
   }
   const postcode = term.toUpperCase().replace(/\s+/g, '')
   // Escape LIKE's wildcards in what the agent typed: it is text to find, not a pattern.
-  const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  const start = `${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  // A postcode or its start (outward code, sector): L1, L1 1, L11AA.
+  const postcodeStart = /^[A-Z]{1,2}\d[A-Z\d]?(\d[A-Z]{0,2})?$/.test(postcode) ? `${postcode}%` : null
+  // Each branch reads at most `limit` rows in its index's order; the union is then ordered.
   const { rows } = await db.query<HouseholdMatch>(
-    `SELECT uprn, address, postcode, ward FROM households
-      WHERE replace(upper(postcode), ' ', '') = $1 OR address ILIKE $2
-      ORDER BY (replace(upper(postcode), ' ', '') = $1) DESC, address LIMIT $3`,
-    [postcode, like, limit])
+    `SELECT uprn, address, postcode, ward FROM (
+       (SELECT uprn, address, postcode, ward FROM households WHERE replace(upper(postcode), ' ', '') LIKE $2
+         ORDER BY replace(upper(postcode), ' ', ''), address LIMIT $3)
+       UNION
+       (SELECT uprn, address, postcode, ward FROM households WHERE lower(address) LIKE $1 ORDER BY lower(address) LIMIT $3)
+       UNION
+       (SELECT uprn, address, postcode, ward FROM households WHERE lower(street) LIKE $1 ORDER BY lower(street), address LIMIT $3)
+     ) m
+     ORDER BY (replace(upper(postcode), ' ', '') = $4) DESC, address LIMIT $3`,
+    [start, postcodeStart, limit, postcode])
   return rows
 }

@@ -3,8 +3,10 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DEVICE_KINDS } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
-import { DeviceConflictError, NotFoundError, ReservedDeviceIdError, getDevice, listDevices, provisionDevice, revokeDevice } from '../../storage/devices.ts'
+import { DeviceConflictError, NotFoundError, ReservedDeviceIdError, getDevice, provisionDevice, revokeDevice } from '../../storage/devices.ts'
+import { DEVICE_STATES, deviceSummary, listDeviceRows, type DeviceSummary as CountedSummary } from '../../storage/device-list.ts'
 import { readingAggregates, readingsOf } from '../../storage/readings.ts'
+import { hiddenFields } from '../plugins/audit.ts'
 import { DateTime, DeviceId, Errors, Paging, TimeRange } from '../schemas/common.ts'
 import { httpError } from '../errors.ts'
 
@@ -21,6 +23,38 @@ export const Device = Type.Object({
   onlineSince: Type.Union([DateTime, Type.Null()]),
 }, { $id: 'Device' })
 export type Device = Static<typeof Device>
+
+/** A row of the devices list: the device, the household its bin belongs to, battery and quarantine. */
+export const DeviceListItem = Type.Composite([Device, Type.Object({
+  devEui: Type.Union([Type.String({ description: 'LoRaWAN DevEUI, for sensors registered by it' }), Type.Null()]),
+  uprn: Type.Optional(Type.Union([Type.Integer({ description: 'Household of the bin (bin sensors); roles crm, contract_manager and admin only' }), Type.Null()])),
+  address: Type.Optional(Type.Union([Type.String({ description: 'Roles crm, contract_manager and admin only' }), Type.Null()])),
+  postcode: Type.Union([Type.String(), Type.Null()]),
+  batteryV: Type.Union([Type.Number({ description: 'Battery of the last reading, volts' }), Type.Null()]),
+  quarantinedAt: Type.Union([DateTime, Type.Null()], { description: 'When a message of the device was last refused, within the last 24 hours' }),
+})], { $id: 'DeviceListItem' })
+export type DeviceListItem = Static<typeof DeviceListItem>
+
+const StateCounts = Type.Object({
+  total: Type.Integer({ description: 'Devices not revoked' }), online: Type.Integer(),
+  silent: Type.Integer({ description: 'Nothing heard for 3 hours, or never heard and not connected' }),
+  lowBattery: Type.Integer({ description: 'Last reading below 3.3 V' }),
+  quarantined: Type.Integer({ description: 'A message refused in the last 24 hours' }), revoked: Type.Integer(),
+})
+export const DeviceSummaryAnswer = Type.Object({
+  asOf: DateTime, bin: StateCounts, vehicle: StateCounts,
+}, { $id: 'DeviceSummary', description: 'Counts by kind and state as of `asOf`; counted again when older than 30 s' })
+export type DeviceSummary = Static<typeof DeviceSummaryAnswer>
+
+export const DeviceListQuery = Type.Composite([Paging, Type.Object({
+  kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Device id (or its start), DevEUI, UPRN, postcode (or its start), or the start of an address or street. Roles that may not see households match device ids and DevEUIs only.' })),
+  state: Type.Optional(Type.Union(DEVICE_STATES.map((s) => Type.Literal(s)))),
+  after: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only devices whose id sorts after this one: the next page without a deep offset' })),
+})])
+
+/** The summary is counted at most this often; between counts the last one is answered (asOf says when). */
+const SUMMARY_FRESH_MS = 30_000
 
 export const ProvisionRequest = Type.Object({
   deviceId: DeviceId,
@@ -60,6 +94,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
   app.addSchema(Device)
   app.addSchema(ReadingRow)
   app.addSchema(ReadingBucketRow)
+  app.addSchema(DeviceListItem)
+  app.addSchema(DeviceSummaryAnswer)
 
   app.post('/devices', {
     onRequest: app.requireRole('provisioning'),
@@ -91,8 +127,39 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
 
   app.get('/devices', {
     onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer'),
-    schema: { tags: ['devices'], summary: 'List devices', security: [{ apiKey: [] }], querystring: Type.Composite([Paging, Type.Object({ kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))) })]), response: { 200: Type.Array(Type.Ref('Device')), ...Errors } },
-  }, async (req) => listDevices(db, req.query))
+    schema: {
+      tags: ['devices'], operationId: 'getApiV1Devices', security: [{ apiKey: [] }],
+      summary: 'List and search devices, a page at a time, by device id, with the household of each sensor',
+      description: 'Search by device id, DevEUI, UPRN, postcode or the start of an address or street; filter by kind and state (online, silent, low_battery, quarantined, revoked). Page with `offset`, or with `after` (the last device id of the previous page).',
+      querystring: DeviceListQuery,
+      response: { 200: Type.Array(Type.Ref('DeviceListItem')), ...Errors },
+    },
+  }, async (req) => {
+    // A role that may not see households may not find devices by them either.
+    const householdSearch = !hiddenFields(req).has('address')
+    const { items } = await listDeviceRows(db, { ...req.query, householdSearch, now: new Date() })
+    return items
+  })
+
+  // One count for every caller, refreshed in the background when older than SUMMARY_FRESH_MS: a
+  // wall of screens polling it costs one count per half minute, not one per screen.
+  let summary: { value: CountedSummary; at: number } | null = null
+  let counting: Promise<CountedSummary> | null = null
+  const count = () => (counting ??= deviceSummary(db, new Date())
+    .then((value) => { summary = { value, at: Date.now() }; return value })
+    .finally(() => { counting = null }))
+  app.get('/device-summary', {
+    onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer'),
+    schema: {
+      tags: ['devices'], operationId: 'getApiV1DeviceSummary', security: [{ apiKey: [] }],
+      summary: 'Devices counted by kind and state: online, silent, low battery, quarantined recently, revoked',
+      response: { 200: Type.Ref('DeviceSummary'), ...Errors },
+    },
+  }, async (req) => {
+    if (!summary) return count()
+    if (Date.now() - summary.at > SUMMARY_FRESH_MS) count().catch((err: unknown) => req.log.warn({ err }, 'device summary not counted'))
+    return summary.value
+  })
 
   app.get('/devices/:deviceId', {
     onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer', 'crm'),
