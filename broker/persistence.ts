@@ -17,7 +17,11 @@ export interface PersistenceOptions {
   kind: PersistenceKind
   dataDir: string
   redisUrl: string
-  /** Redis key prefix, so that several clusters (or test runs) can share one Redis. */
+  /**
+   * Redis key prefix for sessions, queues and retained messages (tests use one per run). Pub/sub
+   * channels between nodes are not prefixed (Redis pub/sub ignores key prefixes and databases):
+   * two clusters must not share one Redis.
+   */
   redisPrefix?: string
 }
 
