@@ -124,7 +124,9 @@ export const demoCommand: ExtraCommand = {
       // The crews log every bin that was not put out (in-cab systems ask for it): a bin passed
       // without a word counts as missed, and at the simulator's default (15 % unlogged) that alone
       // would put the city at hundreds of misses per 100,000 instead of the tens of a real contract.
-      behaviour: { crew: { missRate: 0.0008, logNotPresented: 1 }, sensors: { readingIntervalS: 600 }, vehicles: { positionIntervalS: 10 } },
+      // One sensor in fifty has a faulty transducer that now and then reports an impossible fill
+      // (fillPct 142): refused into quarantine, which the Quarantine page shows an operator.
+      behaviour: { crew: { missRate: 0.0008, logNotPresented: 1 }, sensors: { readingIntervalS: 600, faultyShare: 0.02, faultyReadingRate: 0.05 }, vehicles: { positionIntervalS: 10 } },
     })
     const pastDays = Math.round((now - simStart) / DAY_MS)
     if (now - simStart > 60 * 60_000) console.log(`Simulating the ${pastDays > 1 ? `past ${pastDays} days` : 'time since the last demo'} (${day(simStart)} to now) through ingest's storage, as fast as it goes…`)
