@@ -47,7 +47,10 @@ export async function openBrowser(viewport = { width: 1366, height: 800 }): Prom
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // A council officer's browser in the UK: dates, numbers and the Accept-Language as they would be.
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+    args: ['--lang=en-GB', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
   const page = context.pages()[0] ?? (await context.newPage())
   return {

@@ -1,7 +1,8 @@
 // Small formatting helpers for people in the UK.
 
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-const dateTimeFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })
+// Times are the council's (London), whatever the browser's own time zone: a lift at 07:42 is 07:42 on every screen.
+const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'Europe/London' })
+const dateTimeFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' })
 
 export const clockTime = (ms: number): string => timeFmt.format(ms)
 export const dateTime = (ms: number): string => dateTimeFmt.format(ms)
@@ -85,3 +86,32 @@ export const weekdayName = (iso: number | string): string => WEEKDAYS[Number(iso
 
 const ROLE_LABELS: Record<string, string> = { admin: 'Administrator', contract_manager: 'Contract manager', crm: 'Contact centre', viewer: 'Viewer', provisioning: 'Provisioning' }
 export const roleLabel = (role: string): string => ROLE_LABELS[role] ?? role
+
+/**
+ * A council day (YYYY-MM-DD) as people in the UK write it: "07/12/2026". The dashboard's date fields
+ * are text in this form rather than <input type="date">, whose day/month order follows the browser's
+ * own language (mm/dd/yyyy in a browser set to US English), whatever the page says.
+ */
+export function ukDay(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day)
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : ''
+}
+
+/** "7/12/2026", "07-12-2026", "7.12.2026" or "2026-12-07" to YYYY-MM-DD; null when it is not a real day. */
+export function parseUkDay(text: string): string | null {
+  const t = text.trim()
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t)
+  const uk = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t)
+  const [y, m, d] = iso ? [iso[1], iso[2], iso[3]] : uk ? [uk[3], uk[2], uk[1]] : []
+  if (y === undefined || m === undefined || d === undefined) return null
+  const day = `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`
+  const ms = Date.parse(`${day}T00:00:00Z`)
+  return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(day) ? day : null
+}
+
+const instantFmt = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'Europe/London' })
+/** An instant in London, to the second: "07/12/2026, 14:05:09". */
+export const londonInstant = (iso: string | number): string => instantFmt.format(typeof iso === 'number' ? iso : Date.parse(iso))
+
+/** A size in bytes: "142 bytes", "4.0 KB". */
+export const bytes = (n: number): string => (n < 1024 ? `${count(n)} bytes` : `${(n / 1024).toLocaleString('en-GB', { maximumFractionDigits: 1, minimumFractionDigits: 1 })} KB`)
