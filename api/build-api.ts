@@ -163,8 +163,11 @@ export async function buildApi(opts: ApiOptions) {
   // The city map built ahead; a registry change through the API drops it at once.
   const streets = createStreetCache()
   const mapSnapshots = opts.mapSnapshotSeconds
-    ? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: opts.mapSnapshotSeconds * 1000, maxAgeMs: 2 * opts.mapSnapshotSeconds * 1000, logger: opts.logger })
+    ? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: opts.mapSnapshotSeconds * 1000, maxAgeMs: 2 * opts.mapSnapshotSeconds * 1000, logger: opts.logger, prepare: true })
     : null
+  // The overview, tiles and households always come from a snapshot, so that one screen's answers agree;
+  // with none kept ahead, one is built on demand and lives a few seconds.
+  const mapViews = mapSnapshots ?? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: 0, maxAgeMs: 5000, logger: opts.logger })
   app.decorate('mapSnapshots', mapSnapshots)
   if (mapSnapshots) {
     mapSnapshots.start()
@@ -185,7 +188,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed(), db: opts.db })
-    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, defaults: MAP_DEFAULTS, baseMap: opts.baseMap ?? null })
+    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, views: mapViews, defaults: MAP_DEFAULTS, baseMap: opts.baseMap ?? null })
     await v1.register(registryRoutes, { db: opts.db })
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(crmEventRoutes, { db: opts.db })

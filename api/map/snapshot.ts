@@ -5,12 +5,16 @@
 // times the last build's duration, so a very large city does not spend more than a twentieth of its
 // time on it); requests are answered from the newest one. A snapshot older than `maxAgeMs` is not
 // served: the request waits for a fresh build.
+// A snapshot is the CityMap object; its JSON (the whole-city answer of GET /api/v1/map), gzip and the
+// index behind the overview, vector tiles and households (city-index.ts) are made from it when first
+// asked for, so a large city does not stringify 45 MB every period for nobody.
 // What happened since the snapshot was made reaches the dashboard over the live feed, which replays
 // its last few minutes on request (api/routes/live.ts); a registry import drops the snapshot at once.
 import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
 import type { Logger } from '../../core/log.ts'
 import type { CityMap } from '../schemas/map.ts'
+import { CityIndex } from './city-index.ts'
 
 const gzip = promisify(gzipCb)
 // Whole-city JSON is long runs of similar ids and numbers: gzip takes it to about a tenth.
@@ -18,16 +22,33 @@ export const GZIP_FROM_BYTES = 16 * 1024
 
 export interface MapSnapshot {
   generatedAt: Date
-  /** The CityMap as JSON, and gzipped when it is long enough to be worth it. */
-  body: string
-  gzipped: Buffer | null
+  map: CityMap
   buildMs: number
+  /** The whole CityMap as JSON (GET /api/v1/map), made the first time it is asked for. */
+  readonly body: string
+  /** The same, gzipped when long enough to be worth it. */
+  gzipped(): Promise<Buffer | null>
+  /** Overview, households and tiles of the same snapshot (the dashboard's map). */
+  readonly index: CityIndex
 }
 
-/** JSON.stringify rather than the schema's serialiser: for a whole city's columns it is 10–30 times faster; the route's test checks the answer against the CityMap schema. */
-export async function encodeSnapshot(map: CityMap, buildMs: number): Promise<MapSnapshot> {
-  const body = JSON.stringify(map)
-  return { generatedAt: new Date(map.generatedAt), body, gzipped: body.length >= GZIP_FROM_BYTES ? await gzip(body, { level: 4 }) : null, buildMs }
+/** A snapshot of the city; its JSON, gzip and tile index are made on first use (a 210,000-household city's JSON is 45 MB, and the dashboard no longer asks for it). */
+export function encodeSnapshot(map: CityMap, buildMs: number): MapSnapshot {
+  let body: string | null = null
+  let gzipped: Promise<Buffer | null> | null = null
+  let index: CityIndex | null = null
+  return {
+    generatedAt: new Date(map.generatedAt),
+    map,
+    buildMs,
+    // JSON.stringify rather than the schema's serialiser: for a whole city's columns it is 10–30 times faster; the route's test checks the answer against the CityMap schema.
+    get body() { return (body ??= JSON.stringify(map)) },
+    gzipped() {
+      const text = this.body
+      return (gzipped ??= text.length >= GZIP_FROM_BYTES ? gzip(text, { level: 4 }) : Promise.resolve(null))
+    },
+    get index() { return (index ??= new CityIndex(map)) },
+  }
 }
 
 export interface MapSnapshots {
@@ -40,7 +61,7 @@ export interface MapSnapshots {
   stop(): void
 }
 
-export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refreshMs: number; maxAgeMs: number; logger: Logger; now?: () => number }): MapSnapshots {
+export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refreshMs: number; maxAgeMs: number; logger: Logger; now?: () => number; prepare?: boolean }): MapSnapshots {
   const now = opts.now ?? Date.now
   let current: MapSnapshot | null = null
   let building: Promise<MapSnapshot> | null = null
@@ -55,7 +76,12 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
     const started = generation
     const t0 = performance.now()
     const build: Promise<MapSnapshot> = opts.build()
-      .then((map) => encodeSnapshot(map, performance.now() - t0))
+      .then((map) => {
+        const snapshot = encodeSnapshot(map, performance.now() - t0)
+        // The dashboard's first screen asks for the overview and the city-zoom tiles: have them ready.
+        if (opts.prepare) snapshot.index.overview()
+        return snapshot
+      })
       .then((snapshot) => {
         if (started === generation) current = snapshot // an import while building: that snapshot may predate it
         return snapshot

@@ -124,3 +124,97 @@ export const MapSummary = Type.Object({
   vehicles: Type.Integer(),
 }, { $id: 'MapSummary' })
 export type MapSummary = Static<typeof MapSummary>
+
+// The map for a city of any size (api/map/city-index.ts): a small overview for the first screen and
+// its side panel, households in vector tiles (clustered below street zoom), and one household's bins
+// on demand. Every answer is from the same snapshot of the city (`generatedAt`).
+
+const Nul = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
+const BandCounts = Type.Array(Type.Integer({ minimum: 0 }), { minItems: 5, maxItems: 5, description: 'Households by fill band: no reading, under 50 %, 50–75 %, 75–90 %, at or over the overflow threshold' })
+
+export const MapAlertRow = Type.Object({
+  kind: literals(ALERT_KINDS),
+  value: Nul(Type.Number({ description: 'The figure behind it: °C, fill %, hours silent (null: never reported), or volts' })),
+  uprn: Type.Integer(),
+  street: Nul(Type.String()),
+  stream: Type.String(),
+  binId: Type.String(),
+  deviceId: Type.String(),
+  lat: Type.Number(),
+  lon: Type.Number(),
+}, { additionalProperties: false })
+export type MapAlertRow = Static<typeof MapAlertRow>
+
+export const MapLiftRow = Type.Object({
+  ts: Type.Integer({ description: 'Device time, epoch seconds' }),
+  vehicleId: Nul(Type.String()),
+  binId: Nul(Type.String()),
+  uprn: Nul(Type.Integer()),
+  street: Nul(Type.String({ description: "The household's street" })),
+  lat: Type.Number(),
+  lon: Type.Number(),
+  outcome: literals(LIFT_OUTCOMES),
+  weightKg: Nul(Type.Number()),
+})
+export type MapLiftRow = Static<typeof MapLiftRow>
+
+export const MapOverview = Type.Object({
+  generatedAt: DateTime,
+  generation: Type.String({ description: 'Names the snapshot; tiles asked for with it (`v`) may be cached' }),
+  hours: Type.Integer({ description: 'Window of `lifts`, hours before generatedAt' }),
+  bounds: CityMap.properties.bounds,
+  streams: Type.Array(Type.String()),
+  counts: Type.Object({ households: Type.Integer(), bins: Type.Integer(), vehicles: Type.Integer() }),
+  bands: Type.Object({
+    all: BandCounts,
+    byStream: Type.Array(BandCounts, { description: 'The same counted on the bins of one stream (index into `streams`)' }),
+  }, { description: 'Households by the band of their fullest bin' }),
+  alerts: Type.Object({
+    counts: Type.Object(Object.fromEntries(ALERT_KINDS.map((k) => [k, Type.Integer({ minimum: 0 })])) as Record<(typeof ALERT_KINDS)[number], ReturnType<typeof Type.Integer>>),
+    rows: Type.Array(MapAlertRow, { description: 'Most urgent kind first, at most `perKind` of each kind' }),
+    perKind: Type.Integer(),
+  }),
+  vehicles: Type.Array(MapVehicle),
+  lifts: Type.Array(MapLiftRow, { description: 'The latest lifts and crew exceptions, newest first' }),
+  thresholds: MapThresholds,
+  baseMap: Type.Union([BaseMapSettings, Type.Null()]),
+}, { $id: 'MapOverview' })
+export type MapOverview = Static<typeof MapOverview>
+
+export const MapHouseholdBin = Type.Object({
+  binId: Type.String(),
+  stream: Type.String(),
+  deviceId: Nul(Type.String()),
+  online: Nul(Type.Boolean()),
+  fillPct: Nul(Type.Number()),
+  readingAt: Nul(Type.Integer({ description: 'Device time of the last reading, epoch seconds' })),
+  status: Nul(Type.String()),
+  tempC: Nul(Type.Number()),
+  batteryV: Nul(Type.Number()),
+  alerts: Type.Array(literals(ALERT_KINDS)),
+})
+export const MapHousehold = Type.Object({
+  generatedAt: DateTime,
+  uprn: Type.Integer(),
+  street: Nul(Type.String()),
+  ward: Nul(Type.String()),
+  lat: Type.Number(),
+  lon: Type.Number(),
+  bins: Type.Array(MapHouseholdBin),
+}, { $id: 'MapHousehold' })
+export type MapHousehold = Static<typeof MapHousehold>
+
+export const MapTileParams = Type.Object({
+  z: Type.Integer({ minimum: 0, maximum: 22 }),
+  x: Type.Integer({ minimum: 0 }),
+  y: Type.Integer({ minimum: 0 }),
+})
+export const MapTileQuery = Type.Object({
+  colour: Type.Union([Type.Literal('all'), Type.Integer({ minimum: 0, maximum: 31 })], { default: 'all', description: "Colour households by their fullest bin (all) or by one stream's bins (index into the overview's streams)" }),
+  v: Type.Optional(Type.String({ description: "The overview's generation: with the current one the tile may be cached" })),
+})
+export const MapNearestQuery = Type.Object({
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+  withinM: Type.Number({ minimum: 1, maximum: 1000, default: 60 }),
+})

@@ -15,11 +15,5 @@ export const FILL_BANDS: readonly FillBand[] = [
   { id: 'full', label: '90 % or more', colour: '#b91c1c' },
 ]
 
-/** Index into FILL_BANDS of a fill percentage; the full band starts at the overflow threshold. */
-export function fillBand(pct: number | null, overflowPct = 90): number {
-  if (pct === null || Number.isNaN(pct)) return 0
-  if (pct >= overflowPct) return 4
-  if (pct >= 75) return 3
-  if (pct >= 50) return 2
-  return 1
-}
+/** Index into FILL_BANDS of a fill percentage; the full band starts at the overflow threshold (the API's rule). */
+export { fillBand } from '../../../core/fill-band.ts'
