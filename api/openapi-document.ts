@@ -32,6 +32,17 @@ function tuplesTo2020(value: unknown, depth = 0): void {
   for (const v of Object.values(schema)) tuplesTo2020(v, depth + 1)
 }
 
+/**
+ * A query parameter with a default need not be sent (the server fills it in), but TypeBox lists every
+ * non-Optional property as required, so generated clients would demand it; OAS 3.1 §4.8.12.1.
+ */
+function optionalWhenDefaulted(parameters: unknown): void {
+  if (!Array.isArray(parameters)) return
+  for (const p of parameters as Json[]) {
+    if (p.in === 'query' && p.required === true && (p.schema as Json | undefined)?.default !== undefined) delete p.required
+  }
+}
+
 const ERROR_ANSWER = { description: 'The request was refused: what is wrong with it', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
 
 export function finishDocument<T extends object>(doc: T): T {
@@ -41,6 +52,7 @@ export function finishDocument<T extends object>(doc: T): T {
     for (const [method, op] of Object.entries(ops)) {
       if (!METHODS.includes(method)) continue
       op.operationId ??= operationIdOf(method, path)
+      optionalWhenDefaulted(op.parameters)
       const access = ACCESS_MODEL[`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`]
       if (access?.roles === 'public' || (access === undefined && op.security === undefined)) op.security = []
       if (access?.roles === 'webhook') op.security = [{ webhookSecret: [] }]

@@ -2,7 +2,7 @@
 // raw (not deeply reactive: 40,000 proxied bins would be slow) and changed in place; `revision`
 // tells the map to redraw. Alerts use the same rules as the API (core/bin-alerts.ts).
 import { ALERT_KINDS, binAlerts, type AlertKind } from '../../../core/bin-alerts.ts'
-import { apiGetEarly, describeError } from './api-client.ts'
+import { answer, api, describeError, earlyFetch, signedIn } from './api-client.ts'
 import type { BinReading, CityMap, DeviceStatus, LiftEvent, LiveEvent, VehiclePosition } from './api-types.ts'
 import { FILL_BANDS, fillBand } from './fill-bands.ts'
 
@@ -82,7 +82,9 @@ export class CityState {
     this.error = null
     this.#pending = []
     try {
-      const data = await apiGetEarly<CityMap>('/api/v1/map', key, abort.signal)
+      const answered = await answer(api.GET('/api/v1/map', { fetch: earlyFetch('/api/v1/map', key), ...signedIn(key, abort.signal) }))
+      // The document declares bounds as a tuple of four; openapi-fetch's answer types widen tuples to arrays.
+      const data: CityMap = { ...answered, bounds: answered.bounds as CityMap['bounds'] }
       if (abort.signal.aborted) return
       this.#setSnapshot(data)
       const pending = this.#pending

@@ -1,6 +1,6 @@
 // Which contract and which days the contract pages (performance, why missed) look at. One instance
 // for the app, so moving between those pages keeps the choice.
-import { apiGet } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { ContractSummary } from './api-types.ts'
 import { londonDay, presetRange, rangeProblem, type DayRange, type PresetId } from './periods.ts'
 import { Resource } from './resource.svelte.ts'
@@ -39,7 +39,7 @@ export class ContractScope {
 
   /** Load the contracts once; the first one is chosen unless one already is. */
   async loadContracts(key: string): Promise<void> {
-    await this.contracts.load((signal) => apiGet<ContractSummary[]>('/api/v1/contracts', key, signal))
+    await this.contracts.load((signal) => answer<ContractSummary[]>(api.GET('/api/v1/contracts', signedIn(key, signal))))
     const list = this.contracts.data ?? []
     if (!list.some((c) => c.contractId === this.contractId)) this.contractId = list[0]?.contractId ?? null
   }

@@ -1,6 +1,6 @@
 // The collections behind a KPI (drill-down): which KPI, optionally one round or one exception code,
 // a page at a time, oldest first as the API gives them.
-import { apiGet, query } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { DrillKpi, KpiCollectionPage } from './api-types.ts'
 import type { ContractScope } from './contract-scope.svelte.ts'
 import { Resource } from './resource.svelte.ts'
@@ -67,9 +67,10 @@ export class DrillDownState {
 
   #load(key: string): void {
     const q = this.question!
-    const path = `/api/v1/contracts/${encodeURIComponent(this.#contractId)}/collections${query({
-      kpi: q.kpi, round: q.round, code: q.code, from: this.#from, to: this.#to, limit: this.limit, offset: this.offset,
-    })}`
-    void this.page.load((signal) => apiGet<KpiCollectionPage>(path, key, signal))
+    const params = {
+      path: { contractId: this.#contractId },
+      query: { kpi: q.kpi, round: q.round ?? undefined, code: q.code ?? undefined, from: this.#from, to: this.#to, limit: this.limit, offset: this.offset },
+    }
+    void this.page.load((signal) => answer<KpiCollectionPage>(api.GET('/api/v1/contracts/{contractId}/collections', { params, ...signedIn(key, signal) })))
   }
 }

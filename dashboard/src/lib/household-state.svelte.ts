@@ -1,7 +1,7 @@
 // The contact centre's household view: find a household (UPRN, postcode or address), its summary,
 // its collection history a page at a time, and the first-contact check for a resident's "my bin was
 // not emptied" — the verdict, its evidence and what to tell them.
-import { apiGet, query } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { CollectionHistory, FirstContactAnswer, HouseholdMatch, HouseholdSummary, WasteStream } from './api-types.ts'
 import { isDay } from './periods.ts'
 import { Resource } from './resource.svelte.ts'
@@ -34,7 +34,7 @@ export class HouseholdState {
       this.results.reset()
       return null
     }
-    await this.results.load((signal) => apiGet<HouseholdMatch[]>(`/api/v1/households${query({ q, limit: 20 })}`, key, signal))
+    await this.results.load((signal) => answer<HouseholdMatch[]>(api.GET('/api/v1/households', { params: { query: { q, limit: 20 } }, ...signedIn(key, signal) })))
     const hits = this.results.data ?? []
     if (isUprn(q) && hits.length === 1 && hits[0]!.uprn === Number(q)) return hits[0]!.uprn
     return null
@@ -49,7 +49,7 @@ export class HouseholdState {
     this.checkProblem = null
     this.date = ''
     this.stream = ''
-    void this.summary.load((signal) => apiGet<HouseholdSummary>(`/api/v1/households/${uprn}`, key, signal)).then(() => {
+    void this.summary.load((signal) => answer<HouseholdSummary>(api.GET('/api/v1/households/{uprn}', { params: { path: { uprn } }, ...signedIn(key, signal) }))).then(() => {
       // Ask about the first bin's stream unless the agent has chosen one meanwhile.
       if (this.uprn === uprn && this.stream === '') this.stream = (this.streams[0] ?? '') as WasteStream | ''
     })
@@ -76,8 +76,9 @@ export class HouseholdState {
   }
 
   #loadHistory(key: string): void {
-    const path = `/api/v1/households/${this.uprn}/collections${query({ limit: this.historyLimit, offset: this.historyOffset })}`
-    void this.history.load((signal) => apiGet<CollectionHistory>(path, key, signal))
+    if (this.uprn === null) return
+    const params = { path: { uprn: this.uprn }, query: { limit: this.historyLimit, offset: this.historyOffset } }
+    void this.history.load((signal) => answer<CollectionHistory>(api.GET('/api/v1/households/{uprn}/collections', { params, ...signedIn(key, signal) })))
   }
 
   /** Run the first-contact check for the chosen stream and day. */
@@ -92,8 +93,8 @@ export class HouseholdState {
       this.checkProblem = 'Enter the collection day as a date, or leave it empty for the latest collection.'
       return
     }
-    const path = `/api/v1/households/${this.uprn}/first-contact${query({ stream: this.stream, date: this.date || null })}`
-    await this.check.load((signal) => apiGet<FirstContactAnswer>(path, key, signal))
+    const params = { path: { uprn: this.uprn }, query: { stream: this.stream, date: this.date || undefined } }
+    await this.check.load((signal) => answer<FirstContactAnswer>(api.GET('/api/v1/households/{uprn}/first-contact', { params, ...signedIn(key, signal) })))
   }
 
   stop(): void {

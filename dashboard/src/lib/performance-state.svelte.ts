@@ -1,7 +1,7 @@
 // The contract performance page: the contract's KPIs, points, deduction and score for the chosen
 // days, the league of its rounds (sortable), and the trends. Three requests, each with its own
 // state, so that a slow trend does not hold the KPI cards back.
-import { apiGet, query } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { ContractPerformance, League, LeagueRow, ScoreComponent, Trends } from './api-types.ts'
 import type { ContractScope } from './contract-scope.svelte.ts'
 import { granularityFor } from './periods.ts'
@@ -65,11 +65,12 @@ export class PerformanceState {
     const asked = scope.question
     if (!asked || (asked === this.#asked && !force)) return
     this.#asked = asked
-    const id = encodeURIComponent(scope.contractId!)
+    const path = { contractId: scope.contractId! }
     const range = { from: scope.from, to: scope.to }
-    void this.performance.load((signal) => apiGet<ContractPerformance>(`/api/v1/contracts/${id}/performance${query(range)}`, key, signal))
-    void this.league.load((signal) => apiGet<League>(`/api/v1/contracts/${id}/league${query(range)}`, key, signal))
-    void this.trends.load((signal) => apiGet<Trends>(`/api/v1/contracts/${id}/trends${query({ ...range, granularity: granularityFor(range) })}`, key, signal))
+    void this.performance.load((signal) => answer<ContractPerformance>(api.GET('/api/v1/contracts/{contractId}/performance', { params: { path, query: range }, ...signedIn(key, signal) })))
+    void this.league.load((signal) => answer<League>(api.GET('/api/v1/contracts/{contractId}/league', { params: { path, query: range }, ...signedIn(key, signal) })))
+    const trends = { ...range, granularity: granularityFor(range) }
+    void this.trends.load((signal) => answer<Trends>(api.GET('/api/v1/contracts/{contractId}/trends', { params: { path, query: trends }, ...signedIn(key, signal) })))
   }
 
   stop(): void {

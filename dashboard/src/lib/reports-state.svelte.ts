@@ -1,8 +1,8 @@
 // Missed-bin reports (filed over Open311 by the CRM) with their status, validity and return-visit
 // deadline, filtered as the contract manager chooses. Read from /api/v1/reports: Open311's own
 // document carries neither the validity nor the reason a report was judged invalid.
-import { apiGet, query } from './api-client.ts'
-import type { ReportRow } from './api-types.ts'
+import { answer, api, signedIn } from './api-client.ts'
+import type { ReportRow, WasteStream } from './api-types.ts'
 import { addDays, isDay, londonDay, londonDayStart } from './periods.ts'
 import { Resource } from './resource.svelte.ts'
 
@@ -56,10 +56,11 @@ export class ReportsState {
     if (this.problem) return
     const f = this.filters
     // Council days to instants: from the start of `from` to the last moment of `to`, in London.
-    const from = f.from ? new Date(londonDayStart(f.from)).toISOString() : null
-    const to = f.to ? new Date(londonDayStart(addDays(f.to, 1)) - 1).toISOString() : null
-    const path = `/api/v1/reports${query({ status: f.status, validity: f.validity, stream: f.stream, from, to, limit: LIMIT })}`
-    await this.list.load((signal) => apiGet<ReportRow[]>(path, key, signal))
+    const from = f.from ? new Date(londonDayStart(f.from)).toISOString() : undefined
+    const to = f.to ? new Date(londonDayStart(addDays(f.to, 1)) - 1).toISOString() : undefined
+    // An empty filter is no filter; the stream is one the API listed (the server checks it again).
+    const query = { status: f.status || undefined, validity: f.validity || undefined, stream: (f.stream || undefined) as WasteStream | undefined, from, to, limit: LIMIT }
+    await this.list.load((signal) => answer<ReportRow[]>(api.GET('/api/v1/reports', { params: { query }, ...signedIn(key, signal) })))
   }
 
   stop(): void {

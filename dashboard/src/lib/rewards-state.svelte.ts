@@ -1,6 +1,6 @@
 // The reward scheme's overview: the ward leaderboard for a month (no personal data; small wards are
 // left out by the API and only counted).
-import { apiGet, query } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { RewardLeaderboard } from './api-types.ts'
 import { londonDay, monthStart } from './periods.ts'
 import { Resource } from './resource.svelte.ts'
@@ -21,7 +21,7 @@ export class RewardsState {
   }
 
   async load(key: string): Promise<void> {
-    await this.board.load((signal) => apiGet<RewardLeaderboard>(`/api/v1/rewards/leaderboard${query({ period: this.period })}`, key, signal))
+    await this.board.load((signal) => answer<RewardLeaderboard>(api.GET('/api/v1/rewards/leaderboard', { params: { query: { period: this.period } }, ...signedIn(key, signal) })))
   }
 
   stop(): void {

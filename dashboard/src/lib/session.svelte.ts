@@ -1,7 +1,7 @@
 // Who is signed in, kept in sessionStorage (gone when the tab closes): either a dashboard user's
 // session token (POST /api/v1/auth/login, expires) or an API key (kiosks and wall screens). Both
 // travel as "Authorization: Bearer …". Signing in checks the credential with the API before keeping it.
-import { ApiError, apiGet, apiPost } from './api-client.ts'
+import { ApiError, answer, api, signedIn } from './api-client.ts'
 import type { LoginResponse, MapSummary } from './api-types.ts'
 
 const STORAGE_KEY = 'kerbside.apiKey'
@@ -51,9 +51,9 @@ export class Session {
     this.checking = true
     this.error = null
     try {
-      const res = await apiPost<LoginResponse>('/api/v1/auth/login', { username: name, password })
+      const res = await answer<LoginResponse>(api.POST('/api/v1/auth/login', { body: { username: name, password }, ...signedIn(null) }))
       if (!DASHBOARD_ROLES.includes(res.user.role)) {
-        await apiPost<void>('/api/v1/auth/logout', undefined, res.token).catch(() => undefined)
+        await answer(api.POST('/api/v1/auth/logout', signedIn(res.token))).catch(() => undefined)
         throw new ApiError(403, 'KERBSIDE_ERR_FORBIDDEN', res.user.role)
       }
       this.#keep(res.token, 'password', res.expiresAt, { name: res.user.displayName, role: res.user.role })
@@ -76,7 +76,7 @@ export class Session {
     this.checking = true
     this.error = null
     try {
-      const summary = await apiGet<MapSummary>('/api/v1/map/summary', trimmed)
+      const summary = await answer<MapSummary>(api.GET('/api/v1/map/summary', signedIn(trimmed)))
       this.#keep(trimmed, 'key', null, summary.caller)
       return true
     } catch (err) {
@@ -91,7 +91,7 @@ export class Session {
   async restore(): Promise<void> {
     if (!this.key) return
     try {
-      this.caller = (await apiGet<MapSummary>('/api/v1/map/summary', this.key)).caller
+      this.caller = (await answer<MapSummary>(api.GET('/api/v1/map/summary', signedIn(this.key)))).caller
       this.#writeMeta()
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) this.#forget(signInError(err, this.kind ?? 'key'))
@@ -103,7 +103,7 @@ export class Session {
     const key = this.key
     const kind = this.kind
     this.#forget(reason)
-    if (key && kind === 'password') await apiPost<void>('/api/v1/auth/logout', undefined, key).catch(() => undefined)
+    if (key && kind === 'password') await answer(api.POST('/api/v1/auth/logout', signedIn(key))).catch(() => undefined)
   }
 
   #keep(key: string, kind: SignInKind, expiresAt: string | null, caller: Caller | null): void {

@@ -1,6 +1,6 @@
 // "Why bins are missed" for the chosen contract and days: the breakdowns, the hotspots (grid cells or
 // streets) for the map, the households with repeat misses and the cost of return trips.
-import { apiGet, query } from './api-client.ts'
+import { answer, api, signedIn } from './api-client.ts'
 import type { Breakdown, Hotspot, WhyMissed } from './api-types.ts'
 import type { ContractScope } from './contract-scope.svelte.ts'
 import { Resource } from './resource.svelte.ts'
@@ -63,12 +63,12 @@ export class WhyMissedState {
     const asked = scope.question
     if (!asked || (asked === this.#asked && !force)) return
     this.#asked = asked
-    const path = `/api/v1/contracts/${encodeURIComponent(scope.contractId!)}/why-missed${query({ from: scope.from, to: scope.to, households: 100 })}`
-    void this.result.load((signal) => apiGet<WhyMissed>(path, key, signal))
+    const params = { path: { contractId: scope.contractId! }, query: { from: scope.from, to: scope.to, households: 100 } }
+    void this.result.load((signal) => answer<WhyMissed>(api.GET('/api/v1/contracts/{contractId}/why-missed', { params, ...signedIn(key, signal) })))
     if (this.#namesFor !== scope.contractId) {
       this.#namesFor = scope.contractId
       // Names are a nicety: without them the ids are shown, so a failure is not an error here.
-      void apiGet<{ roundId: string; name: string }[]>(`/api/v1/rounds${query({ contractId: scope.contractId!, limit: 1000 })}`, key)
+      void answer(api.GET('/api/v1/rounds', { params: { query: { contractId: scope.contractId!, limit: 1000 } }, ...signedIn(key) }))
         .then((rounds) => { this.roundNames = Object.fromEntries(rounds.map((r) => [r.roundId, r.name])) }, () => undefined)
     }
   }
