@@ -17,7 +17,7 @@ import type { Logger } from '../core/log.ts'
 import type { Database } from '../storage/database.ts'
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts'
 import { createRefusalLog } from './refusal-log.ts'
-import { writeBatch, type BatchStats, type DecodedItem } from './write-batch.ts'
+import { commitBatch, type BatchStats, type DecodedItem } from './write-batch.ts'
 
 export interface Submission {
   topic: string
@@ -181,7 +181,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
 
   async function commit(batch: Pending[]): Promise<void> {
     const t0 = performance.now()
-    const stats = await db.transaction((tx) => writeBatch(tx, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates }))
+    const stats = await commitBatch(db, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates })
     const committedAt = Date.now()
     committedTotal += batch.length
     // Answer in slices, yielding between them: each answer lets a front door acknowledge and publish

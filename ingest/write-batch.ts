@@ -5,7 +5,8 @@ import type { RejectReason } from '../core/contract/messages.ts'
 import type { DeviceKind, ParsedTopic } from '../core/contract/topics.ts'
 import type { BinReading, ContractMessage, LiftEvent, VehiclePosition } from '../core/contract/messages.ts'
 import { sha256 } from '../core/secrets.ts'
-import type { Queryable } from '../storage/database.ts'
+import type { Database, Queryable } from '../storage/database.ts'
+import { onWorkerThread } from '../storage/pglite-worker-client.ts'
 import { invalidateRollupHours } from '../storage/readings.ts'
 import { gapFor, planSequence, type Gap } from './sequence.ts'
 
@@ -42,6 +43,33 @@ export const emptyStats = (): BatchStats => ({ stored: { reading: 0, lift: 0, po
 export interface WriteOptions {
   /** Record the hours late readings touched, for tiers that keep their own roll-up (see storage/readings.ts). */
   invalidateRollup?: boolean
+}
+
+/**
+ * Write a batch in one transaction of `db`. Where the embedded engine runs on a worker thread, the
+ * whole batch is one message to that thread and the answer one message back (writeBatchOnWorker,
+ * below): its statements then run back to back there, not one round trip each through a main
+ * thread that is busy reading sockets.
+ */
+export async function commitBatch(db: Database, items: readonly DecodedItem[], opts: WriteOptions = {}): Promise<BatchStats> {
+  if (!onWorkerThread(db)) return db.transaction((tx) => writeBatch(tx, items, opts))
+  const stats = await db.transactionIn<WorkerStats>(import.meta.url, 'writeBatchOnWorker', { items, opts })
+  return { ...stats, refusedItems: new Map(stats.refused.map(([i, why]) => [items[i]!, why])) }
+}
+
+type WorkerStats = Omit<BatchStats, 'refusedItems'> & { refused: [number, { reason: string; detail: string }][] }
+
+/** commitBatch's side on the engine's thread: items arrive by structured clone, so Buffers as Uint8Arrays. */
+export async function writeBatchOnWorker(tx: Queryable, args: { items: DecodedItem[]; opts: WriteOptions }): Promise<WorkerStats> {
+  const index = new Map<DecodedItem, number>()
+  const items = args.items.map((item, i) => {
+    const p = item.payload as Uint8Array
+    const copy = { ...item, payload: Buffer.from(p.buffer, p.byteOffset, p.byteLength) }
+    index.set(copy, i)
+    return copy
+  })
+  const { refusedItems, ...stats } = await writeBatch(tx, items, args.opts)
+  return { ...stats, refused: [...refusedItems].map(([item, why]) => [index.get(item)!, why]) }
 }
 
 export async function writeBatch(tx: Queryable, items: readonly DecodedItem[], opts: WriteOptions = {}): Promise<BatchStats> {

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../core/log.ts'
 import { DatabaseError, DatabaseUnavailableError, type Capabilities, type Database, type Queryable, type QueryResult, inProcessLock, toSafeNumber } from './database.ts'
 import { assertFreeSpace, diskFullError, diskFullMessage, freeBytes, MIN_FREE_BYTES } from './disk-space.ts'
 import { pgliteFsync, syncFileSystem, type FsyncStats } from './pglite-fsync.ts'
+import { createPgliteWorkerDatabase } from './pglite-worker-client.ts'
 
 export interface PgliteOptions {
   /** Folder for the database files; undefined keeps the database in memory (tests). */
@@ -26,6 +27,15 @@ export interface PgliteOptions {
   checkpointCheckMs?: number
   /** Engine restarts, disk-full and checkpoint failures are logged here. */
   logger?: Logger
+  /**
+   * Run the engine on a worker thread (storage/pglite-worker-client.ts), so that PostgreSQL's work
+   * does not stop the rest of the process. Default: on for a data folder, off in memory (tests).
+   */
+  worker?: boolean
+  /** Internal: the caller (the worker's client) already holds the folder's lock and checked its free space. */
+  lockHeld?: boolean
+  /** With `worker`: least time between two starts of a thread that ended (default 5 s). */
+  restartBackoffMs?: number
 }
 
 // Result types, normalised to match the pg adapter (see database.ts).
@@ -93,8 +103,10 @@ const DISK_FULL = '53100'
 const WRITES = /^\s*(insert|update|delete|copy|merge|create|alter|drop|checkpoint|vacuum|refresh|call)\b/i
 
 export interface PgliteDatabase extends Database {
-  /** The engine instance now serving queries (replaced after a restart of the engine). */
-  readonly pglite: PGlite
+  /** Where the engine runs: on the caller's thread, or on a worker thread of its own. */
+  readonly thread: 'main' | 'worker'
+  /** The engine instance now serving queries, on the main thread only (replaced after a restart of the engine). */
+  readonly pglite?: PGlite
   readonly fsyncStats: FsyncStats
   health(): { ok: boolean; reason?: string }
 }
@@ -104,13 +116,17 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Pg
   const minFree = opts.minFreeBytes ?? MIN_FREE_BYTES
   const logger = opts.logger ?? silentLogger
   let release: (() => Promise<void>) | null = null
-  if (dir) {
+  if (dir && !opts.lockHeld) {
     mkdirSync(dir, { recursive: true })
     // A start on a full disk would abort inside the engine with no word of disk space.
     assertFreeSpace(dir, minFree)
     // Two processes on one PGlite folder would corrupt it: take an exclusive lock, kept fresh while
     // we run and considered stale 15 s after a crash.
     release = await lockDataDir(dir)
+  }
+  if (opts.worker ?? dir !== undefined) {
+    const { logger: _logger, worker: _worker, lockHeld: _held, restartBackoffMs, ...workerOpts } = opts
+    return createPgliteWorkerDatabase(workerOpts, { logger, release, restartBackoffMs, busy: (message) => new EmbeddedDatabaseBusyError(message) })
   }
   const fsyncStats: FsyncStats = { calls: 0, ms: 0, deferred: false }
   const durable = dir !== undefined && opts.fsync !== false
@@ -209,6 +225,7 @@ export async function createPgliteDatabase(opts: PgliteOptions = {}): Promise<Pg
 
   return {
     kind: 'pglite',
+    thread: 'main',
     get pglite() { return engine.pg },
     fsyncStats,
     capabilities: undefined as unknown as Capabilities,
