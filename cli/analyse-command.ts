@@ -9,7 +9,7 @@ import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/log.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
-import { ApiClientError, localApi } from './api-client.ts'
+import { answer, ApiClientError, localApi } from './api-client.ts'
 import type { ExtraCommand } from './commands.ts'
 
 const USAGE = 'usage: kerbside analyse --from YYYY-MM-DD --to YYYY-MM-DD [--contract ID]'
@@ -35,17 +35,19 @@ export function summaryLine(r: AnalyseReport): string {
 }
 
 async function viaApi(config: Config, body: { from: string; to: string; contractId?: string }): Promise<AnalyseReport> {
-  const call = localApi(config)
-  let run = await call<AnalyseRun>('POST', '/analysis/runs', body)
+  const api = localApi(config)
+  // The API declares progress and report as JSON it does not describe further; they are analyse-range's own.
+  type Run = Pick<AnalyseRun, 'id' | 'status' | 'error'> & { progress: unknown; report: unknown }
+  let run: Run = await answer(api.POST('/api/v1/analysis/runs', { body }), 'POST /analysis/runs')
   let shown = ''
   for (;;) {
-    const line = run.progress ? progressLine(run.progress) : ''
+    const line = run.progress ? progressLine(run.progress as AnalyseProgress) : ''
     if (line && line !== shown) console.log(line)
     shown = line
-    if (run.status === 'done') return run.report!
+    if (run.status === 'done') return run.report as AnalyseReport
     if (run.status === 'failed') throw new AnalyseRangeError(run.error ?? 'the re-run failed')
     await new Promise((resolve) => setTimeout(resolve, 1000))
-    run = await call<AnalyseRun>('GET', `/analysis/runs/${run.id}`)
+    run = await answer(api.GET('/api/v1/analysis/runs/{id}', { params: { path: { id: run.id } } }), `GET /analysis/runs/${run.id}`)
   }
 }
 

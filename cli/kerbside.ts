@@ -12,7 +12,7 @@ import type { Database } from '../storage/database.ts'
 import { createUser, disableUser, listUsers, type UserInfo } from '../storage/users.ts'
 import type { DestinationStream } from 'pino'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
-import { ApiClientError, localApi } from './api-client.ts'
+import { answer, ApiClientError, falseWhenNotFound, localApi, type LocalApi } from './api-client.ts'
 import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context, type Stack } from './stack.ts'
 import { takenPorts } from './port-check.ts'
 import { locateDataDir } from './demo-locate.ts'
@@ -164,15 +164,21 @@ class UsageError extends Error {}
 class PortError extends Error {}
 
 /** Provisioning operations, on the database directly or through a running Kerbside's API. */
+/** A moment as the database gives it (Date) or the API sends it (ISO 8601 text): the CLI only prints it. */
+type Stamp = Date | string
+type Stamped<T> = { [K in keyof T]: T[K] extends Date ? Stamp : T[K] extends Date | null ? Stamp | null : T[K] }
+type DeviceRow = Pick<Stamped<DeviceRecord>, 'deviceId' | 'kind' | 'binId' | 'vehicleId' | 'revokedAt' | 'online' | 'lastSeq'>
+
+/** What the provisioning commands do, on the database or through a running Kerbside's API. */
 interface AdminOps {
   addDevice(input: { deviceId: string; kind: DeviceKind; binId?: string; vehicleId?: string }): Promise<{ secret: string }>
-  listDevices(kind?: DeviceKind): Promise<DeviceRecord[]>
+  listDevices(kind?: DeviceKind): Promise<DeviceRow[]>
   revokeDevice(id: string): Promise<boolean>
-  createKey(name: string, role: Role): Promise<{ key: string; info: ApiKeyInfo }>
-  listKeys(): Promise<ApiKeyInfo[]>
+  createKey(name: string, role: Role): Promise<{ key: string; info: Stamped<ApiKeyInfo> }>
+  listKeys(): Promise<Stamped<ApiKeyInfo>[]>
   revokeKey(id: string): Promise<boolean>
-  addUser(input: { username: string; displayName: string; role: Role }): Promise<{ user: UserInfo; password: string }>
-  listUsers(): Promise<UserInfo[]>
+  addUser(input: { username: string; displayName: string; role: Role }): Promise<{ user: Stamped<UserInfo>; password: string }>
+  listUsers(): Promise<Stamped<UserInfo>[]>
   disableUser(username: string): Promise<boolean>
 }
 
@@ -188,16 +194,16 @@ const databaseOps = (db: Database): AdminOps => ({
   disableUser: (username) => disableUser(db, username),
 })
 
-const apiOps = (call: ReturnType<typeof localApi>): AdminOps => ({
-  addDevice: (input) => call('POST', '/devices', input),
-  listDevices: (kind) => call('GET', `/devices?limit=1000${kind ? `&kind=${kind}` : ''}`),
-  revokeDevice: (id) => call('DELETE', `/devices/${encodeURIComponent(id)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
-  createKey: (name, role) => call('POST', '/keys', { name, role }),
-  listKeys: () => call('GET', '/keys'),
-  revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
-  addUser: (input) => call('POST', '/users', input),
-  listUsers: () => call('GET', '/users'),
-  disableUser: (username) => call('DELETE', `/users/${encodeURIComponent(username)}`).then(() => true, (e: Error) => (/404/.test(e.message) ? false : Promise.reject(e))),
+const apiOps = (api: LocalApi): AdminOps => ({
+  addDevice: (input) => answer(api.POST('/api/v1/devices', { body: input }), 'POST /devices'),
+  listDevices: (kind) => answer(api.GET('/api/v1/devices', { params: { query: { limit: 1000, kind } } }), 'GET /devices'),
+  revokeDevice: (id) => answer(api.DELETE('/api/v1/devices/{deviceId}', { params: { path: { deviceId: id } } }), `DELETE /devices/${id}`).then(() => true, falseWhenNotFound),
+  createKey: (name, role) => answer(api.POST('/api/v1/keys', { body: { name, role } }), 'POST /keys'),
+  listKeys: () => answer(api.GET('/api/v1/keys'), 'GET /keys'),
+  revokeKey: (id) => answer(api.DELETE('/api/v1/keys/{keyId}', { params: { path: { keyId: id } } }), `DELETE /keys/${id}`).then(() => true, falseWhenNotFound),
+  addUser: (input) => answer(api.POST('/api/v1/users', { body: input }), 'POST /users'),
+  listUsers: () => answer(api.GET('/api/v1/users'), 'GET /users'),
+  disableUser: (username) => answer(api.DELETE('/api/v1/users/{username}', { params: { path: { username } } }), `DELETE /users/${username}`).then(() => true, falseWhenNotFound),
 })
 
 async function usersCommand(ops: AdminOps, sub: string | undefined, username: string | undefined, values: { role?: string; name?: string }): Promise<number> {

@@ -17,7 +17,7 @@ import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
 import { eraseHousehold } from '../storage/privacy/erasure.ts'
 import { applyRetention } from '../storage/privacy/retention.ts'
 import { subjectAccessExport } from '../storage/privacy/subject-access.ts'
-import { localApi } from './api-client.ts'
+import { answer, localApi, nullWhenNotFound, type LocalApi } from './api-client.ts'
 import type { ExtraCommand } from './commands.ts'
 
 class PrivacyUsageError extends Error {
@@ -34,7 +34,7 @@ const cliActor = () => ({ actor: 'cli', actorName: `kerbside CLI (${userInfo().u
 type Env = { config: Config; logger: Logger }
 
 /** Run `direct` on the database, or `viaApi` when a running Kerbside owns the embedded database. */
-async function onDatabase<T>(env: Env, direct: (db: Database) => Promise<T>, viaApi?: (call: ReturnType<typeof localApi>) => Promise<T>): Promise<T> {
+async function onDatabase<T>(env: Env, direct: (db: Database) => Promise<T>, viaApi?: (api: LocalApi) => Promise<T>): Promise<T> {
   let db: Database
   try {
     db = await openDatabase({
@@ -70,7 +70,8 @@ async function exportCommand(args: string[], env: Env): Promise<number> {
     const found = await subjectAccessExport(db, uprn, { rawReadings, rawDays, now: new Date(), timeZone: env.config.KERBSIDE_TIMEZONE, requestedBy: { actor: 'cli', role: 'admin' } })
     if (found) await recordAudit(db, { ...cliActor(), action: 'CLI privacy export', uprn, status: 200, ip: null })
     return found
-  }, (call) => call<SubjectAccessExport>('GET', `/households/${uprn}/subject-access?rawReadings=${rawReadings}&rawDays=${rawDays}`).catch((err: Error) => (/: 404 /.test(err.message) ? null : Promise.reject(err))))
+  }, (api) => answer<SubjectAccessExport>(api.GET('/api/v1/households/{uprn}/subject-access', { params: { path: { uprn }, query: { rawReadings, rawDays } } }), `GET /households/${uprn}/subject-access`)
+    .catch(nullWhenNotFound))
   if (!doc) {
     console.error(`kerbside privacy: no household with UPRN ${uprn}`)
     return 1
@@ -89,7 +90,8 @@ async function eraseCommand(args: string[], env: Env): Promise<number> {
     const done = await eraseHousehold(db, { uprn, actor: cliActor(), ...body })
     if (done) await recordAudit(db, { ...cliActor(), action: 'CLI privacy erase', uprn, status: 200, ip: null })
     return done
-  }, (call) => call<ErasureResult>('POST', `/households/${uprn}/erasure`, body).catch((err: Error) => (/: 404 /.test(err.message) ? null : Promise.reject(err))))
+  }, (api) => answer<ErasureResult>(api.POST('/api/v1/households/{uprn}/erasure', { params: { path: { uprn } }, body }), `POST /households/${uprn}/erasure`)
+    .catch(nullWhenNotFound))
   if (!result) {
     console.error(`kerbside privacy: no household with UPRN ${uprn}`)
     return 1

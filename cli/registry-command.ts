@@ -15,7 +15,7 @@ import type { ImportProgress, ImportReport } from '../storage/registry/import.ts
 import type { Database } from '../storage/database.ts'
 import { openDatabase } from '../storage/open-database.ts'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
-import { ApiClientError, rawApiCall } from './api-client.ts'
+import { ApiClientError, localApi } from './api-client.ts'
 import type { ExtraCommand } from './commands.ts'
 import { plainImportMessage } from './import-messages.ts'
 
@@ -204,19 +204,24 @@ export const registryCommands: ExtraCommand[] = [importCommand, exportCommand].m
  * report says which.
  */
 async function importThroughApi(config: Config, path: string, kind: 'json' | 'csv' | 'folder', entity: string | undefined, dryRun: boolean): Promise<ImportReport> {
-  const post = async (query: string, type: string, data: string): Promise<ImportReport> => {
-    const res = await rawApiCall(config, 'POST', `/registry/import?dryRun=${dryRun}${query}`, { type, data })
-    const body = (await res.json().catch(() => null)) as (ImportReport & { message?: string }) | null
+  const api = localApi(config)
+  // The file is sent as it is (JSON or CSV), so the body is the text and the client does not serialise it.
+  const post = async (entity: RegistryEntity | undefined, type: string, data: string): Promise<ImportReport> => {
+    const { data: report, error, response } = await api.POST('/api/v1/registry/import', {
+      params: { query: { dryRun, entity } }, body: data as never, bodySerializer: () => data, headers: { 'content-type': type },
+    })
+    // A refused import still answers its report (the rows that failed and why).
+    const body = (report ?? error) as (ImportReport & { message?: string }) | null | undefined
     if (body && Array.isArray(body.errors)) return body
-    throw new ApiClientError(`POST /registry/import: ${res.status} ${body?.message ?? res.statusText}`)
+    throw new ApiClientError(`POST /registry/import: ${response.status} ${body?.message ?? response.statusText}`, response.status)
   }
-  if (kind === 'json') return post('', 'application/json', await readFile(path, 'utf8'))
+  if (kind === 'json') return post(undefined, 'application/json', await readFile(path, 'utf8'))
   const files: [RegistryEntity, string][] = kind === 'csv'
     ? [[(entity ?? basename(path).slice(0, -4)) as RegistryEntity, path]]
     : REGISTRY_ENTITIES.filter((e) => existsSync(join(path, `${e}.csv`))).map((e) => [e, join(path, `${e}.csv`)])
   let last: ImportReport | null = null
   for (const [name, file] of files) {
-    last = await post(`&entity=${name}`, 'text/csv', await readFile(file, 'utf8'))
+    last = await post(name, 'text/csv', await readFile(file, 'utf8'))
     if (!last.ok) {
       const before = files.slice(0, files.findIndex(([n]) => n === name)).map(([n]) => n)
       if (before.length > 0 && !dryRun) console.log(`Imported before the error: ${before.join(', ')}.`)
