@@ -76,7 +76,7 @@ export interface KerbsideProcess {
 
 export interface ProcessOptions {
   name: string
-  command: 'start' | 'broker' | 'ingest'
+  command: 'start' | 'broker' | 'ingest' | 'api'
   dataDir: string
   env?: Record<string, string>
   /** Ports to keep across restarts; picked free when not given. */
@@ -139,7 +139,7 @@ export async function kerbsideProcess(opts: ProcessOptions): Promise<KerbsidePro
       const until = Date.now() + (opts.readyTimeoutS ?? 120) * 1000
       for (;;) {
         if (c.exitCode !== null || c.signalCode !== null) throw new Error(`${opts.name} exited (${c.exitCode ?? c.signalCode}) while starting:\n${self.logTail()}`)
-        if ((await readyz()) === 200 && (opts.command === 'ingest' || await mqttOpen())) return performance.now() - t0
+        if ((await readyz()) === 200 && (opts.command === 'ingest' || opts.command === 'api' || await mqttOpen())) return performance.now() - t0
         if (Date.now() > until) throw new Error(`${opts.name} not ready after ${opts.readyTimeoutS ?? 120} s:\n${self.logTail()}`)
         await sleep(50)
       }
