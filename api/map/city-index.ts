@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- vt-pbf ships no types; svelte-check (which reads this file through the schemas) must see the declaration too
+/// <reference path="./vt-pbf.d.ts" />
 // What the map needs from one snapshot of the city, for a city of any size: the overview for the
 // first screen (counts, fill bands, alerts, vehicles, the latest lifts), one household's bins, and
 // Mapbox vector tiles of the households and streets, so that a browser is sent only what it shows.
@@ -20,8 +22,12 @@ const LIFT_ROWS = 200
 const NO_ALERT = ALERT_KINDS.length
 const rank = new Map<AlertKind, number>(ALERT_KINDS.map((k, i) => [k, i]))
 
-/** Properties of a household point in a tile: UPRN, fill band, most urgent alert (index into ALERT_KINDS, 4 none). */
-interface PointProps { u: number; b: number; a: number }
+/**
+ * Properties of a household point in a tile: UPRN, fill band, most urgent alert (index into
+ * ALERT_KINDS, 4 none), and its bins comma-separated: sensors (empty: none), streams (index into the
+ * overview's streams), fills (empty: no reading), so that the dashboard recolours it from live readings.
+ */
+interface PointProps { u: number; b: number; a: number; d: string; s: string; f: string }
 /** Properties of a cluster: households by band (n0…n4) and the most urgent alert among them. */
 interface ClusterProps { n0: number; n1: number; n2: number; n3: number; n4: number; a: number }
 
@@ -134,6 +140,10 @@ export class CityIndex {
     return best < 0 ? null : this.#household(best)
   }
 
+  streetLines(): { generatedAt: string; streets: CityMap['streets'] } {
+    return { generatedAt: this.map.generatedAt, streets: this.map.streets }
+  }
+
   /** The vector tile z/x/y: layer `households` (clusters below HOUSEHOLDS_FROM_ZOOM, then points) and layer `streets` (lines with their names). */
   tile(z: number, x: number, y: number, colour: Colour): Uint8Array {
     const households = this.#clusterIndex(colour).getTile(z, x, y) ?? { features: [] }
@@ -146,7 +156,16 @@ export class CityIndex {
     if (index) return index
     const bands = this.bands(colour)
     const { uprn, lat, lon } = this.map.households
-    const points = uprn.map((u, h) => ({ type: 'Feature' as const, geometry: { type: 'Point' as const, coordinates: [lon[h]!, lat[h]!] }, properties: { u, b: bands[h]!, a: this.#worstAlert[h]! } }))
+    const { deviceId, stream, fillPct } = this.map.bins
+    const list = (h: number, f: (i: number) => string) => {
+      const out: string[] = []
+      for (let i = this.#binStart[h]!; i < this.#binStart[h + 1]!; i++) out.push(f(i))
+      return out.join(',')
+    }
+    const points = uprn.map((u, h) => ({
+      type: 'Feature' as const, geometry: { type: 'Point' as const, coordinates: [lon[h]!, lat[h]!] },
+      properties: { u, b: bands[h]!, a: this.#worstAlert[h]!, d: list(h, (i) => deviceId[i] ?? ''), s: list(h, (i) => String(stream[i])), f: list(h, (i) => (fillPct[i] === null ? '' : String(fillPct[i]))) },
+    }))
     index = new Supercluster<PointProps, ClusterProps>({
       radius: CLUSTER_RADIUS_PX * (TILE_EXTENT / 256), extent: TILE_EXTENT, maxZoom: HOUSEHOLDS_FROM_ZOOM - 1, minPoints: 2,
       map: (p) => ({ n0: p.b === 0 ? 1 : 0, n1: p.b === 1 ? 1 : 0, n2: p.b === 2 ? 1 : 0, n3: p.b === 3 ? 1 : 0, n4: p.b === 4 ? 1 : 0, a: p.a }),

@@ -102,6 +102,11 @@ export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: Stree
     return reply.send(Buffer.from(tile.buffer, tile.byteOffset, tile.byteLength))
   })
 
+  app.get('/map/streets', {
+    onRequest: app.requireRole(...MAP_ROLES),
+    schema: { tags: ['map'], summary: "The registry's street lines with their names (the why-missed hotspot map)", security: [{ apiKey: [] }], response: { 200: Type.Object({ generatedAt: CityMap.properties.generatedAt, streets: CityMap.properties.streets }), ...Errors } },
+  }, async () => (await views.get()).index.streetLines())
+
   app.get('/map/households/:uprn', {
     onRequest: app.requireRole(...MAP_ROLES),
     schema: { tags: ['map'], summary: "One household on the map: its bins, their last readings and alerts", security: [{ apiKey: [] }], params: Type.Object({ uprn: Uprn }), response: householdAnswer },

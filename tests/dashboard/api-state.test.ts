@@ -276,7 +276,7 @@ describe('reports and rewards', () => {
 })
 
 describe('the city map', () => {
-  const path = '/api/v1/map'
+  const path = '/api/v1/map/overview'
   const early = (key: string) => fetch(path, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' } })
 
   test('takes the request the page started before the application loaded: once, and only for the signed-in credential', async () => {
@@ -292,11 +292,11 @@ describe('the city map', () => {
     let snapshotAt: number | null = null
     taken.onSnapshot = (at) => { snapshotAt = at }
     await taken.load(api.keys.viewer)
-    expect(snapshotAt).toBe(Date.parse(taken.data!.generatedAt)) // the live connection replays from here
+    expect(snapshotAt).toBe(Date.parse(taken.overview!.generatedAt)) // the live connection replays from here
     expect(window.kerbsideEarly).toBeUndefined()
     expect(taken.status).toBe('ready')
-    expect(taken.data!.households.uprn).toEqual(asked.data!.households.uprn)
-    expect(taken.data!.households.uprn.length).toBeGreaterThan(0)
+    expect(taken.overview!.counts).toEqual(asked.overview!.counts)
+    expect(taken.overview!.counts.households).toBeGreaterThan(0)
 
     // An early request the API refused is reported as any other refusal.
     window.kerbsideEarly = { path, key: 'not-a-key', response: early('not-a-key') }

@@ -4,7 +4,7 @@
 // the rate limiter for the route option the sign-in route declares.
 import type {} from '../../../api/plugins/auth.ts'
 import type {} from '@fastify/rate-limit'
-export type { CityMap, MapSummary, MapAlert, MapVehicle } from '../../../api/schemas/map.ts'
+export type { CityMap, MapSummary, MapAlert, MapVehicle, MapOverview, MapHousehold, MapStreet } from '../../../api/schemas/map.ts'
 export type { Device } from '../../../api/routes/devices.ts'
 export type { ErrorBody } from '../../../api/schemas/common.ts'
 export type { LiveEvent } from '../../../api/live-feed.ts'

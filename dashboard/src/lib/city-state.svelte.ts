@@ -1,18 +1,28 @@
-// The live city: the map API's snapshot, kept current by live events. Whole-city columns are held
-// raw (not deeply reactive: 40,000 proxied bins would be slow) and changed in place; `revision`
-// tells the map to redraw. Alerts use the same rules as the API (core/bin-alerts.ts).
+// The live city for a city of any size: the map API's overview (counts, households by fill band,
+// alerts, vehicles, the latest lifts), the households themselves in vector tiles drawn by the map
+// (lib/city-tile-layer.ts), and one household's bins when it is chosen. Everything comes from one
+// snapshot of the API; what happened since arrives over the live feed and is applied here:
+// readings and statuses move bins forward in device time (the tiles' households recoloured from
+// `liveFill`, alerts raised and cleared), lifts and positions join the feed and the vehicles.
+// A new snapshot is fetched every minute (its counts and clusters); the live feed replays from it.
 import { ALERT_KINDS, binAlerts, type AlertKind } from '../../../core/bin-alerts.ts'
-import { answer, api, describeError, earlyFetch, signedIn } from './api-client.ts'
-import type { BinReading, CityMap, DeviceStatus, LiftEvent, LiveEvent, VehiclePosition } from './api-types.ts'
-import { FILL_BANDS, fillBand } from './fill-bands.ts'
+import { fillBand } from '../../../core/fill-band.ts'
+import { ApiError, describeError } from './api-client.ts'
+import type { BinReading, DeviceStatus, LiftEvent, LiveEvent, MapHousehold, MapOverview, MapStreet, VehiclePosition } from './api-types.ts'
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error'
 
 export interface AlertItem {
+  key: string
   kind: AlertKind
-  bin: number
-  household: number
   value: number | null
+  uprn: number
+  street: string | null
+  stream: string
+  binId: string
+  deviceId: string
+  lat: number
+  lon: number
 }
 
 export interface LiftItem {
@@ -44,54 +54,98 @@ export interface VehicleView {
   positionAt: number | null
 }
 
+/** A bin's last known state, from the snapshot or the live feed. */
+export interface BinNow {
+  fillPct: number | null
+  /** Device time, epoch seconds. */
+  readingAt: number | null
+  online: boolean | null
+  tempC: number | null
+  batteryV: number | null
+  status: string | null
+}
+
 const MAX_EVENTS = 200
-const NEAREST_HOUSEHOLD_M = 60
+const REFRESH_MS = 60_000
 const rank = new Map<AlertKind, number>(ALERT_KINDS.map((k, i) => [k, i]))
+const emptyCounts = () => Object.fromEntries(ALERT_KINDS.map((k) => [k, 0])) as Record<AlertKind, number>
+
+/** A request the page started before the application loaded (public/early-map.js). */
+interface EarlyRequest { path: string; key: string; response: Promise<Response> }
+
+/** GET a map answer as JSON with the signed-in credential; the page's early request when it is the same. */
+async function getJson<T>(path: string, key: string, signal?: AbortSignal): Promise<T> {
+  const w = typeof window === 'undefined' ? undefined : (window as { kerbsideEarly?: EarlyRequest })
+  const early = w?.kerbsideEarly
+  let res: Response
+  try {
+    if (early && early.path === path && early.key === key) {
+      w!.kerbsideEarly = undefined
+      res = await early.response
+    } else res = await fetch(path, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' }, signal })
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err
+    throw new ApiError(0, 'KERBSIDE_ERR_NETWORK', 'Kerbside could not be reached. Check the connection and try again.')
+  }
+  if (!res.ok) {
+    const body = await res.json().catch(() => null) as { code?: string; message?: string } | null
+    throw new ApiError(res.status, body?.code ?? 'KERBSIDE_ERR_HTTP', body?.message ?? `The API answered ${res.status} ${res.statusText}.`)
+  }
+  return res.json() as Promise<T>
+}
 
 export class CityState {
   status = $state<LoadStatus>('idle')
   error = $state<string | null>(null)
-  /** The snapshot, its bin columns updated in place by live readings. */
-  data = $state.raw<CityMap | null>(null)
-  /** Bumped whenever bins change; the map redraws on it. */
+  /** The API's overview of its latest snapshot. */
+  overview = $state.raw<MapOverview | null>(null)
+  /** Bumped when what the map draws changed (live readings, a new snapshot, a chosen household). */
   revision = $state(0)
   vehicles = $state<VehicleView[]>([])
   events = $state.raw<LiftItem[]>([])
   alerts = $state.raw<AlertItem[]>([])
-  /** Colour households by this stream's bins (index into data.streams), or by their fullest bin. */
+  /** Bins raising each kind of alert in the whole city (the list holds the first few hundred of each). */
+  alertCounts = $state.raw<Record<AlertKind, number>>(emptyCounts())
+  /** Colour households by this stream's bins (index into overview.streams), or by their fullest bin. */
   stream = $state<number | 'all'>('all')
-  /** Household selected on the map or from a list (index into data.households). */
-  selected = $state<number | null>(null)
+  /** The chosen household, with its bins. */
+  selected = $state.raw<MapHousehold | null>(null)
+  /** Street lines (the why-missed hotspot map), loaded by loadStreets. */
+  streetPaths = $state.raw<number[][]>([])
 
-  #binByDevice = new Map<string, number>()
-  #vehicleByDevice = new Map<string, number>()
-  #alertsByBin = new Map<number, AlertKind[]>()
-  /** bins of household h are binStart[h] … binStart[h + 1] - 1 (the API groups them by household). */
-  #binStart = new Int32Array(1)
-  #eventKeys = new Set<string>()
+  /** Bins heard from over the live feed since the snapshot, by sensor: the tiles' households are coloured from these. */
+  readonly liveBins = new Map<string, BinNow>()
+  #key: string | null = null
   #pending: LiveEvent[] | null = null
   #abort: AbortController | null = null
+  #refresh: ReturnType<typeof setInterval> | null = null
+  #eventKeys = new Set<string>()
+  #vehicleByDevice = new Map<string, number>()
+  #lookups = new Set<string>()
+  /** Where the bins that raised alerts on this screen are (their alert may clear and come back). */
+  #where = new Map<string, Omit<AlertItem, 'key' | 'kind' | 'value'>>()
+  #streets: Promise<void> | null = null
   /** Told when a snapshot from the API is in, with the instant it was made (epoch ms): the live connection replays what happened since. */
   onSnapshot: ((generatedAt: number) => void) | null = null
 
-  /** Load the snapshot; live events that arrive meanwhile are applied after it. */
+  /** Load the overview; live events that arrive meanwhile are applied after it. Then a fresh one every minute. */
   async load(key: string): Promise<void> {
     this.#abort?.abort()
     const abort = (this.#abort = new AbortController())
+    this.#key = key
     this.status = 'loading'
     this.error = null
     this.#pending = []
     try {
-      const answered = await answer(api.GET('/api/v1/map', { fetch: earlyFetch('/api/v1/map', key), ...signedIn(key, abort.signal) }))
-      // The document declares bounds as a tuple of four; openapi-fetch's answer types widen tuples to arrays.
-      const data: CityMap = { ...answered, bounds: answered.bounds as CityMap['bounds'] }
+      const overview = await getJson<MapOverview>('/api/v1/map/overview', key, abort.signal)
       if (abort.signal.aborted) return
-      this.#setSnapshot(data)
+      this.setOverview(overview)
       const pending = this.#pending
       this.#pending = null
       for (const event of pending) this.apply(event)
       this.status = 'ready'
-      this.onSnapshot?.(Date.parse(data.generatedAt))
+      this.onSnapshot?.(Date.parse(overview.generatedAt))
+      if (!this.#refresh && typeof setInterval === 'function') this.#refresh = setInterval(() => void this.refresh(), REFRESH_MS)
     } catch (err) {
       if (abort.signal.aborted) return
       this.#pending = null
@@ -101,48 +155,41 @@ export class CityState {
     }
   }
 
-  /** Replace the snapshot (load, or tests with a CityMap of their own). */
-  setSnapshot(data: CityMap): void {
-    this.#setSnapshot(data)
-    this.status = 'ready'
+  /** A newer snapshot, if the API has one: its counts, alerts and tiles replace what was applied live before it. */
+  async refresh(): Promise<void> {
+    const key = this.#key
+    if (!key || this.status !== 'ready') return
+    try {
+      const overview = await getJson<MapOverview>('/api/v1/map/overview', key)
+      if (overview.generation === this.overview?.generation) return
+      const since = Date.parse(overview.generatedAt) / 1000
+      for (const [device, bin] of this.liveBins) if ((bin.readingAt ?? 0) < since) this.liveBins.delete(device)
+      this.setOverview(overview, { keepLive: true })
+      this.onSnapshot?.(Date.parse(overview.generatedAt))
+    } catch {
+      // The next minute tries again; the live feed keeps the screen current meanwhile.
+    }
   }
 
-  #setSnapshot(data: CityMap): void {
-    const bins = data.bins
-    const nh = data.households.uprn.length
-    const start = new Int32Array(nh + 1)
-    for (const h of bins.household) start[h + 1]!++
-    for (let h = 0; h < nh; h++) start[h + 1]! += start[h]!
-    this.#binStart = start
-    this.#binByDevice = new Map()
-    bins.deviceId.forEach((d, i) => { if (d !== null) this.#binByDevice.set(d, i) })
+  /** Take an overview (load, refresh, or tests with one of their own). */
+  setOverview(o: MapOverview, opts: { keepLive?: boolean } = {}): void {
+    if (!opts.keepLive) this.liveBins.clear()
+    this.vehicles = o.vehicles.map((v) => ({ ...v, positionAt: v.positionAt === null ? null : Date.parse(v.positionAt) }))
     this.#vehicleByDevice = new Map()
-    data.vehicles.forEach((v, i) => { if (v.deviceId !== null) this.#vehicleByDevice.set(v.deviceId, i) })
-    this.#alertsByBin = new Map()
-    for (const a of data.alerts) {
-      const list = this.#alertsByBin.get(a.bin) ?? []
-      list.push(a.kind)
-      this.#alertsByBin.set(a.bin, list)
-    }
-    this.vehicles = data.vehicles.map((v) => ({ ...v, positionAt: v.positionAt === null ? null : Date.parse(v.positionAt) }))
-    const l = data.lifts
-    const householdOf = new Map<number, number>()
-    data.households.uprn.forEach((u, h) => householdOf.set(u, h))
-    this.data = data
-    this.#eventKeys = new Set()
-    const streetOf = (uprn: number | null) => {
-      const h = uprn === null ? undefined : householdOf.get(uprn)
-      return h === undefined ? null : this.streetName(h)
-    }
-    this.events = l.ts.map((ts, i) => {
-      const item: LiftItem = {
-        key: liftKey(l.vehicleId[i]!, ts, l.lat[i]!, l.lon[i]!), ts: ts * 1000, outcome: l.outcome[i]!, vehicleId: l.vehicleId[i]!, binId: l.binId[i]!, uprn: l.uprn[i]!,
-        tag: null, street: streetOf(l.uprn[i]!), lat: l.lat[i]!, lon: l.lon[i]!, weightKg: l.weightKg[i]!, live: false,
-      }
-      this.#eventKeys.add(item.key)
-      return item
-    }).slice(0, MAX_EVENTS)
-    this.#rebuildAlerts(data)
+    o.vehicles.forEach((v, i) => { if (v.deviceId !== null) this.#vehicleByDevice.set(v.deviceId, i) })
+    const live = opts.keepLive ? this.events.filter((e) => e.live && e.ts > Date.parse(o.generatedAt)) : []
+    this.#eventKeys = new Set(live.map((e) => e.key))
+    const fromSnapshot = o.lifts.map((l): LiftItem => ({
+      key: liftKey(l.vehicleId, l.ts, l.lat, l.lon), ts: l.ts * 1000, outcome: l.outcome, vehicleId: l.vehicleId, binId: l.binId, uprn: l.uprn,
+      tag: null, street: l.street, lat: l.lat, lon: l.lon, weightKg: l.weightKg, live: false,
+    })).filter((e) => !this.#eventKeys.has(e.key))
+    for (const e of fromSnapshot) this.#eventKeys.add(e.key)
+    this.events = [...live, ...fromSnapshot].sort((a, b) => b.ts - a.ts).slice(0, MAX_EVENTS)
+    this.alerts = o.alerts.rows.map((a) => ({ ...a, key: `${a.kind}:${a.deviceId}` }))
+    for (const { kind: _k, value: _v, ...where } of o.alerts.rows) this.#where.set(where.deviceId, where)
+    this.alertCounts = { ...o.alerts.counts }
+    this.overview = o
+    if (this.status !== 'loading') this.status = 'ready'
     this.revision++
   }
 
@@ -152,40 +199,100 @@ export class CityState {
       this.#pending.push(event)
       return
     }
-    const data = this.data
-    if (!data) return
+    if (!this.overview) return
     switch (event.type) {
-      case 'reading': return this.#reading(data, event.deviceId, event.data as BinReading, now)
-      case 'lift': return this.#lift(data, event.deviceId, event.data as LiftEvent)
+      case 'reading': return this.#reading(event.deviceId, event.data as BinReading, now)
+      case 'lift': return this.#lift(event.deviceId, event.data as LiftEvent)
       case 'position': return this.#position(event.deviceId, event.data as VehiclePosition)
-      case 'status': return this.#status(data, event.deviceKind, event.deviceId, event.data as DeviceStatus, now)
+      case 'status': return this.#status(event.deviceKind, event.deviceId, event.data as DeviceStatus, now)
     }
   }
 
-  #reading(data: CityMap, deviceId: string, r: BinReading, now: number): void {
-    const i = this.#binByDevice.get(deviceId)
-    if (i === undefined) return
+  #reading(deviceId: string, r: BinReading, now: number): void {
     const at = Math.floor(Date.parse(r.ts) / 1000)
-    const b = data.bins
-    if (b.readingAt[i] !== null && b.readingAt[i]! > at) return
-    b.fillPct[i] = Math.round(r.fillPct * 10) / 10
-    b.readingAt[i] = at
-    b.status[i] = r.status ?? null
-    b.tempC[i] = r.tempC ?? null
-    b.batteryV[i] = r.batteryV ?? null
-    this.#recheckBin(data, i, now)
+    const known = this.#binNow(deviceId)
+    if (known && known.readingAt !== null && known.readingAt > at) return
+    // A sensor that reports is connected, whatever the snapshot said.
+    this.#setBin(deviceId, { fillPct: Math.round(r.fillPct * 10) / 10, readingAt: at, online: true, tempC: r.tempC ?? null, batteryV: r.batteryV ?? null, status: r.status ?? null }, now)
   }
 
-  #status(data: CityMap, kind: 'bin' | 'vehicle', deviceId: string, s: DeviceStatus, now: number): void {
+  #status(kind: 'bin' | 'vehicle', deviceId: string, s: DeviceStatus, now: number): void {
     if (kind === 'vehicle') {
       const v = this.#vehicleByDevice.get(deviceId)
       if (v !== undefined && this.vehicles[v]) this.vehicles[v].online = s.online
       return
     }
-    const i = this.#binByDevice.get(deviceId)
-    if (i === undefined) return
-    data.bins.online[i] = s.online
-    this.#recheckBin(data, i, now)
+    const known = this.#binNow(deviceId)
+    if (known) this.#setBin(deviceId, { ...known, online: s.online }, now)
+    else if (!s.online) this.#lookUp(deviceId, now, (bin) => ({ ...bin, online: false }))
+  }
+
+  /** What is known of a sensor's bin: heard live, or in the chosen household, or raising an alert. */
+  #binNow(deviceId: string): BinNow | null {
+    const live = this.liveBins.get(deviceId)
+    if (live) return live
+    const b = this.selected?.bins.find((x) => x.deviceId === deviceId)
+    return b ? { fillPct: b.fillPct, readingAt: b.readingAt, online: b.online, tempC: b.tempC, batteryV: b.batteryV, status: b.status } : null
+  }
+
+  #setBin(deviceId: string, bin: BinNow, now: number): void {
+    this.liveBins.set(deviceId, bin)
+    const kinds = this.#kindsOf(bin, now)
+    const sel = this.selected
+    const where = this.#where.get(deviceId) ?? this.#inSelected(deviceId)
+    if (where || kinds.length === 0) this.#setAlerts(deviceId, kinds, bin, where, now)
+    else this.#lookUp(deviceId, now, () => bin) // a new alert on a bin the screen does not know yet: ask where it is
+    if (sel?.bins.some((b) => b.deviceId === deviceId)) {
+      this.selected = { ...sel, bins: sel.bins.map((b) => (b.deviceId === deviceId ? { ...b, ...bin, alerts: kinds } : b)) }
+    }
+    this.revision++
+  }
+
+  #inSelected(deviceId: string): Omit<AlertItem, 'key' | 'kind' | 'value'> | null {
+    const h = this.selected
+    const b = h?.bins.find((x) => x.deviceId === deviceId)
+    return h && b ? { uprn: h.uprn, street: h.street, stream: b.stream, binId: b.binId, deviceId, lat: h.lat, lon: h.lon } : null
+  }
+
+  #kindsOf(bin: BinNow, now: number): AlertKind[] {
+    return binAlerts({ hasSensor: true, ...bin, readingAt: bin.readingAt === null ? null : bin.readingAt * 1000 }, now)
+  }
+
+  /** The alert rows of one sensor, replaced by `kinds`; the counts move with them. */
+  #setAlerts(deviceId: string, kinds: AlertKind[], bin: BinNow, where: Omit<AlertItem, 'key' | 'kind' | 'value'> | null, now: number): void {
+    const before = this.alerts.filter((a) => a.deviceId === deviceId)
+    const counts = { ...this.alertCounts }
+    for (const a of before) if (!kinds.includes(a.kind)) counts[a.kind] = Math.max(0, counts[a.kind] - 1)
+    const rows: AlertItem[] = this.alerts.filter((a) => a.deviceId !== deviceId)
+    if (where) {
+      const { key: _key, kind: _kind, value: _value, ...place } = where as AlertItem
+      this.#where.set(deviceId, { ...place, deviceId })
+      for (const kind of kinds) {
+        if (!before.some((a) => a.kind === kind)) counts[kind]++
+        rows.push({ ...where, deviceId, key: `${kind}:${deviceId}`, kind, value: alertValue(kind, bin, now) })
+      }
+    }
+    rows.sort((x, y) => rank.get(x.kind)! - rank.get(y.kind)! || x.key.localeCompare(y.key))
+    this.alerts = rows
+    this.alertCounts = counts
+  }
+
+  /** Find the household of a sensor the screen does not know (once per sensor at a time), then apply `next` to its bin. */
+  #lookUp(deviceId: string, now: number, next: (bin: BinNow) => BinNow): void {
+    const key = this.#key
+    if (!key || this.#lookups.has(deviceId)) return
+    this.#lookups.add(deviceId)
+    getJson<MapHousehold>(`/api/v1/map/devices/${encodeURIComponent(deviceId)}/household`, key)
+      .then((h) => {
+        const b = h.bins.find((x) => x.deviceId === deviceId)
+        if (!b) return
+        const bin = next(this.liveBins.get(deviceId) ?? { fillPct: b.fillPct, readingAt: b.readingAt, online: b.online, tempC: b.tempC, batteryV: b.batteryV, status: b.status })
+        this.liveBins.set(deviceId, bin)
+        this.#setAlerts(deviceId, this.#kindsOf(bin, now), bin, { uprn: h.uprn, street: h.street, stream: b.stream, binId: b.binId, deviceId, lat: h.lat, lon: h.lon }, now)
+        this.revision++
+      })
+      .catch(() => undefined) // not on the map (no coordinates): nothing to show
+      .finally(() => this.#lookups.delete(deviceId))
   }
 
   #position(deviceId: string, p: VehiclePosition): void {
@@ -201,130 +308,111 @@ export class CityState {
     vehicle.positionAt = at
   }
 
-  #lift(data: CityMap, deviceId: string, lift: LiftEvent): void {
+  #lift(deviceId: string, lift: LiftEvent): void {
     const v = this.#vehicleByDevice.get(deviceId)
     const vehicleId = v === undefined ? null : (this.vehicles[v]?.vehicleId ?? null)
     const tsMs = Date.parse(lift.ts)
     const key = liftKey(vehicleId, Math.floor(tsMs / 1000), round5(lift.lat), round5(lift.lon))
     if (this.#eventKeys.has(key)) return
     this.#eventKeys.add(key)
-    const h = this.nearestHousehold(lift.lat, lift.lon)
     const item: LiftItem = {
-      key, ts: tsMs, outcome: lift.outcome, vehicleId, binId: null, uprn: h === null ? null : data.households.uprn[h]!,
-      tag: lift.tag, street: h === null ? null : this.streetName(h), lat: lift.lat, lon: lift.lon, weightKg: lift.weightKg ?? null, live: true,
+      key, ts: tsMs, outcome: lift.outcome, vehicleId, binId: null, uprn: null,
+      tag: lift.tag, street: null, lat: lift.lat, lon: lift.lon, weightKg: lift.weightKg ?? null, live: true,
     }
     const events = [item, ...this.events]
     events.sort((a, b) => b.ts - a.ts)
     this.events = events.slice(0, MAX_EVENTS)
+    // Its street, from the household nearest to where the lift happened.
+    const k = this.#key
+    if (k) {
+      getJson<MapHousehold>(`/api/v1/map/nearest?lat=${lift.lat}&lon=${lift.lon}`, k)
+        .then((h) => { this.events = this.events.map((e) => (e.key === key ? { ...e, uprn: h.uprn, street: h.street } : e)) })
+        .catch(() => undefined)
+    }
   }
 
-  #recheckBin(data: CityMap, i: number, now: number): void {
-    const kinds = this.#binAlertsNow(data, i, now)
-    const before = this.#alertsByBin.get(i)
-    if (kinds.length === 0) this.#alertsByBin.delete(i)
-    else this.#alertsByBin.set(i, kinds)
-    if ((before?.join() ?? '') !== kinds.join()) this.#rebuildAlerts(data)
-    this.revision++
-  }
-
-  #binAlertsNow(data: CityMap, i: number, now: number): AlertKind[] {
-    const b = data.bins
-    const at = b.readingAt[i]!
-    return binAlerts({ hasSensor: b.deviceId[i] !== null, online: b.online[i]!, fillPct: b.fillPct[i]!, tempC: b.tempC[i]!, batteryV: b.batteryV[i]!, status: b.status[i]!, readingAt: at === null ? null : at * 1000 }, now)
-  }
-
-  /** Sensors fall silent without an event: recheck every bin against the clock. */
+  /** Sensors fall silent without an event: the hours-silent figures move on, and heard bins are checked again. */
   recheckAll(now = Date.now()): void {
-    const data = this.data
-    if (!data) return
-    this.#alertsByBin = new Map()
-    for (let i = 0; i < data.bins.binId.length; i++) {
-      const kinds = this.#binAlertsNow(data, i, now)
-      if (kinds.length > 0) this.#alertsByBin.set(i, kinds)
+    for (const [deviceId, bin] of this.liveBins) {
+      const listed = this.alerts.find((a) => a.deviceId === deviceId)
+      if (listed) this.#setAlerts(deviceId, this.#kindsOf(bin, now), bin, listed, now)
     }
-    this.#rebuildAlerts(data, now)
     this.revision++
   }
 
-  #rebuildAlerts(data: CityMap, now = Date.now()): void {
-    const out: AlertItem[] = []
-    const b = data.bins
-    for (const [bin, kinds] of this.#alertsByBin) {
-      for (const kind of kinds) {
-        const at = b.readingAt[bin]!
-        const value = kind === 'fire' ? b.tempC[bin]! : kind === 'overflow' ? b.fillPct[bin]! : kind === 'low_battery' ? b.batteryV[bin]!
-          : at === null ? null : Math.round((now - at * 1000) / 360_000) / 10
-        out.push({ kind, bin, household: b.household[bin]!, value })
-      }
+  /** Choose a household by UPRN (null: none); its bins are fetched from the same snapshot. */
+  async select(uprn: number | null): Promise<void> {
+    if (uprn === null || !this.#key) {
+      this.selected = null
+      this.revision++
+      return
     }
-    out.sort((x, y) => rank.get(x.kind)! - rank.get(y.kind)! || x.bin - y.bin)
-    this.alerts = out
+    if (this.selected?.uprn === uprn) return
+    const h = await getJson<MapHousehold>(`/api/v1/map/households/${uprn}`, this.#key)
+    this.selected = this.#withLive(h)
+    this.revision++
   }
 
-  /** Alerts of one bin, most urgent first. */
-  alertsOf(bin: number): AlertKind[] {
-    return this.#alertsByBin.get(bin) ?? []
+  /** Choose the household nearest to a point (a lift on the feed). */
+  async selectNear(lat: number, lon: number): Promise<void> {
+    if (!this.#key) return
+    try {
+      this.selected = this.#withLive(await getJson<MapHousehold>(`/api/v1/map/nearest?lat=${lat}&lon=${lon}`, this.#key))
+      this.revision++
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err
+    }
   }
 
-  /** Bin indexes of household h. */
-  binsOf(h: number): number[] {
-    const out: number[] = []
-    for (let i = this.#binStart[h] ?? 0; i < (this.#binStart[h + 1] ?? 0); i++) out.push(i)
-    return out
+  #withLive(h: MapHousehold): MapHousehold {
+    const now = Date.now()
+    return { ...h, bins: h.bins.map((b) => {
+      const live = b.deviceId === null ? undefined : this.liveBins.get(b.deviceId)
+      return live ? { ...b, ...live, alerts: this.#kindsOf(live, now) } : b
+    }) }
   }
 
-  /** Fill band (index into FILL_BANDS) of a household: its fullest bin of the chosen stream. */
-  householdBand(h: number): number {
-    const data = this.data
-    if (!data) return 0
+  /** The band (index into FILL_BANDS) of a household drawn from a tile, its bins corrected by what the live feed said since. */
+  bandOf(devices: readonly (string | null)[], streams: readonly number[], fills: readonly (number | null)[]): number {
+    const overflow = this.overview?.thresholds.overflowPct ?? 90
     let band = 0
-    for (let i = this.#binStart[h]!; i < this.#binStart[h + 1]!; i++) {
-      if (this.stream !== 'all' && data.bins.stream[i] !== this.stream) continue
-      band = Math.max(band, fillBand(data.bins.fillPct[i]!, data.thresholds.overflowPct))
+    for (let i = 0; i < fills.length; i++) {
+      if (this.stream !== 'all' && streams[i] !== this.stream) continue
+      const d = devices[i]
+      const live = d ? this.liveBins.get(d) : undefined
+      band = Math.max(band, fillBand(live ? live.fillPct : fills[i]!, overflow))
     }
     return band
   }
 
-  /** Households whose bins raise an alert, with their most urgent kind. */
-  householdAlert(h: number): AlertKind | null {
-    let best: AlertKind | null = null
-    for (let i = this.#binStart[h]!; i < this.#binStart[h + 1]!; i++) {
-      const k = this.#alertsByBin.get(i)?.[0]
-      if (k && (best === null || rank.get(k)! < rank.get(best)!)) best = k
-    }
-    return best
-  }
-
-  /** How many households fall in each fill band, for the legend and the chart. */
+  /** Households by fill band, of the chosen colouring, as of the snapshot. */
   bandCounts(): number[] {
-    void this.revision
-    void this.stream
-    const counts = FILL_BANDS.map(() => 0)
-    const n = this.data?.households.uprn.length ?? 0
-    for (let h = 0; h < n; h++) counts[this.householdBand(h)]!++
-    return counts
+    const o = this.overview
+    if (!o) return [0, 0, 0, 0, 0]
+    return this.stream === 'all' ? o.bands.all : (o.bands.byStream[this.stream] ?? o.bands.all)
   }
 
-  streetName(h: number): string | null {
-    const s = this.data?.households.street[h] ?? -1
-    return s >= 0 ? (this.data?.streets[s]?.name ?? null) : null
-  }
-
-  nearestHousehold(lat: number, lon: number): number | null {
-    const hh = this.data?.households
-    if (!hh) return null
-    const kx = Math.cos((lat * Math.PI) / 180)
-    let best: number | null = null
-    let bestD = (NEAREST_HOUSEHOLD_M / 111_320) ** 2
-    for (let h = 0; h < hh.uprn.length; h++) {
-      const d = (hh.lat[h]! - lat) ** 2 + ((hh.lon[h]! - lon) * kx) ** 2
-      if (d < bestD) { bestD = d; best = h }
-    }
-    return best
+  /** The street lines, for the why-missed hotspot map (once). */
+  loadStreets(key: string): Promise<void> {
+    this.#streets ??= getJson<{ streets: MapStreet[] }>('/api/v1/map/streets', key)
+      .then((r) => { this.streetPaths = r.streets.map((s) => s.path) })
+      .catch(() => { this.#streets = null })
+    return this.#streets
   }
 
   stop(): void {
     this.#abort?.abort()
+    if (this.#refresh) clearInterval(this.#refresh)
+    this.#refresh = null
+  }
+}
+
+function alertValue(kind: AlertKind, b: BinNow, now: number): number | null {
+  switch (kind) {
+    case 'fire': return b.tempC
+    case 'overflow': return b.fillPct
+    case 'offline': return b.readingAt === null ? null : Math.round((now - b.readingAt * 1000) / 360_000) / 10
+    case 'low_battery': return b.batteryV
   }
 }
 

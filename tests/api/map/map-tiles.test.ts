@@ -148,6 +148,11 @@ describe('one household', () => {
     expect((await get(`/api/v1/map/nearest?lat=${whole.households.lat[h]! + 0.00001}&lon=${whole.households.lon[h]}`)).json<MapHousehold>().uprn).toBe(uprn)
   })
 
+  test('the street lines alone (the why-missed hotspot map), as in the whole-city answer', async () => {
+    const res = (await get('/api/v1/map/streets')).json<{ generatedAt: string; streets: CityMap['streets'] }>()
+    expect(res.streets).toEqual(whole.streets)
+  })
+
   test('what is not on the map is 404 in words', async () => {
     const none = await get('/api/v1/map/households/999999999999')
     expect(none.statusCode).toBe(404)
