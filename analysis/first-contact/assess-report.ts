@@ -29,7 +29,7 @@ export function assessmentOf(a: FirstContactAnswer): ReportAssessment {
 
 export function createReportAssessor(db: Database): AssessReport {
   return async (report) => {
-    const answer = await firstContactCheck(db, { uprn: report.uprn, stream: report.stream, date: report.collectionDate, at: report.requestedAt, excludeReportId: report.id })
+    const answer = await firstContactCheck(db, { uprn: report.uprn, stream: report.stream, date: report.collectionDate, at: report.requestedAt, excludeReportId: report.id, otherReports: false })
     const assessment = assessmentOf(answer)
     if (assessment.validity === 'valid' && answer.collection) {
       // A miss already classified takes the report in at once (reported_at, first_report_id,

@@ -38,6 +38,7 @@ import { MAX_CLAIM_DAYS, MAX_LIFT_DISTANCE_M, ROUND_GRACE_MINUTES } from '../out
 import { addDays } from '../calendar/dates.ts'
 import { clockMinutes, ukDate, ukDayEnd, ukInstant } from '../outcomes/local-time.ts'
 import {
+  STREAM_NAMES, dayName, timeOnDay,
   collectedAdvice, exceptionAdvice, inProgressAdvice, notScheduledAdvice, rectifiedAdvice, returnVisitAdvice, tooEarlyAdvice, tooLateAdvice,
   type Advice, type NextDue, type Rectified,
 } from './advice.ts'
@@ -50,6 +51,7 @@ import { buildTimeline } from './timeline.ts'
 import { rectifyDeadline, reportWindow, windowSide, type ReportWindow } from './window.ts'
 import { reasonFor } from './reasons.ts'
 import { proactiveFor, withProactive, knownOut, type Known } from './proactive.ts'
+import { openReportsNow } from './open-reports.ts'
 
 export interface FirstContactInput {
   uprn: number
@@ -60,6 +62,12 @@ export interface FirstContactInput {
   at?: Date
   /** A report being assessed is not one of the "earlier reports". */
   excludeReportId?: number
+  /**
+   * Take the household's other open reports of the stream into account (default true): a miss
+   * reported earlier and not yet put right is still owed a return visit, whatever this collection's
+   * verdict (open-reports.ts reads each report with this check, without this, so it does not recurse).
+   */
+  otherReports?: boolean
 }
 
 export class HouseholdNotFoundError extends Error {
@@ -69,6 +77,34 @@ export class HouseholdNotFoundError extends Error {
 const iso = (d: Date) => d.toISOString()
 
 export async function firstContactCheck(db: Queryable, input: FirstContactInput): Promise<FirstContactAnswer> {
+  const answer = await checkAsked(db, input)
+  return input.otherReports === false ? answer : withOpenReports(db, input, answer)
+}
+
+/**
+ * The verdict beside the household's open reports: when the verdict asks nothing more of the crew
+ * (emptied, too late to report, not due …) but a miss of the stream, reported and confirmed — this
+ * collection's, called about again after the window, or an earlier one's — has not been put right yet,
+ * the return visit is still owed, and the agent says so (the household page shows that report beside
+ * this verdict, open-reports.ts).
+ */
+async function withOpenReports(db: Queryable, input: FirstContactInput, answer: FirstContactAnswer): Promise<FirstContactAnswer> {
+  if (answer.verdict === 'genuine_miss') return answer
+  const owed = (await openReportsNow(db, input.uprn, new Date(answer.asOf), input.stream))
+    .filter((r) => r.state === 'awaiting_return' && r.reportId !== input.excludeReportId)
+  const r = owed[owed.length - 1] // the oldest still owed
+  if (!r) return answer
+  const about = r.collectionDate ? `the ${STREAM_NAMES[input.stream]} collection of ${dayName(r.collectionDate)}` : `your ${STREAM_NAMES[input.stream]} bin`
+  const by = r.expectedDatetime ? ` by ${timeOnDay(r.expectedDatetime)}` : ''
+  const note = `Your earlier report (#${r.reportId}) about ${about} is still open: the crew will come back to empty the bin${by}.`
+  const action = answer.nextAction.action === 'none' || answer.nextAction.action === 'next_collection' ? 'return_visit' : answer.nextAction.action
+  return {
+    ...answer,
+    nextAction: { action, tell: `${answer.nextAction.tell} ${note}`, deadline: action === 'return_visit' ? r.expectedDatetime?.toISOString() ?? null : answer.nextAction.deadline },
+  }
+}
+
+async function checkAsked(db: Queryable, input: FirstContactInput): Promise<FirstContactAnswer> {
   const asOf = input.at ?? new Date()
   const today = ukDate(asOf)
   const asked = input.date ?? null

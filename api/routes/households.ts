@@ -5,7 +5,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { localDate } from '../../analysis/calendar/dates.ts'
 import type { Database } from '../../storage/database.ts'
-import { collectionHistory, getHousehold, householdBins, nextCollections, openReports, searchHouseholds } from '../../storage/households.ts'
+import { collectionHistory, getHousehold, householdBins, nextCollections, searchHouseholds } from '../../storage/households.ts'
+import { openReportsNow } from '../../analysis/first-contact/open-reports.ts'
 import { auditEntries } from '../../storage/audit.ts'
 import { rewardBalance } from '../../analysis/rewards/ledger.ts'
 import { CollectionHistory, CollectionRecord, HouseholdMatch, HouseholdSummary, Stream } from '../schemas/households.ts'
@@ -44,9 +45,11 @@ export const householdRoutes: FastifyPluginAsyncTypebox<{ db: Database; timezone
   }, async (req) => {
     const household = await found(req.params.uprn)
     const [bins, next, reports, rewardPoints] = await Promise.all([
-      householdBins(db, household.uprn), nextCollections(db, household.uprn, localDate(new Date(), timezone)), openReports(db, household.uprn), rewardBalance(db, household.uprn),
+      householdBins(db, household.uprn), nextCollections(db, household.uprn, localDate(new Date(), timezone)), openReportsNow(db, household.uprn), rewardBalance(db, household.uprn),
     ])
-    return { household, bins, nextCollections: next, openReports: reports, rewardBalance: rewardPoints }
+    // Open reports as the evidence stands now (the first-contact check's), so they never contradict its verdict.
+    const openReports = reports.map((r) => ({ ...r, evidenceAt: r.evidenceAt?.toISOString() ?? null }))
+    return { household, bins, nextCollections: next, openReports, rewardBalance: rewardPoints }
   })
 
   app.get('/households/:uprn/collections', {

@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { COLLECTION_OUTCOMES, WASTE_STREAMS } from '../../core/contract/domain.ts'
 import { DateTime, Ref, Uprn } from './common.ts'
+import { OPEN_REPORT_STATES } from '../../analysis/first-contact/open-reports.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const IsoDay = Type.String({ format: 'date', description: 'YYYY-MM-DD' })
@@ -26,6 +27,11 @@ export const HouseholdSummary = Type.Object({
   openReports: Type.Array(Type.Object({
     reportId: Type.Integer(), stream: Type.String(), collectionDate: Nullable(IsoDay), requestedAt: DateTime, validity: Type.String(),
     expectedDatetime: Nullable(DateTime), statusNotes: Nullable(Type.String()),
+    state: Type.Union(OPEN_REPORT_STATES.map((s) => Type.Literal(s)), {
+      description: 'As the evidence stands now, the same the first-contact check reads: being_checked, not_a_miss, awaiting_return (a miss, the return visit not made yet), put_right (emptied on the return visit; the hourly job closes it), no_miss (the records now show it emptied or refused on the day, or before the report)',
+    }),
+    evidenceAt: Nullable(Type.String({ format: 'date-time', description: 'The lift or exception behind put_right or no_miss' })),
+    evidenceBy: Nullable(Type.String({ description: "The vehicle's registration, when known" })),
   })),
   rewardBalance: Type.Integer({ description: 'Points in the reward scheme ledger (GET …/rewards for the entries)' }),
 }, { $id: 'HouseholdSummary' })
