@@ -2,7 +2,7 @@
 // for the app, so moving between those pages keeps the choice.
 import { answer, api, signedIn } from './api-client.ts'
 import type { ContractSummary } from './api-types.ts'
-import { londonDay, presetRange, rangeProblem, type DayRange, type PresetId } from './periods.ts'
+import { isThinMonth, londonDay, presetRange, rangeProblem, type DayRange, type PresetId } from './periods.ts'
 import { Resource } from './resource.svelte.ts'
 
 export class ContractScope {
@@ -12,10 +12,13 @@ export class ContractScope {
   from = $state('')
   to = $state('')
   #today: () => string
+  /** A period was chosen by the person (a preset or days), not only given as the default. */
+  #chosen = false
 
   constructor(today: () => string = () => londonDay()) {
     this.#today = today
     this.setPreset('month')
+    this.#chosen = false
   }
 
   get contract(): ContractSummary | null {
@@ -44,7 +47,18 @@ export class ContractScope {
     if (!list.some((c) => c.contractId === this.contractId)) this.contractId = list[0]?.contractId ?? null
   }
 
+  /**
+   * For pages that explain rather than track (Why missed): on the default "this month so far" early in
+   * a month, the last four complete weeks instead. A period the person chose is kept.
+   */
+  preferCompletePeriod(): void {
+    if (this.#chosen || this.preset !== 'month' || !isThinMonth(this.#today())) return
+    this.setPreset('4w-complete')
+    this.#chosen = false
+  }
+
   setPreset(id: PresetId): void {
+    this.#chosen = true
     this.preset = id
     if (id === 'custom') return
     const r = presetRange(id, this.#today())
@@ -53,6 +67,7 @@ export class ContractScope {
   }
 
   setDays(from: string, to: string): void {
+    this.#chosen = true
     this.preset = 'custom'
     this.from = from
     this.to = to

@@ -22,6 +22,7 @@ export const PRESETS = [
   { id: 'month', label: 'This month so far' },
   { id: 'last-month', label: 'Last month' },
   { id: '4w', label: 'Last 4 weeks' },
+  { id: '4w-complete', label: 'Last 4 complete weeks' },
   { id: '3m', label: 'Last 3 months' },
   { id: 'custom', label: 'Chosen dates' },
 ] as const
@@ -34,9 +35,19 @@ export function presetRange(id: Exclude<PresetId, 'custom'>, today: string): Day
     case 'month': return { from: monthStart(today), to: today }
     case 'last-month': return { from: monthStart(today, 1), to: addDays(monthStart(today), -1) }
     case '4w': return { from: addDays(today, -27), to: today }
+    case '4w-complete': return { from: addDays(today, -28), to: addDays(today, -1) }
     case '3m': return { from: monthStart(today, 2), to: today }
   }
 }
+
+/** Complete days of this month before which "this month so far" is too thin to explain misses with. */
+export const THIN_MONTH_DAYS = 14
+
+/**
+ * Early in a month, "this month so far" holds a day or a few (Why missed opened on 0 missed on the
+ * 6th): the last four complete weeks instead, which hold a month's worth of collections on any day.
+ */
+export const isThinMonth = (today: string): boolean => daysBetween(monthStart(today), today) < THIN_MONTH_DAYS
 
 /** Trend points that read well over a range: days for a month, weeks for a quarter, months beyond. */
 export function granularityFor(r: DayRange): 'day' | 'week' | 'month' {
