@@ -16,6 +16,14 @@ const ADMIN = 'admin-key-for-dashboard-state-tests-0000'
 const db = await openDatabase({ logger: silentLogger })
 const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 10_000 })
 await seedScenario(db, 'K')
+// The Quarantine screen: refused input as ingest keeps it (a faulty sensor's fill of 142 % twice, a
+// payload that is not JSON, a lift whose payload holds a bin tag, a binary frame).
+await db.query(`INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, first_seen, last_seen) VALUES
+  ('kerbside/v1/bins/dash-s-9/reading', 'dash-s-9', 'schema', '/fillPct must be <= 100', convert_to('{"seq":7,"ts":"2026-12-06T09:00:00Z","fillPct":142}', 'UTF8'), 50, sha256('a'), 2, now() - interval '3 hours', now() - interval '1 hour'),
+  ('kerbside/v1/bins/dash-s-9/reading', 'dash-s-9', 'schema', '/fillPct must be <= 100', convert_to('{"seq":9,"ts":"2026-12-06T10:00:00Z","fillPct":151}', 'UTF8'), 50, sha256('b'), 1, now() - interval '50 minutes', now() - interval '50 minutes'),
+  ('kerbside/v1/bins/dash-s-8/reading', 'dash-s-8', 'bad_json', 'Unexpected end of JSON input', convert_to('{"seq":3,"ts":', 'UTF8'), 14, sha256('c'), 1, now() - interval '2 hours', now() - interval '2 hours'),
+  ('kerbside/v1/vehicles/dash-unit-1/lift', 'dash-unit-1', 'schema', '/outcome must be equal to one of the allowed values', convert_to('{"seq":1,"tag":"E200001722110144189DASH","lat":53.4,"lon":-2.98,"outcome":"lost"}', 'UTF8'), 80, sha256('d'), 1, now() - interval '30 minutes', now() - interval '30 minutes'),
+  ('kerbside/v1/bins/dash-s-8/reading/cbor', 'dash-s-8', 'bad_encoding', 'not CBOR', decode('bf610001', 'hex'), 4, sha256('e'), 1, now() - interval '20 minutes', now() - interval '20 minutes')`)
 const keys: Record<string, string> = {}
 for (const role of ['contract_manager', 'viewer', 'crm', 'provisioning'] as const) keys[role] = (await createApiKey(db, role, role)).key
 await createUser(db, { username: 'morgan', displayName: 'Morgan Manager', role: 'contract_manager', password: 'correct horse battery staple' })

@@ -52,7 +52,7 @@ test('sign-in: a username and password by default, an API key after switching; a
 test('navigation marks the current screen', () => {
   const root = render(AppNav, { items: ROUTES, current: 'devices', href: (id: string) => `#/${id}` })
   const links = [...root.querySelectorAll('a')]
-  expect(links.map((a) => a.textContent)).toEqual(['Map', 'Performance', 'Why missed', 'Households', 'Reports', 'Rewards', 'Devices'])
+  expect(links.map((a) => a.textContent)).toEqual(['Map', 'Performance', 'Why missed', 'Households', 'Reports', 'Rewards', 'Devices', 'Quarantine'])
   expect(links.filter((a) => a.getAttribute('aria-current') === 'page').map((a) => a.textContent)).toEqual(['Devices'])
   expect(links[0]!.getAttribute('href')).toBe('#/map')
 })

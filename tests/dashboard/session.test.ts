@@ -20,9 +20,10 @@ test('hash routes, with a path and a query', () => {
 test('each role sees the screens whose data it may read', () => {
   expect(routesFor('crm').map((r) => r.id)).toEqual(['map', 'households', 'reports', 'rewards', 'devices'])
   expect(routesFor('viewer').map((r) => r.id)).toEqual(['map', 'performance', 'why-missed', 'reports', 'rewards', 'devices'])
-  expect(routesFor('contract_manager')).toHaveLength(7)
-  expect(routesFor('admin')).toHaveLength(7)
-  expect(routesFor(null)).toHaveLength(7)
+  expect(routesFor('contract_manager')).toHaveLength(8)
+  expect(routesFor('provisioning').map((r) => r.id)).toEqual(['quarantine'])
+  expect(routesFor('admin')).toHaveLength(8)
+  expect(routesFor(null)).toHaveLength(8)
 })
 
 test('a kept password session that has expired is forgotten at once, with the reason', () => {

@@ -17,6 +17,7 @@ export type {
 export type { DrillKpi } from '../../../analysis/performance/drill-down.ts'
 export type { ContractSummary } from '../../../api/schemas/contracts.ts'
 export type { ReportRow } from '../../../api/schemas/reports.ts'
+export type { QuarantineEntry, QuarantinedPayload, QuarantinePage, QuarantineReasonCount } from '../../../api/schemas/quarantine.ts'
 export type { CollectionHistory, CollectionRecord, HouseholdMatch, HouseholdSummary } from '../../../api/schemas/households.ts'
 export type { FirstContactAnswer, FirstContactVerdict, NextAction, TimelineEntry } from '../../../analysis/first-contact/schema.ts'
 export type { RewardLeaderboard } from '../../../api/schemas/rewards.ts'

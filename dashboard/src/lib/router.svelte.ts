@@ -13,6 +13,8 @@ export const ROUTES = [
   { id: 'reports', label: 'Reports', roles: EVERYONE },
   { id: 'rewards', label: 'Rewards', roles: EVERYONE },
   { id: 'devices', label: 'Devices', roles: EVERYONE },
+  // Refused input is operator data (api/access-model.ts): the contract manager's, and provisioning's.
+  { id: 'quarantine', label: 'Quarantine', roles: ['contract_manager', 'provisioning'] },
 ] as const satisfies readonly { id: string; label: string; roles: readonly Role[] }[]
 
 export type RouteId = (typeof ROUTES)[number]['id']
