@@ -720,6 +720,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/map/devices/{deviceId}/household": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The household whose bin carries this sensor (for a live reading that raises an alert) */
+        get: operations["getApiV1MapDevicesByDeviceIdHousehold"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/households/{uprn}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One household on the map: its bins, their last readings and alerts */
+        get: operations["getApiV1MapHouseholdsByUprn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/nearest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The household nearest to a point (a lift on the feed, a click on the map) */
+        get: operations["getApiV1MapNearest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The city map's first screen: counts, households by fill band, alerts, vehicles, the latest lifts
+         * @description Small at any city size. The households themselves are in the vector tiles (/api/v1/map/tiles/{z}/{x}/{y}, with `v` = `generation`), one household's bins at /api/v1/map/households/{uprn}; what happened since `generatedAt` arrives over the WebSocket /api/v1/live.
+         */
+        get: operations["getApiV1MapOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/streets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The registry's street lines with their names (the why-missed hotspot map) */
+        get: operations["getApiV1MapStreets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/map/summary": {
         parameters: {
             query?: never;
@@ -729,6 +817,26 @@ export interface paths {
         };
         /** How big the city is, and who the API key belongs to */
         get: operations["getApiV1MapSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/map/tiles/{z}/{x}/{y}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Households and streets as a Mapbox vector tile
+         * @description Layer `households`: below zoom 16 clusters (`point_count`, households by fill band `n0`…`n4`, most urgent alert `a`: index into fire, overflow, offline, low_battery, 4 for none), from zoom 16 one point per household (`u` UPRN, `b` fill band, `a` alert). Layer `streets`: the registry's street lines with `name`. Extent 4096. Asked for with the overview's generation (`v`), the tile may be cached privately.
+         */
+        get: operations["getApiV1MapTilesByZByXByY"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1815,10 +1923,14 @@ export interface components {
             }[];
             openReports: {
                 collectionDate: string | null;
+                evidenceAt: string | null;
+                evidenceBy: string | null;
                 expectedDatetime: string | null;
                 reportId: number;
                 /** Format: date-time */
                 requestedAt: string;
+                /** @description As the evidence stands now, the same the first-contact check reads: being_checked, not_a_miss, awaiting_return (a miss, the return visit not made yet), put_right (emptied on the return visit; the hourly job closes it), no_miss (the records now show it emptied or refused on the day, or before the report) */
+                state: "being_checked" | "not_a_miss" | "awaiting_return" | "put_right" | "no_miss";
                 statusNotes: string | null;
                 stream: string;
                 validity: string;
@@ -6644,6 +6756,498 @@ export interface operations {
             };
         };
     };
+    getApiV1MapDevicesByDeviceIdHousehold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bins: {
+                            alerts: ("fire" | "overflow" | "offline" | "low_battery")[];
+                            batteryV: number | null;
+                            binId: string;
+                            deviceId: string | null;
+                            fillPct: number | null;
+                            online: boolean | null;
+                            readingAt: number | null;
+                            status: string | null;
+                            stream: string;
+                            tempC: number | null;
+                        }[];
+                        /** Format: date-time */
+                        generatedAt: string;
+                        lat: number;
+                        lon: number;
+                        street: string | null;
+                        uprn: number;
+                        ward: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1MapHouseholdsByUprn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique Property Reference Number */
+                uprn: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bins: {
+                            alerts: ("fire" | "overflow" | "offline" | "low_battery")[];
+                            batteryV: number | null;
+                            binId: string;
+                            deviceId: string | null;
+                            fillPct: number | null;
+                            online: boolean | null;
+                            readingAt: number | null;
+                            status: string | null;
+                            stream: string;
+                            tempC: number | null;
+                        }[];
+                        /** Format: date-time */
+                        generatedAt: string;
+                        lat: number;
+                        lon: number;
+                        street: string | null;
+                        uprn: number;
+                        ward: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1MapNearest: {
+        parameters: {
+            query: {
+                lat: number;
+                lon: number;
+                withinM?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bins: {
+                            alerts: ("fire" | "overflow" | "offline" | "low_battery")[];
+                            batteryV: number | null;
+                            binId: string;
+                            deviceId: string | null;
+                            fillPct: number | null;
+                            online: boolean | null;
+                            readingAt: number | null;
+                            status: string | null;
+                            stream: string;
+                            tempC: number | null;
+                        }[];
+                        /** Format: date-time */
+                        generatedAt: string;
+                        lat: number;
+                        lon: number;
+                        street: string | null;
+                        uprn: number;
+                        ward: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1MapOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        alerts: {
+                            counts: {
+                                fire: number;
+                                low_battery: number;
+                                offline: number;
+                                overflow: number;
+                            };
+                            perKind: number;
+                            /** @description Most urgent kind first, at most `perKind` of each kind */
+                            rows: {
+                                binId: string;
+                                deviceId: string;
+                                /** @enum {string} */
+                                kind: "fire" | "overflow" | "offline" | "low_battery";
+                                lat: number;
+                                lon: number;
+                                stream: string;
+                                street: string | null;
+                                uprn: number;
+                                value: number | null;
+                            }[];
+                        };
+                        /** @description Households by the band of their fullest bin */
+                        bands: {
+                            /** @description Households by fill band: no reading, under 50 %, 50–75 %, 75–90 %, at or over the overflow threshold */
+                            all: number[];
+                            /** @description The same counted on the bins of one stream (index into `streams`) */
+                            byStream: number[][];
+                        };
+                        baseMap: {
+                            /** @description To be shown on the map */
+                            attribution: string;
+                            maxZoom: number;
+                            /** @description Tile URL template ({z}/{x}/{y}, optionally {s}, {r}) */
+                            url: string;
+                        } | null;
+                        /** @description [west, south, east, north] of the households; null when none are placed */
+                        bounds: [
+                            number,
+                            number,
+                            number,
+                            number
+                        ] | null;
+                        counts: {
+                            bins: number;
+                            households: number;
+                            vehicles: number;
+                        };
+                        /** Format: date-time */
+                        generatedAt: string;
+                        /** @description Names the snapshot; tiles asked for with it (`v`) may be cached */
+                        generation: string;
+                        /** @description Window of `lifts`, hours before generatedAt */
+                        hours: number;
+                        /** @description The latest lifts and crew exceptions, newest first */
+                        lifts: {
+                            binId: string | null;
+                            lat: number;
+                            lon: number;
+                            /** @enum {string} */
+                            outcome: "collected" | "not_presented" | "contaminated" | "no_access" | "excess_waste" | "overweight" | "wrong_bin";
+                            street: string | null;
+                            /** @description Device time, epoch seconds */
+                            ts: number;
+                            uprn: number | null;
+                            vehicleId: string | null;
+                            weightKg: number | null;
+                        }[];
+                        streams: string[];
+                        thresholds: {
+                            fireTempC: number;
+                            lowBatteryV: number;
+                            offlineAfterMs: number;
+                            overflowPct: number;
+                        };
+                        vehicles: {
+                            /** @description Fitted vehicle unit (the deviceId of live events) */
+                            deviceId: string | null;
+                            heading: number | null;
+                            lat: number | null;
+                            lon: number | null;
+                            online: boolean | null;
+                            /** @description Device time of the last position */
+                            positionAt: string | null;
+                            registration: string | null;
+                            speedKmh: number | null;
+                            vehicleId: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1MapStreets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        generatedAt: string;
+                        streets: {
+                            name: string;
+                            /** @description Polyline along the street, flattened [lon, lat, lon, lat, …]; derived from its households in order along the street */
+                            path: number[];
+                            ward: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiV1MapSummary: {
         parameters: {
             query?: never;
@@ -6670,6 +7274,80 @@ export interface operations {
                         placedHouseholds: number;
                         vehicles: number;
                     };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1MapTilesByZByXByY: {
+        parameters: {
+            query?: {
+                /** @description Colour households by their fullest bin (all) or by one stream's bins (index into the overview's streams) */
+                colour?: "all" | number;
+                /** @description The overview's generation: with the current one the tile may be cached */
+                v?: string;
+            };
+            header?: never;
+            path: {
+                x: number;
+                y: number;
+                z: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/vnd.mapbox-vector-tile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
                 };
             };
             /** @description Default Response */
