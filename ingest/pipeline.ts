@@ -5,8 +5,11 @@
 // That callback is where the front door sends its acknowledgement (a PUBACK, an HTTP 2xx), so an
 // acknowledged message is a committed one.
 //
-// Batches commit one at a time and callbacks run in submission order, so a connection's PUBACKs leave
-// in the order its PUBLISHes arrived [MQTT-4.6.0-2]. While the database is slow or away nothing is
+// Up to `maxInFlight` batches (default 2) are written at once, so that the next batch is on its way
+// while the previous one commits; callbacks still run in submission order (a batch answers only
+// after the one before it has answered), so a connection's PUBACKs leave in the order its PUBLISHes
+// arrived [MQTT-4.6.0-2]. Sequence state stays exact: a batch locks its devices' rows first
+// (ingest/write-batch.ts), so two batches sharing a device commit one after the other. While the database is slow or away nothing is
 // acknowledged: the front doors stop reading (aedes reads no further from a socket until the
 // callbacks of the chunk it parsed have returned), devices keep their messages and retry, memory
 // stays bounded, and the pipeline says it is unhealthy until a commit succeeds again.
@@ -54,6 +57,12 @@ export interface PipelineOptions {
    * messages one at a time after a reconnect, so each of those waits for this linger plus a commit.
    */
   batchMs: number
+  /**
+   * Batches written at once (default 2): while one commits, the next is already written, on a
+   * second database connection (servers) or queued on the engine's thread (embedded). A second
+   * batch starts only once a full one is waiting. 1 restores one commit at a time.
+   */
+  maxInFlight?: number
   maxPayloadBytes: number
   /** Called after each commit with what was stored (the embedded stack uses it for live jobs). */
   onCommit?: (stats: BatchStats) => void
@@ -112,6 +121,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let buffer: Pending[] = []
   let timer: NodeJS.Timeout | null = null
   let flushing: Promise<void> | null = null
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 2)
+  /** Resolves when the last batch taken has answered all its messages: the next one answers after it. */
+  let lastAnswered: Promise<void> = Promise.resolve()
+  /** Wakes the flush loop while batches are in flight (a full batch is waiting). */
+  let wake: (() => void) | null = null
+  let inFlight = 0 // messages of the batches being written
+  const pendingCount = () => buffer.length + inFlight
   let closed = false
   let abandonAt = Infinity
   let failing: string | null = null
@@ -135,28 +151,51 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   }
 
   async function flushAll(): Promise<void> {
-    // Group commit: while one batch commits, the next gathers; it goes as soon as the first is done.
-    while (buffer.length > 0) {
-      const batch = buffer.slice(0, opts.batchSize)
-      buffer = buffer.slice(batch.length)
-      metrics.pending.set(buffer.length + batch.length)
-      const ok = await commitWithRetry(batch)
-      metrics.pending.set(buffer.length)
-      if (!ok) {
-        // Closing with the database away: what is left goes back unacknowledged.
-        const left = [...batch, ...buffer]
-        buffer = []
-        abandonedTotal += left.length
-        for (const p of left) p.done(new PipelineClosedError('not stored before shutdown; send it again'))
-        return
+    // Group commit: while batches commit, the next gathers; it goes as soon as there is room.
+    const running = new Set<Promise<void>>()
+    let stopped = false
+    for (;;) {
+      const room = running.size === 0 || (running.size < maxInFlight && buffer.length >= opts.batchSize)
+      if (!stopped && buffer.length > 0 && room) {
+        const batch = buffer.slice(0, opts.batchSize)
+        buffer = buffer.slice(batch.length)
+        inFlight += batch.length
+        const turn = lastAnswered
+        let answered!: () => void
+        lastAnswered = new Promise<void>((r) => { answered = r })
+        const run = (async () => {
+          try {
+            const ok = await commitWithRetry(batch, turn)
+            if (!ok) {
+              // Closing with the database away: what is left goes back unacknowledged, in order.
+              await turn
+              stopped = true
+              const left = [...batch, ...buffer]
+              buffer = []
+              abandonedTotal += left.length
+              for (const p of left) p.done(new PipelineClosedError('not stored before shutdown; send it again'))
+            }
+          } finally {
+            inFlight -= batch.length
+            metrics.pending.set(pendingCount())
+            answered()
+          }
+        })()
+        running.add(run)
+        run.finally(() => running.delete(run)).catch(() => undefined)
+        metrics.pending.set(pendingCount())
+        continue
       }
+      if (running.size === 0) return
+      await Promise.race([...running, new Promise<void>((r) => { wake = r })])
+      wake = null
     }
   }
 
-  async function commitWithRetry(batch: Pending[]): Promise<boolean> {
+  async function commitWithRetry(batch: Pending[], turn: Promise<void>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await commit(batch)
+        await commit(batch, turn)
         if (failing) {
           logger.info({ after: attempt }, 'database writes succeed again; acknowledging resumes')
           failing = null
@@ -165,7 +204,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       } catch (err) {
         if (isPoison(err)) {
           metrics.dbErrors.inc({ kind: 'data' })
-          await isolatePoison(batch)
+          await isolatePoison(batch, turn)
           return true
         }
         metrics.dbErrors.inc({ kind: 'transient' })
@@ -179,11 +218,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
   }
 
-  async function commit(batch: Pending[]): Promise<void> {
+  /** Write `batch` in one transaction, then, once the batch before it has answered (`turn`), answer its messages. */
+  async function commit(batch: Pending[], turn: Promise<void>): Promise<void> {
     const t0 = performance.now()
     const stats = await commitBatch(db, batch.map((p) => p.item), { invalidateRollup: !db.capabilities.continuousAggregates })
     const committedAt = Date.now()
     committedTotal += batch.length
+    await turn
     // Answer in slices, yielding between them: each answer lets a front door acknowledge and publish
     // synchronously, and thousands at once would pile into aedes' emitter queue, which drains itself
     // by recursion (a stack overflow during a close with a big backlog). Order is kept.
@@ -205,21 +246,21 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   }
 
   // Split a batch the database refuses until the refused messages stand alone; quarantine those.
-  async function isolatePoison(batch: Pending[]): Promise<void> {
+  async function isolatePoison(batch: Pending[], turn: Promise<void>): Promise<void> {
     if (batch.length === 1) {
       const p = batch[0]!
       logger.error({ topic: p.item.topic }, 'message refused by the database; quarantined as storage_error')
       const item: DecodedItem = { ...p.item, result: { ok: false, reason: 'storage_error', detail: 'the database refused this message' } }
-      await commitWithRetry([{ item, done: p.done }])
+      await commitWithRetry([{ item, done: p.done }], turn)
       return
     }
     const half = Math.ceil(batch.length / 2)
     for (const part of [batch.slice(0, half), batch.slice(half)]) {
       try {
-        await commit(part)
+        await commit(part, turn)
       } catch (err) {
-        if (!isPoison(err)) { await commitWithRetry(part); continue }
-        await isolatePoison(part)
+        if (!isPoison(err)) { await commitWithRetry(part, turn); continue }
+        await isolatePoison(part, turn)
       }
     }
   }
@@ -230,8 +271,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       if (closed) return done(new PipelineClosedError('Kerbside is shutting down; send it again after the restart'))
       metrics.received.inc()
       buffer.push({ item: decode(msg), done, forward: msg.forward })
-      metrics.pending.set(buffer.length)
-      if (buffer.length >= opts.batchSize) kick()
+      metrics.pending.set(pendingCount())
+      if (buffer.length >= opts.batchSize) {
+        if (flushing) wake?.()
+        else kick()
+      }
       else if (!timer && !flushing) timer = opts.batchMs > 0 ? setTimeout(kick, opts.batchMs) : setImmediate(kick) as unknown as NodeJS.Timeout
     },
     pending: () => buffer.length,

@@ -4,12 +4,11 @@
 // held back by a gate in front of the real adapter, to see what the broker does while a commit waits.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import mqtt, { type MqttClient } from 'mqtt'
-import type { Database } from '../../storage/database.ts'
 import { revokeDevice } from '../../storage/devices.ts'
+import { interceptCommits } from '../helpers/intercept-commits.ts'
 import { connectDevice, count, provision, seedMinimalRegistry, startTestStack, waitFor, type TestStack } from '../helpers/stack.ts'
 
 let t: TestStack
-let original: Database['transaction']
 let gate: { open: Promise<void>; release: () => void } | null = null
 let failWith: Error | null = null
 const base = Date.now() - 30 * 60_000
@@ -37,13 +36,11 @@ beforeAll(async () => {
   await seedMinimalRegistry(t.db)
   // One device per bin: a bin for each device of these tests.
   for (let i = 3; i <= 8; i++) await t.db.query(`INSERT INTO bins (bin_id, uprn, stream, rfid_tag, capacity_l) VALUES ($1, 100000000001, 'garden', $2, 240)`, [`bin-${i}`, `TAG-000${i}`])
-  original = t.db.transaction.bind(t.db)
-  // The pipeline calls db.transaction for every batch: hold it while the gate is closed, or fail it.
-  t.db.transaction = (async (fn) => {
+  // The pipeline's transactions: held while the gate is closed, or failed.
+  interceptCommits(t.db, async () => {
     if (gate) await gate.open
     if (failWith) throw failWith
-    return original(fn)
-  }) as Database['transaction']
+  })
 })
 afterAll(async () => {
   openGate()

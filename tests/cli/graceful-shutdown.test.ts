@@ -12,6 +12,7 @@ import type { Config } from '../../core/config.ts'
 import type { Database } from '../../storage/database.ts'
 import { openDatabase } from '../../storage/open-database.ts'
 import { freePort } from '../helpers/crash-harness.ts'
+import { interceptCommits } from '../helpers/intercept-commits.ts'
 import { connectDevice, provision, seedMinimalRegistry, startTestStack, waitFor } from '../helpers/stack.ts'
 
 const MESSAGES = 1500
@@ -31,8 +32,7 @@ for (const persistence of ['memory', 'level'] as const) {
     await seedMinimalRegistry(t.db)
     const secret = await provision(t.db, 'sensor-1', 'bin', { binId: 'bin-1' })
     // Commits made slow (each batch waits 20 ms first), so that a backlog is held when the close begins.
-    const original = t.db.transaction.bind(t.db)
-    t.db.transaction = (async (fn) => { await new Promise((r) => setTimeout(r, 20)); return original(fn) }) as Database['transaction']
+    interceptCommits(t.db, () => new Promise((r) => setTimeout(r, 20)))
     const sensor: MqttClient = await connectDevice(t.mqttUrl, 'sensor-1', secret, { clean: false, reconnectPeriod: 200 })
     const base = Date.now() - 86_400_000
     const acked = new Set<number>()
