@@ -261,6 +261,7 @@ export class CityTileLayer extends L.Layer {
     canvas.dataset.complete = String(view.missing === 0)
     if (view.missing === 0) {
       canvas.dataset.drawn = String(drawn)
+      canvas.dataset.completeDraws = String(Number(canvas.dataset.completeDraws ?? 0) + 1)
       if (!this.#firstComplete) {
         this.#firstComplete = true
         canvas.dataset.drawnAt = String(Math.round(performance.now()))
@@ -299,6 +300,8 @@ function decode(bytes: ArrayBuffer, z: number, x: number, y: number): Decoded {
       const f = hh.feature(i)
       const p = f.properties as Record<string, string | number | boolean>
       const pt = f.loadGeometry()[0]![0]!
+      // A tile repeats its neighbours' features in its buffer: each household or cluster is kept by the tile it lies in.
+      if (pt.x < 0 || pt.y < 0 || pt.x >= hh.extent || pt.y >= hh.extent) continue
       const wx = x * TILE + pt.x * k, wy = y * TILE + pt.y * k
       if (p.cluster) out.clusters.push({ x: wx, y: wy, count: Number(p.point_count), bands: [Number(p.n0), Number(p.n1), Number(p.n2), Number(p.n3), Number(p.n4)], alert: Number(p.a) })
       else {
