@@ -1,11 +1,12 @@
 // Contractor performance for a contract over a range of days: KPIs against targets, default points,
 // the monthly deduction and the score; the league table of its rounds; and trends by day, week or
-// month. All from round-day counts (rollup.ts), summed.
+// month. All from round-day counts (rollup.ts), summed: by the database to one row per day (KPIs,
+// trends) or per round (league), so that a bigger city's many rounds do not slow the KPIs.
 import type { Queryable } from '../../storage/database.ts'
 import { addCounts, emptyCounts, sumCounts, type KpiCounts, type RoundDayCounts } from './counts.ts'
 import { defaultPoints, kpiFigures, monthDeduction, type KpiFigures, type MonthDeduction, type Points } from './kpis.ts'
 import { bucketOf, buckets, checkRange, type DateRange, type Granularity } from './periods.ts'
-import { DEFAULT_TIME_ZONE, loadRoundDayCounts } from './rollup.ts'
+import { DEFAULT_TIME_ZONE, loadRoundDayCounts, type CountsGrain } from './rollup.ts'
 import { contractScore, type ScoreComponent } from './score.ts'
 import { contractTerms, type ContractTerms } from './terms.ts'
 
@@ -47,16 +48,16 @@ export function deductions(rows: readonly RoundDayCounts[], range: DateRange, te
   return { months, total: Math.round(months.reduce((s, m) => s + m.deduction, 0) * 100) / 100 }
 }
 
-async function load(db: Queryable, contractId: string, opts: PerformanceOptions) {
+async function load(db: Queryable, contractId: string, opts: PerformanceOptions, grain: CountsGrain) {
   const range = checkRange({ from: opts.from, to: opts.to })
   const terms = await contractTerms(db, contractId)
   const now = opts.now ?? new Date()
-  const counts = await loadRoundDayCounts(db, { terms, ...range, now, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE })
+  const counts = await loadRoundDayCounts(db, { terms, ...range, now, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, grain })
   return { range, terms, now, counts }
 }
 
 export async function contractPerformance(db: Queryable, contractId: string, opts: PerformanceOptions): Promise<ContractPerformance> {
-  const { range, terms, now, counts } = await load(db, contractId, opts)
+  const { range, terms, now, counts } = await load(db, contractId, opts, 'day')
   return {
     contract: { contractId: terms.contractId, name: terms.name, contractorId: terms.contractorId },
     terms, ...range, asOf: now,
@@ -79,7 +80,7 @@ export interface LeagueRow extends Assessment {
  * round id. Rounds with nothing decided in the range are left out; rounds without a score rank last.
  */
 export async function roundLeague(db: Queryable, contractId: string, opts: PerformanceOptions): Promise<{ from: string; to: string; asOf: Date; rounds: LeagueRow[] }> {
-  const { range, terms, now, counts } = await load(db, contractId, opts)
+  const { range, terms, now, counts } = await load(db, contractId, opts, 'round')
   const byRound = new Map<string, RoundDayCounts[]>()
   for (const r of counts.rows) {
     const list = byRound.get(r.roundId)
@@ -106,7 +107,7 @@ export interface TrendPoint extends Assessment {
 }
 
 export async function performanceTrends(db: Queryable, contractId: string, opts: PerformanceOptions & { granularity: Granularity }): Promise<{ from: string; to: string; asOf: Date; granularity: Granularity; points: TrendPoint[] }> {
-  const { range, terms, now, counts } = await load(db, contractId, opts)
+  const { range, terms, now, counts } = await load(db, contractId, opts, 'day')
   const byPeriod = new Map<string, KpiCounts>()
   for (const r of counts.rows) {
     const period = bucketOf(r.day, opts.granularity)

@@ -38,15 +38,50 @@ SELECT d.day FROM kpi_days d
 const SELECT_ROLLED_UP = `SELECT round_id AS "roundId", day, ${COUNT_FIELDS.map((f) => `${COUNT_COLUMNS[f]} AS "${f}"`).join(', ')}
   FROM kpi_round_days WHERE contract_id = $1 AND day = ANY ($2::date[])`
 
-/** Round-day counts of a contract over a range: the roll-up where it holds, live elsewhere. */
-export async function loadRoundDayCounts(db: Queryable, q: CountsQuery): Promise<LoadedCounts> {
+// The same rows summed by the database over rounds (one row per day) or over days (one per round):
+// a city's month is a few thousand round-day rows, and what the contract's KPIs and trends need is
+// one row per day, so they no longer grow with the number of rounds summed. Counts are additive.
+const SUMS = COUNT_FIELDS.map((f) => `sum(${COUNT_COLUMNS[f]})::int AS "${f}"`).join(', ')
+const SELECT_ROLLED_UP_BY_DAY = `SELECT '' AS "roundId", day, ${SUMS}
+  FROM kpi_round_days WHERE contract_id = $1 AND day = ANY ($2::date[]) GROUP BY day`
+const SELECT_ROLLED_UP_BY_ROUND = `SELECT round_id AS "roundId", min(day) AS day, ${SUMS}
+  FROM kpi_round_days WHERE contract_id = $1 AND day = ANY ($2::date[]) GROUP BY round_id`
+
+/**
+ * How the counts are wanted: per round and day (as stored), per day (all rounds summed, `roundId`
+ * ''), or per round (all days summed, `day` the first day that round has counts on).
+ */
+export type CountsGrain = 'round-day' | 'day' | 'round'
+
+/** Rows summed to a coarser grain: by day or by round; counts are additive. */
+function regroup(rows: readonly RoundDayCounts[], grain: CountsGrain): RoundDayCounts[] {
+  if (grain === 'round-day') return [...rows]
+  const out = new Map<string, RoundDayCounts>()
+  for (const r of rows) {
+    const key = grain === 'day' ? r.day : r.roundId
+    const known = out.get(key)
+    if (!known) {
+      out.set(key, { ...r, roundId: grain === 'day' ? '' : r.roundId })
+      continue
+    }
+    for (const f of COUNT_FIELDS) known[f] += r[f]
+    if (grain === 'round' && r.day < known.day) known.day = r.day
+  }
+  return [...out.values()]
+}
+
+/** Round-day counts of a contract over a range: the roll-up where it holds, live elsewhere; summed to `grain` (default none). */
+export async function loadRoundDayCounts(db: Queryable, q: CountsQuery & { grain?: CountsGrain }): Promise<LoadedCounts> {
   const { contractId, repeatWindowDays } = q.terms
+  const grain = q.grain ?? 'round-day'
   const fresh = (await db.query<{ day: string }>(FRESH_DAYS_SQL, [contractId, q.from, q.to, repeatWindowDays, q.timeZone, q.now.toISOString()])).rows.map((r) => r.day)
-  const rolled = fresh.length > 0 ? (await db.query<RoundDayCounts>(SELECT_ROLLED_UP, [contractId, fresh])).rows : []
+  const select = grain === 'day' ? SELECT_ROLLED_UP_BY_DAY : grain === 'round' ? SELECT_ROLLED_UP_BY_ROUND : SELECT_ROLLED_UP
+  const rolled = fresh.length > 0 ? (await db.query<RoundDayCounts>(select, [contractId, fresh])).rows : []
   const freshSet = new Set(fresh)
   const liveDays = eachDay(q.from, q.to).filter((d) => !freshSet.has(d))
   const live = await roundDayCounts(db, { contractId, days: liveDays, now: q.now, repeatWindowDays, timeZone: q.timeZone })
-  const rows = rolled.concat(live.rows).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
+  const merged = live.rows.length === 0 ? rolled : regroup(rolled.concat(live.rows), grain)
+  const rows = merged.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
   return { rows, rolledUpDays: fresh.length, liveDays: liveDays.length }
 }
 
