@@ -27,7 +27,6 @@ export function payloadAsText(bytes: Buffer): string | null {
   } catch {
     return null
   }
-  // eslint-disable-next-line no-control-regex
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? null : text
 }
 
