@@ -75,6 +75,7 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
 
   'POST /api/v1/keys': { roles: [] },
   'GET /api/v1/keys': { roles: [] },
+  'PATCH /api/v1/keys/:keyId': { roles: [] },
   'DELETE /api/v1/keys/:keyId': { roles: [] },
   'GET /api/v1/users': { roles: [] },
   'POST /api/v1/users': { roles: [] },

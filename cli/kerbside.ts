@@ -7,12 +7,12 @@ import { createLogger, type Logger } from '../core/log.ts'
 import { DEVICE_KINDS, type DeviceKind } from '../core/contract/topics.ts'
 import { MigrationError } from '../storage/migrate.ts'
 import { listDevices, provisionDevice, revokeDevice, type DeviceRecord } from '../storage/devices.ts'
-import { createApiKey, listApiKeys, revokeApiKey, ROLES, type ApiKeyInfo, type Role } from '../storage/api-keys.ts'
+import { createApiKey, listApiKeys, revokeApiKey, ROLES, updateApiKeySettings, type ApiKeyInfo, type ApiKeySettings, type Role } from '../storage/api-keys.ts'
 import type { Database } from '../storage/database.ts'
 import { createUser, disableUser, listUsers, type UserInfo } from '../storage/users.ts'
 import type { DestinationStream } from 'pino'
 import { EmbeddedDatabaseBusyError } from '../storage/pglite-adapter.ts'
-import { answer, ApiClientError, falseWhenNotFound, localApi, type LocalApi } from './api-client.ts'
+import { answer, ApiClientError, falseWhenNotFound, localApi, nullWhenNotFound, type LocalApi } from './api-client.ts'
 import { createContext, openConfiguredDatabase, startAll, startApi, startBroker, startIngest, type Context, type Stack } from './stack.ts'
 import { takenPorts } from './port-check.ts'
 import { locateDataDir } from './demo-locate.ts'
@@ -42,8 +42,9 @@ Provisioning
   devices add <id> --kind bin|vehicle [--bin <binId>] [--vehicle <vehicleId>]
   devices list [--kind bin|vehicle]
   devices revoke <id>
-  keys create <name> --role ${ROLES.join('|')}
+  keys create <name> --role ${ROLES.join('|')} [--open311-extended on|off]
   keys list
+  keys set <keyId> --open311-extended on|off   (FixMyStreet's additional attributes in Open311 answers)
   keys revoke <keyId>
   users add <username> --role ${ROLES.join('|')} [--name "Display Name"]
   users list
@@ -131,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'devices' || command === 'keys' || command === 'users') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' } } })
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { kind: { type: 'string' }, bin: { type: 'string' }, vehicle: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'open311-extended': { type: 'string' } } })
     const [sub, arg] = positionals
     let ops: AdminOps
     let done = async () => undefined as void
@@ -174,8 +175,10 @@ interface AdminOps {
   addDevice(input: { deviceId: string; kind: DeviceKind; binId?: string; vehicleId?: string }): Promise<{ secret: string }>
   listDevices(kind?: DeviceKind): Promise<DeviceRow[]>
   revokeDevice(id: string): Promise<boolean>
-  createKey(name: string, role: Role): Promise<{ key: string; info: Stamped<ApiKeyInfo> }>
+  createKey(name: string, role: Role, settings: ApiKeySettings): Promise<{ key: string; info: Stamped<ApiKeyInfo> }>
   listKeys(): Promise<Stamped<ApiKeyInfo>[]>
+  /** The key as it now is; null when there is no active key with that id. */
+  setKey(id: string, settings: Required<ApiKeySettings>): Promise<Stamped<ApiKeyInfo> | null>
   revokeKey(id: string): Promise<boolean>
   addUser(input: { username: string; displayName: string; role: Role }): Promise<{ user: Stamped<UserInfo>; password: string }>
   listUsers(): Promise<Stamped<UserInfo>[]>
@@ -186,7 +189,8 @@ const databaseOps = (db: Database): AdminOps => ({
   addDevice: (input) => provisionDevice(db, input),
   listDevices: (kind) => listDevices(db, { kind, limit: 100_000, offset: 0 }),
   revokeDevice: (id) => revokeDevice(db, id),
-  createKey: (name, role) => createApiKey(db, name, role),
+  createKey: (name, role, settings) => createApiKey(db, name, role, settings),
+  setKey: (id, settings) => updateApiKeySettings(db, id, settings),
   listKeys: () => listApiKeys(db),
   revokeKey: (id) => revokeApiKey(db, id),
   addUser: (input) => createUser(db, input),
@@ -198,7 +202,8 @@ const apiOps = (api: LocalApi): AdminOps => ({
   addDevice: (input) => answer(api.POST('/api/v1/devices', { body: input }), 'POST /devices'),
   listDevices: (kind) => answer(api.GET('/api/v1/devices', { params: { query: { limit: 1000, kind } } }), 'GET /devices'),
   revokeDevice: (id) => answer(api.DELETE('/api/v1/devices/{deviceId}', { params: { path: { deviceId: id } } }), `DELETE /devices/${id}`).then(() => true, falseWhenNotFound),
-  createKey: (name, role) => answer(api.POST('/api/v1/keys', { body: { name, role } }), 'POST /keys'),
+  createKey: (name, role, settings) => answer(api.POST('/api/v1/keys', { body: { name, role, ...settings } }), 'POST /keys'),
+  setKey: (id, settings) => answer(api.PATCH('/api/v1/keys/{keyId}', { params: { path: { keyId: id } }, body: settings }), `PATCH /keys/${id}`).catch(nullWhenNotFound),
   listKeys: () => answer(api.GET('/api/v1/keys'), 'GET /keys'),
   revokeKey: (id) => answer(api.DELETE('/api/v1/keys/{keyId}', { params: { path: { keyId: id } } }), `DELETE /keys/${id}`).then(() => true, falseWhenNotFound),
   addUser: (input) => answer(api.POST('/api/v1/users', { body: input }), 'POST /users'),
@@ -243,22 +248,42 @@ async function devicesCommand(ops: AdminOps, sub: string | undefined, id: string
   throw new UsageError('devices add|list|revoke — see kerbside help')
 }
 
-async function keysCommand(ops: AdminOps, sub: string | undefined, arg: string | undefined, values: { role?: string }): Promise<number> {
+/** --open311-extended on|off (also true/false, yes/no); undefined when not given. */
+function onOff(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined
+  const v = value.trim().toLowerCase()
+  if (['on', 'true', 'yes', '1'].includes(v)) return true
+  if (['off', 'false', 'no', '0'].includes(v)) return false
+  throw new UsageError(`--open311-extended must be on or off, not ${JSON.stringify(value)}`)
+}
+
+async function keysCommand(ops: AdminOps, sub: string | undefined, arg: string | undefined, values: { role?: string; 'open311-extended'?: string }): Promise<number> {
+  const open311Extended = onOff(values['open311-extended'])
   if (sub === 'create' && arg) {
     if (!ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
-    const { key, info } = await ops.createKey(arg, values.role as Role)
+    const { key, info } = await ops.createKey(arg, values.role as Role, { open311Extended })
     console.log(JSON.stringify({ ...info, key, note: 'the key is shown this once' }, null, 2))
     return 0
   }
   if (sub === 'list') {
-    for (const k of await ops.listKeys()) console.log(`${k.keyId}\t${k.role}\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}`)
+    for (const k of await ops.listKeys()) console.log(`${k.keyId}\t${k.role}\t${k.name}\t${k.revokedAt ? 'revoked' : 'active'}${k.open311Extended ? '\topen311-extended' : ''}`)
+    return 0
+  }
+  if (sub === 'set' && arg) {
+    if (open311Extended === undefined) throw new UsageError('keys set <keyId> --open311-extended on|off')
+    const info = await ops.setKey(arg, { open311Extended })
+    if (!info) {
+      console.error(`kerbside: no active key ${arg}`)
+      return 1
+    }
+    console.log(`${info.keyId}: Open311 extended attributes ${info.open311Extended ? 'on' : 'off'}`)
     return 0
   }
   if (sub === 'revoke' && arg) {
     console.log((await ops.revokeKey(arg)) ? `revoked ${arg}` : `no active key ${arg}`)
     return 0
   }
-  throw new UsageError('keys create|list|revoke — see kerbside help')
+  throw new UsageError('keys create|list|set|revoke — see kerbside help')
 }
 
 main(process.argv.slice(2)).then((code) => {

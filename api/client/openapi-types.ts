@@ -628,7 +628,8 @@ export interface paths {
         delete: operations["deleteApiV1KeysByKeyId"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change an API key's settings (Open311 extended attributes) */
+        patch: operations["patchApiV1KeysByKeyId"];
         trace?: never;
     };
     "/api/v1/lorawan/chirpstack": {
@@ -1439,6 +1440,8 @@ export interface components {
             keyId: string;
             lastUsedAt: string | null;
             name: string;
+            /** @description Open311 answers to this key carry FixMyStreet's additional request attributes (agency_sent_datetime, title, interface_used, comment_count); docs/crm-integration.md */
+            open311Extended: boolean;
             revokedAt: string | null;
             role: "admin" | "contract_manager" | "crm" | "provisioning" | "viewer";
         };
@@ -2264,8 +2267,13 @@ export interface components {
             /** @description UPRN; roles crm, contract_manager and admin only */
             address_id?: string;
             agency_responsible: string | null;
+            agency_sent_datetime?: string | null;
+            /** @description FixMyStreet addition (keys with open311Extended): updates since it was filed */
+            comment_count?: number;
             description?: string | null;
             expected_datetime: string | null;
+            /** @description FixMyStreet addition (keys with open311Extended): the name of the client system that filed it */
+            interface_used?: string;
             lat?: number | null;
             long?: number | null;
             media_url?: string | null;
@@ -2280,6 +2288,8 @@ export interface components {
             service_request_id: string;
             status: "open" | "closed";
             status_notes: string | null;
+            /** @description FixMyStreet addition (keys with open311Extended): the service's name */
+            title?: string;
             /**
              * Format: date-time
              * @description W3C date-time with time zone, e.g. 2010-01-01T00:00:00Z
@@ -6078,6 +6088,8 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /** @description Send FixMyStreet's additional request attributes in Open311 answers to this key (default false: plain GeoReport v2) */
+                    open311Extended?: boolean;
                     role: "admin" | "contract_manager" | "crm" | "provisioning" | "viewer";
                 };
             };
@@ -6159,6 +6171,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchApiV1KeysByKeyId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Send FixMyStreet's additional request attributes in Open311 answers to this key (default false: plain GeoReport v2) */
+                    open311Extended: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyInfo"];
+                };
             };
             /** @description Default Response */
             400: {

@@ -23,6 +23,8 @@ export interface Caller {
   keyId: string
   name: string
   role: Role
+  /** The key's setting: Open311 answers carry FixMyStreet's additional attributes (false for sessions). */
+  open311Extended?: boolean
 }
 
 declare module 'fastify' {
@@ -31,7 +33,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     requireRole: (...roles: Role[]) => RoleHook
-    /** Drop a revoked key from this process's cache at once (other processes: within KEY_CACHE_MS). */
+    /** Drop a revoked or changed key from this process's cache at once (other processes: within KEY_CACHE_MS). */
     forgetApiKey: (keyId: string) => void
   }
 }
@@ -122,7 +124,7 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
     const hit = cache.get(key)
     if (hit && Date.now() - hit.at < KEY_CACHE_MS) return hit.caller
     const info = await verifyApiKey(opts.db, key)
-    const caller = info ? { keyId: info.keyId, name: info.name, role: info.role } : null
+    const caller = info ? { keyId: info.keyId, name: info.name, role: info.role, open311Extended: info.open311Extended } : null
     if (cache.size > 10_000) cache.clear()
     cache.set(key, { caller, at: Date.now() })
     return caller

@@ -1,6 +1,7 @@
 // A stored report as a GeoReport v2 service request, its changes as FixMyStreet request updates,
 // and the service_notice a reporter is given. Only the report's own fields: the reporter's personal
 // data lives elsewhere (report_contacts) and never reaches these documents.
+import type { ReportExtras } from '../../../storage/report-extras.ts'
 import type { MissedReport, ReportAssessment, ReportUpdate } from '../../../storage/reports.ts'
 import { serviceByCode } from './services.ts'
 import { ukLongDate, w3 } from './time.ts'
@@ -25,6 +26,21 @@ export function toServiceRequest(r: MissedReport) {
     lat: r.lat,
     long: r.lon,
     media_url: r.mediaUrl,
+  }
+}
+
+/**
+ * FixMyStreet's additional request attributes ("Open311 specification, with mySociety additions":
+ * agency_sent_datetime, title, interface_used, comment_count), for keys whose setting asks for them.
+ * requestor_name is one of them too, and is never sent: it is the reporter's personal data.
+ */
+export function fixMyStreetAttributes(r: MissedReport, extras: ReportExtras | undefined) {
+  return {
+    // Sent on to the contractor when the check confirmed the miss and asked for a return visit.
+    agency_sent_datetime: r.validity === 'valid' && r.assessedAt ? w3(r.assessedAt) : null,
+    title: serviceByCode(r.serviceCode)?.name ?? r.serviceCode,
+    interface_used: extras?.filedBy ?? r.source,
+    comment_count: extras?.updateCount ?? 0,
   }
 }
 

@@ -9,7 +9,8 @@ import {
 import { CREATE_ROLES, READ_ROLES, requireOpen311Key } from './access.ts'
 import { badRequest, notFound } from './errors.ts'
 import { sendDocument } from './formats/respond.ts'
-import { RECEIVED_NOTICE, noticeFor, toServiceRequest } from './representation.ts'
+import { RECEIVED_NOTICE, fixMyStreetAttributes, noticeFor, toServiceRequest } from './representation.ts'
+import { reportExtras } from '../../../storage/report-extras.ts'
 import { readRequestFilters } from './request-filters.ts'
 import { type ReportLocation, contactTimeOf, idempotencyKeyOf, readReportInput } from './request-input.ts'
 import { ukInstant } from '../../../analysis/outcomes/local-time.ts'
@@ -121,7 +122,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     },
   }, async (req, reply) => {
     const reports = await listReports(db, readRequestFilters(req.query))
-    return sendDocument(reply, req.params.format, 'service_requests', asSeenBy(req, reports.map(toServiceRequest), reply), { private: true })
+    return sendDocument(reply, req.params.format, 'service_requests', asSeenBy(req, await representAll(db, req, reports), reply), { private: true })
   })
 
   app.get('/requests/:service_request_id.:format', {
@@ -139,8 +140,15 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     const { service_request_id: id, format } = req.params
     const report = /^\d{1,15}$/.test(id) ? await getReport(db, Number(id)) : null
     if (!report) throw notFound(`service_request_id ${id.slice(0, 40)} was not found.`)
-    return sendDocument(reply, format, 'service_requests', asSeenBy(req, [toServiceRequest(report)], reply), { private: true })
+    return sendDocument(reply, format, 'service_requests', asSeenBy(req, await representAll(db, req, [report]), reply), { private: true })
   })
+}
+
+/** The reports as service requests, with FixMyStreet's additional attributes when the caller's key asks for them. */
+async function representAll(db: Database, req: FastifyRequest, reports: MissedReport[]) {
+  if (!req.caller?.open311Extended) return reports.map(toServiceRequest)
+  const extras = await reportExtras(db, reports.map((r) => r.id))
+  return reports.map((r) => ({ ...toServiceRequest(r), ...fixMyStreetAttributes(r, extras.get(r.id)) }))
 }
 
 /**

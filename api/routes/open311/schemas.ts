@@ -70,6 +70,11 @@ export const Open311Request = Type.Object({
   lat: Type.Optional(Nullable(Type.Number())),
   long: Type.Optional(Nullable(Type.Number())),
   media_url: Type.Optional(Nullable(Type.String({ description: 'Roles crm and admin only' }))),
+  // FixMyStreet's additional attributes (mySociety's additions to GeoReport v2), for keys whose open311Extended setting is on.
+  agency_sent_datetime: Type.Optional(Nullable(W3DateTime)),
+  title: Type.Optional(Type.String({ description: 'FixMyStreet addition (keys with open311Extended): the service\'s name' })),
+  interface_used: Type.Optional(Type.String({ description: 'FixMyStreet addition (keys with open311Extended): the name of the client system that filed it' })),
+  comment_count: Type.Optional(Type.Integer({ minimum: 0, description: 'FixMyStreet addition (keys with open311Extended): updates since it was filed' })),
 }, { $id: 'Open311Request', description: 'GeoReport v2 service request (XML: service_requests/request). Never carries the reporter\'s contact details; the free text, photo link and the property\'s address only for roles that may see them (docs/data-protection.md).' })
 
 export const Open311Update = Type.Object({
