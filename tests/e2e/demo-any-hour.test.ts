@@ -3,7 +3,8 @@
 // midday on a Wednesday, half an hour before midnight on a Friday. Each time the demo becomes ready
 // with its history worked out, the banner's sign-in works in Chromium, every page shows its data
 // (the map drawn, KPIs and the league, why missed, a household with its collections, reports, the
-// rewards leaderboard, devices; no error), and a live lift (made after the demo started) reaches the map.
+// rewards leaderboard, devices, refused input in quarantine; no error), its LoRaWAN bins are filled on the map, and a live lift
+// (made after the demo started) reaches the map.
 // Regression: at Sunday 01:14 the old demo clamped its rounds to 23:00 and no lift ever came.
 // Screenshots: artifacts/e2e/demo-*.png.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -29,6 +30,8 @@ const PAGES: { id: string; shows: string[] }[] = [
   { id: 'reports', shows: ['[data-testid="report-row"]'] },
   { id: 'rewards', shows: ['[data-testid="leaderboard-row"]'] },
   { id: 'devices', shows: ['[data-testid="device-row"]'] },
+  // The demo's faulty sensors (one in fifty) now and then report an impossible fill: refused, counted by reason.
+  { id: 'quarantine', shows: ['[data-testid="quarantine-reason"][data-reason="schema"]', '[data-testid="quarantine-row"]'] },
 ]
 
 const freePort = () => new Promise<number>((resolve) => {
@@ -106,6 +109,15 @@ describe.each(MOMENTS)('the demo started at $fake London time', ({ name, fake })
       await browser.close()
     }
   }, 600_000)
+
+  test('its LoRaWAN bins, sent through the webhooks as The Things Stack and ChirpStack, are filled on the map', async () => {
+    const [, sensors] = /LoRaWAN +(\d+) bins with LoRaWAN sensors .* through simulated The Things Stack \(\d+\) and ChirpStack \(\d+\) webhooks/.exec(demo!.output()) ?? []
+    expect(Number(sensors)).toBeGreaterThan(0)
+    const key = (JSON.parse(readFileSync(join(demo!.dir, 'secrets.json'), 'utf8')) as { adminKey: string }).adminKey
+    const map = (await (await fetch(`${demo!.base}/api/v1/map`, { headers: { authorization: `Bearer ${key}` } })).json()) as { bins: { deviceId: (string | null)[]; fillPct: (number | null)[] } }
+    const filled = map.bins.deviceId.filter((d, k) => d?.startsWith('lw-') && typeof map.bins.fillPct[k] === 'number')
+    expect(filled).toHaveLength(Number(sensors))
+  })
 
   test('a live lift, made after the demo went live, reaches the map', async () => {
     // After the demo went live (its marker says when, on its own faked clock): not a lift of the replayed past.
