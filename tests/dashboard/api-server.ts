@@ -16,6 +16,10 @@ const ADMIN = 'admin-key-for-dashboard-state-tests-0000'
 const db = await openDatabase({ logger: silentLogger })
 const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN, rateLimitPerMinute: 10_000 })
 await seedScenario(db, 'K')
+// The Devices screen: sensors on the bins of the scenario's first two households, and a vehicle unit.
+await db.query(`INSERT INTO bins (bin_id, uprn, stream) SELECT 'dash-bin-' || row_number() OVER (ORDER BY uprn), uprn, 'residual' FROM (SELECT uprn FROM households ORDER BY uprn LIMIT 2) h`)
+await db.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id, online, last_ts) VALUES
+  ('dash-s-1', 'bin', '!', 'dash-bin-1', true, now()), ('dash-s-2', 'bin', '!', 'dash-bin-2', false, now() - interval '5 hours'), ('dash-unit-1', 'vehicle', '!', NULL, true, now())`)
 // The Quarantine screen: refused input as ingest keeps it (a faulty sensor's fill of 142 % twice, a
 // payload that is not JSON, a lift whose payload holds a bin tag, a binary frame).
 await db.query(`INSERT INTO quarantine (topic, device_id, reason, detail, payload, payload_bytes, payload_sha256, times_seen, first_seen, last_seen) VALUES

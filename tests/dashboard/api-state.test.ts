@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
 import { CityState } from '../../dashboard/src/lib/city-state.svelte.ts'
 import { ContractScope } from '../../dashboard/src/lib/contract-scope.svelte.ts'
+import { DevicesState } from '../../dashboard/src/lib/devices-state.svelte.ts'
 import { DrillDownState } from '../../dashboard/src/lib/drill-down-state.svelte.ts'
 import { HouseholdState } from '../../dashboard/src/lib/household-state.svelte.ts'
 import { PerformanceState } from '../../dashboard/src/lib/performance-state.svelte.ts'
@@ -305,5 +306,42 @@ describe('the city map', () => {
     expect(refused.status).toBe('error')
     expect(refused.error).toMatch(/no longer signed in/)
     window.kerbsideEarly = undefined
+  })
+})
+
+describe('devices', () => {
+  test('a page at a time by device id, back and forth; searched by postcode; the fleet counted by state', async () => {
+    const key = api.keys.contract_manager
+    const devices = new DevicesState(2)
+    await devices.load(key)
+    expect(devices.status).toBe('ready')
+    expect(devices.devices.map((d) => d.deviceId)).toEqual(['dash-s-1', 'dash-s-2'])
+    expect(devices.devices[0]!.address).toMatch(/\S/)
+    expect(devices.hasMore).toBe(true)
+    expect(devices.hasPrevious).toBe(false)
+    await devices.next(key)
+    expect(devices.devices.map((d) => d.deviceId)).toEqual(['dash-unit-1'])
+    expect([devices.offset, devices.hasMore, devices.hasPrevious]).toEqual([2, false, true])
+    await devices.previous(key)
+    expect(devices.devices.map((d) => d.deviceId)).toEqual(['dash-s-1', 'dash-s-2'])
+    expect(devices.offset).toBe(0)
+
+    await devices.restart(key, { search: 'l1 1aa', kind: 'bin' })
+    expect(devices.devices.map((d) => d.deviceId)).toEqual(['dash-s-1', 'dash-s-2'])
+    await devices.restart(key, { search: '', kind: 'all', deviceState: 'silent' })
+    expect(devices.devices.map((d) => d.deviceId)).toEqual(['dash-s-2'])
+    await devices.restart(key, { search: 'no such device', deviceState: 'all' })
+    expect([devices.status, devices.devices.length]).toEqual(['ready', 0])
+
+    await devices.loadSummary(key)
+    expect(devices.summary.data?.bin).toMatchObject({ total: 2, online: 1, silent: 1 })
+    expect(devices.summary.data?.vehicle).toMatchObject({ total: 1, online: 1 })
+  })
+
+  test('a role that may not list devices is told so', async () => {
+    const devices = new DevicesState()
+    await devices.load(api.keys.crm)
+    expect(devices.status).toBe('error')
+    expect(devices.error).toMatch(/role/)
   })
 })

@@ -11,7 +11,7 @@ import LiveBadge from '../../dashboard/src/components/LiveBadge.svelte'
 import MapLegend from '../../dashboard/src/components/MapLegend.svelte'
 import SignInForm from '../../dashboard/src/components/SignInForm.svelte'
 import StatusMessage from '../../dashboard/src/components/StatusMessage.svelte'
-import type { Device } from '../../dashboard/src/lib/api-types.ts'
+import type { DeviceListItem } from '../../dashboard/src/lib/api-types.ts'
 import { FILL_BANDS } from '../../dashboard/src/lib/fill-bands.ts'
 import { ROUTES } from '../../dashboard/src/lib/router.svelte.ts'
 import { byTestId, render, text } from './render.ts'
@@ -111,20 +111,24 @@ test('lifts feed: newest first with outcome and place; an empty window says so',
   expect(text(render(EventFeed, { events: [], hours: 6, onselect: () => undefined }))).toContain('No lifts in the last 6 hours')
 })
 
-test('devices: online state in words and last seen', () => {
+test('devices: household, online state in words, last seen, battery and refused messages', () => {
   const now = Date.parse('2026-11-20T12:00:00Z')
-  const base = { binId: null, vehicleId: null, createdAt: '2026-11-01T00:00:00Z', revokedAt: null, lastSeq: null, lastTs: null, online: null, onlineSince: null }
-  const devices: Device[] = [
-    { ...base, deviceId: 's-1', kind: 'bin', binId: 'bin-1', online: true, lastSeq: 42, lastTs: '2026-11-20T11:50:00Z' },
-    { ...base, deviceId: 's-2', kind: 'bin', binId: 'bin-2', online: false, lastTs: '2026-11-20T07:00:00Z' },
+  const base = {
+    binId: null, vehicleId: null, createdAt: '2026-11-01T00:00:00Z', revokedAt: null, lastSeq: null, lastTs: null, online: null, onlineSince: null,
+    devEui: null, uprn: null, address: null, postcode: null, batteryV: null, quarantinedAt: null,
+  }
+  const devices: DeviceListItem[] = [
+    { ...base, deviceId: 's-1', kind: 'bin', binId: 'bin-1', online: true, lastSeq: 42, lastTs: '2026-11-20T11:50:00Z', uprn: 100000000001, address: '1 Test Street', postcode: 'L1 1AA', batteryV: 3.61 },
+    { ...base, deviceId: 's-2', kind: 'bin', binId: 'bin-2', online: false, lastTs: '2026-11-20T07:00:00Z', devEui: 'A84041000181C3D5', postcode: 'L1 1AA', batteryV: 3.1, quarantinedAt: '2026-11-20T11:00:00Z' },
     { ...base, deviceId: 'unit-1', kind: 'vehicle', vehicleId: 'rcv-1' },
   ]
   const root = render(DevicesTable, { devices, now })
   const rows = byTestId(root, 'device-row').map((r) => [...r.children].map(text))
   expect(rows).toEqual([
-    ['s-1', 'Bin sensor', 'bin-1', 'online', '10 min ago', '42'],
-    ['s-2', 'Bin sensor', 'bin-2', 'offline', '5 h ago', '—'],
-    ['unit-1', 'Vehicle unit', 'rcv-1', 'never connected', 'never', '—'],
+    ['s-1', 'Bin sensor', 'bin-1', '1 Test Street, L1 1AAUPRN 100000000001', 'online', '10 min ago', '3.61 V', '—'],
+    // A role that may not see addresses gets the postcode only; a LoRaWAN sensor shows its DevEUI.
+    ['s-2DevEUI A84041000181C3D5', 'Bin sensor', 'bin-2', 'L1 1AA', 'offline', '5 h ago', '3.10 V low', '1 h ago'],
+    ['unit-1', 'Vehicle unit', 'rcv-1', '—', 'never connected', 'never', '—', '—'],
   ])
 })
 

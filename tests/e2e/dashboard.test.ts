@@ -119,6 +119,13 @@ describe('the contract manager’s dashboard', () => {
     await row.waitFor()
     expect(await row.textContent()).toContain('online')
     expect(await row.textContent()).toContain('just now')
+    // The fleet's counts, and a search by device id that leaves that one device.
+    await page.getByTestId('devices-summary').waitFor()
+    expect(await page.locator('[data-testid="devices-summary-row"][data-kind="vehicle"]').textContent()).toMatch(/Vehicle units\s*[1-9]/)
+    await page.getByTestId('device-search').fill('unit-e2e')
+    await page.getByTestId('device-search').press('Enter')
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="device-row"]').length === 1)
+    expect(await page.getByTestId('device-row').getAttribute('data-device')).toBe('unit-e2e')
     await screenshot(page, 'devices')
   })
 

@@ -5,7 +5,7 @@
 import type {} from '../../../api/plugins/auth.ts'
 import type {} from '@fastify/rate-limit'
 export type { CityMap, MapSummary, MapAlert, MapVehicle, MapOverview, MapHousehold, MapStreet } from '../../../api/schemas/map.ts'
-export type { Device } from '../../../api/routes/devices.ts'
+export type { Device, DeviceListItem, DeviceSummary } from '../../../api/routes/devices.ts'
 export type { ErrorBody } from '../../../api/schemas/common.ts'
 export type { LiveEvent } from '../../../api/live-feed.ts'
 export type { BinReading, LiftEvent, VehiclePosition, DeviceStatus, LiftOutcome } from '../../../core/contract/messages.ts'
