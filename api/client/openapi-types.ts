@@ -9850,7 +9850,7 @@ export interface operations {
                     service_request_id?: string;
                     /** @description The sender's own id of the request (not kept) */
                     service_request_id_ext?: string;
-                    /** @description Required, any case: OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL and UNABLE_TO_FIX close the request */
+                    /** @description Required, any case: OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX, FOR_TRIAGE, CANCELLED, REOPEN. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX and CANCELLED close the request; REOPEN is recorded and does not reopen it */
                     status?: string;
                     /** @description Not kept */
                     title?: string;
@@ -9888,7 +9888,7 @@ export interface operations {
                     service_request_id?: string;
                     /** @description The sender's own id of the request (not kept) */
                     service_request_id_ext?: string;
-                    /** @description Required, any case: OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL and UNABLE_TO_FIX close the request */
+                    /** @description Required, any case: OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX, FOR_TRIAGE, CANCELLED, REOPEN. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX and CANCELLED close the request; REOPEN is recorded and does not reopen it */
                     status?: string;
                     /** @description Not kept */
                     title?: string;

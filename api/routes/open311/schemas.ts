@@ -165,7 +165,8 @@ export const CreateRequestBody = Type.Object({
 
 // POST servicerequestupdates as mySociety's Open311.pm sends it (form-encoded; JSON accepted too).
 // The sender's personal fields are accepted, as its client sends them, and not kept.
-export const POSTED_STATUSES = ['OPEN', 'INVESTIGATING', 'IN_PROGRESS', 'ACTION_SCHEDULED', 'FIXED', 'CLOSED', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', 'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'UNABLE_TO_FIX'] as const
+// Open311.pm's statuses, extended_statuses included (_populate_service_request_update_params): REOPEN is recorded, and does not reopen a closed request.
+export const POSTED_STATUSES = ['OPEN', 'INVESTIGATING', 'IN_PROGRESS', 'ACTION_SCHEDULED', 'FIXED', 'CLOSED', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', 'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'UNABLE_TO_FIX', 'FOR_TRIAGE', 'CANCELLED', 'REOPEN'] as const
 export const PostUpdateBody = Type.Object({
   api_key: Opt('API key with role crm; or send Authorization: Bearer <key> or X-Api-Key'),
   jurisdiction_id: Opt('Optional: this endpoint serves one jurisdiction'),
@@ -173,7 +174,7 @@ export const PostUpdateBody = Type.Object({
   service_request_id_ext: Opt('The sender\'s own id of the request (not kept)'),
   update_id_ext: Opt('Required (or update_id): the sender\'s id of this update; a repeat answers the first update_id'),
   update_id: Opt('Accepted for update_id_ext'),
-  status: Type.Optional(Type.String({ description: `Required, any case: ${POSTED_STATUSES.join(', ')}. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL and UNABLE_TO_FIX close the request` })),
+  status: Type.Optional(Type.String({ description: `Required, any case: ${POSTED_STATUSES.join(', ')}. FIXED, CLOSED, DUPLICATE, NOT_COUNCILS_RESPONSIBILITY, NO_FURTHER_ACTION, INTERNAL_REFERRAL, UNABLE_TO_FIX and CANCELLED close the request; REOPEN is recorded and does not reopen it` })),
   updated_datetime: Opt('When the update was made, W3C date-time; default: when received'),
   description: Opt('The comment: not kept, the words stay with the sender'),
   media_url: Opt('Not kept'),

@@ -16,7 +16,7 @@ import { toRequestUpdate } from './representation.ts'
 import { RESULT_LIMIT, dateWindow } from './request-filters.ts'
 import { FormatParam, Open311Errors, POSTED_STATUSES, PostUpdateBody, UpdatesQuery, both } from './schemas.ts'
 
-const CLOSING = new Set(['FIXED', 'CLOSED', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', 'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'UNABLE_TO_FIX'])
+const CLOSING = new Set(['FIXED', 'CLOSED', 'DUPLICATE', 'NOT_COUNCILS_RESPONSIBILITY', 'NO_FURTHER_ACTION', 'INTERNAL_REFERRAL', 'UNABLE_TO_FIX', 'CANCELLED'])
 const given = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim())
 
 export const updateRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {

@@ -255,9 +255,15 @@ describe('as perllib/Open311.pm does it (xml, jurisdiction_id, key on POST only)
     expect(fixed.status, fixed.text).toBe(200)
     expect(fixed.updateId).not.toBe(first.updateId)
 
+    // The rest of its extended statuses are taken too; REOPEN (mark_reopen) is recorded and leaves it closed.
+    for (const [n, status] of ['FOR_TRIAGE', 'REOPEN'].entries()) {
+      const a = await fms.postServiceRequestUpdate({ id: 55010 + n, confirmed: new Date(), externalId: id, status, text: 'Later update.', name: 'Contractor' })
+      expect(a.status, `${status}: ${a.text}`).toBe(200)
+    }
+
     const updates = await fms.getServiceRequestUpdates(w3cdtf(started), w3cdtf(new Date(Date.now() + 60_000)))
     const mine = updates.filter((u) => u.service_request_id === id)
-    expect(mine.map((u) => u.status)).toEqual(['open', 'open', 'closed'])
+    expect(mine.map((u) => u.status)).toEqual(['open', 'open', 'closed', 'closed', 'closed'])
     for (const u of mine) expect(u).toMatchObject({ update_id: expect.any(String), updated_datetime: expect.any(String) })
     const { requests } = await keyless.getServiceRequests({ report_ids: [id] })
     expect(requests[0]?.status).toBe('closed')
