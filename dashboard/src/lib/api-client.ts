@@ -80,23 +80,3 @@ export function describeError(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err)
 }
-
-/**
- * A GET by hand-written path, for call sites not yet moved to `api` (the devices page, being
- * rewritten this session). New code calls `answer(api.GET(...))`, whose path and answer are checked.
- * @deprecated
- */
-export function apiGet<T>(path: string, key: string, signal?: AbortSignal): Promise<T> {
-  return answer<T>(globalThis.fetch(path, signedIn(key, signal)).then(async (response) => {
-    const text = response.status === 204 ? '' : await response.text()
-    let body: unknown = text
-    try { body = text ? JSON.parse(text) : undefined } catch { /* not JSON: kept as text */ }
-    return response.ok ? { data: body as T, response } : { error: body, response }
-  }))
-}
-
-/** A query string from the parameters that are set, for `apiGet`. @deprecated */
-export function query(params: Record<string, string | number | null | undefined>): string {
-  const s = setParameters(params)
-  return s ? `?${s}` : ''
-}
