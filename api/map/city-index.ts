@@ -66,6 +66,13 @@ export class CityIndex {
     }
   }
 
+  /** Build what the first screen asks for ahead: the overview and the city-zoom tiles' indexes. */
+  prepare(): void {
+    this.overview()
+    this.#clusterIndex('all')
+    this.#streetIndex()
+  }
+
   /** Each household's band: its fullest bin, of one stream or of all. */
   bands(colour: Colour): Uint8Array {
     let out = this.#bands.get(colour)

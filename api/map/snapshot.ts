@@ -79,7 +79,7 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
       .then((map) => {
         const snapshot = encodeSnapshot(map, performance.now() - t0)
         // The dashboard's first screen asks for the overview and the city-zoom tiles: have them ready.
-        if (opts.prepare) snapshot.index.overview()
+        if (opts.prepare) snapshot.index.prepare()
         return snapshot
       })
       .then((snapshot) => {
@@ -105,7 +105,8 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
 
   return {
     async get() {
-      if (current && now() - current.generatedAt.getTime() <= opts.maxAgeMs) return current
+      // A large city is rebuilt less often (20 times its build time): its snapshot stays good for two of those periods.
+      if (current && now() - current.generatedAt.getTime() <= Math.max(opts.maxAgeMs, 2 * 20 * current.buildMs)) return current
       const snapshot = await rebuild()
       if (running && !timer) schedule()
       return snapshot

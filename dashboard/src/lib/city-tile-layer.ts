@@ -39,6 +39,8 @@ export class CityTileLayer extends L.Layer {
   #frame = 0
   #drawing: TileDrawing
   #tiles = new Map<string, Decoded | Promise<void>>()
+  /** The newest decoded tile of each place and colouring, of any snapshot: drawn while the new snapshot's tile is on its way (no blank flash every minute). */
+  #lastGood = new Map<string, Decoded>()
   #abort = new AbortController()
   #visible: { z: number; keys: string[] } = { z: 0, keys: [] }
   #firstComplete = false
@@ -107,11 +109,18 @@ export class CityTileLayer extends L.Layer {
     const d = this.#drawing
     const pending = d.fetchTile(z, x, y, d.colour(), d.generation(), this.#abort.signal)
       .then((bytes) => {
-        this.#tiles.set(key, decode(bytes, z, x, y))
+        const decoded = decode(bytes, z, x, y)
+        this.#tiles.set(key, decoded)
+        this.#lastGood.delete(place(key))
+        this.#lastGood.set(place(key), decoded)
         this.#trim()
         this.redraw()
       })
-      .catch(() => { this.#tiles.delete(key) }) // the next move asks again
+      .catch(() => {
+        // Asked again a second later (or at the next move).
+        this.#tiles.delete(key)
+        if (!this.#abort.signal.aborted) setTimeout(() => this.redraw(), 1000)
+      })
     this.#tiles.set(key, pending)
   }
 
@@ -121,6 +130,10 @@ export class CityTileLayer extends L.Layer {
     for (const key of this.#tiles.keys()) {
       if (this.#tiles.size <= MAX_TILES) break
       if (!keep.has(key)) this.#tiles.delete(key)
+    }
+    for (const key of this.#lastGood.keys()) {
+      if (this.#lastGood.size <= MAX_TILES) break
+      this.#lastGood.delete(key)
     }
   }
 
@@ -179,7 +192,10 @@ export class CityTileLayer extends L.Layer {
     const { scale, ox, oy } = this.#transform(map, view.z)
     const zoom = map.getZoom()
     const d = this.#drawing
-    const tiles = view.keys.map((k) => this.#tiles.get(k)).filter((t): t is Decoded => !!t && !(t instanceof Promise))
+    const tiles = view.keys.map((k) => {
+      const t = this.#tiles.get(k)
+      return t && !(t instanceof Promise) ? t : this.#lastGood.get(place(k))
+    }).filter((t): t is Decoded => t !== undefined)
     const ownStreets = d.drawStreets()
 
     // Streets: every tile's pieces in one path; names once each, on the longest piece in view.
@@ -269,6 +285,9 @@ export class CityTileLayer extends L.Layer {
     }
   }
 }
+
+/** A tile key without its snapshot generation: colouring and z/x/y. */
+const place = (key: string) => key.slice(key.indexOf('|') + 1)
 
 /** Cluster circles grow with the square root of their households. */
 const clusterRadius = (n: number) => Math.min(26, 5 + Math.sqrt(n) * 0.6)
