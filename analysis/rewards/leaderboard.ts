@@ -34,17 +34,24 @@ export async function wardLeaderboard(db: Queryable, period: Month): Promise<Lea
   // The recycled weight of a household's month is the kg in its latest recycled-weight entry: every
   // entry of that rule, award or adjustment, carries the month's whole total.
   const { rows } = await db.query<{ ward: string; households: number; participating: number; totalPoints: number; recycledKg: number }>(
+    // Sums over the month's ledger (the participating households) joined to their wards, and the
+    // wards' sizes apart (an index-only count of the ward index): no join of every household.
     `WITH month AS (
        SELECT uprn, sum(points) AS points FROM reward_ledger WHERE period = $1 GROUP BY uprn
      ), kg AS (
        SELECT DISTINCT ON (uprn) uprn, (evidence->>'kg')::numeric AS kg
          FROM reward_ledger WHERE period = $1 AND rule = 'recycled_weight' ORDER BY uprn, entry_id DESC
+     ), taking_part AS (
+       SELECT h.ward, count(*) AS participating, sum(m.points) AS points, sum(kg.kg) AS kg
+         FROM month m JOIN households h ON h.uprn = m.uprn LEFT JOIN kg ON kg.uprn = m.uprn
+        WHERE h.ward IS NOT NULL
+        GROUP BY h.ward
+     ), sizes AS (
+       SELECT ward, count(*) AS households FROM households WHERE ward IS NOT NULL GROUP BY ward
      )
-     SELECT h.ward, count(*)::int AS households, count(m.uprn)::int AS participating,
-            COALESCE(sum(m.points), 0)::int AS "totalPoints", COALESCE(sum(kg.kg), 0) AS "recycledKg"
-       FROM households h LEFT JOIN month m ON m.uprn = h.uprn LEFT JOIN kg ON kg.uprn = h.uprn
-      WHERE h.ward IS NOT NULL
-      GROUP BY h.ward`,
+     SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
+            coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
+       FROM sizes s LEFT JOIN taking_part t ON t.ward = s.ward`,
     [monthStart(period)],
   )
   const listed = rows.filter((r) => r.participating >= minHouseholds)
