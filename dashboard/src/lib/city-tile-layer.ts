@@ -2,7 +2,7 @@
 // of the view (at the map's zoom) are fetched once each, decoded with @mapbox/vector-tile, kept, and
 // drawn together in one pass after every move, zoom or change (coalesced to one frame). Below street
 // zoom a tile holds clusters (circles sized by their households, coloured by the band that at least a
-// tenth of them reach), from street zoom one point per household. Street names are written along
+// quarter of them reach), from street zoom one point per household. Street names are written along
 // the lines when the registry's streets are drawn (no tile server, or offline).
 import L from 'leaflet'
 import { VectorTile } from '@mapbox/vector-tile'
@@ -292,13 +292,13 @@ const place = (key: string) => key.slice(key.indexOf('|') + 1)
 /** Cluster circles grow with the square root of their households. */
 const clusterRadius = (n: number) => Math.min(26, 5 + Math.sqrt(n) * 0.6)
 
-/** The band at least a tenth of a cluster's households reach: a cluster turns red when a tenth of it is full. */
+/** The band at least a quarter of a cluster's households reach: a cluster turns red when a quarter of it is full. */
 function clusterBand(bands: number[]): number {
   const total = bands.reduce((a, b) => a + b, 0)
   let atLeast = 0
   for (let b = bands.length - 1; b > 0; b--) {
     atLeast += bands[b]!
-    if (atLeast >= total * 0.1) return b
+    if (atLeast >= total * 0.25) return b
   }
   return 0
 }
