@@ -72,6 +72,7 @@ export const ConfigSchema = Type.Object({
   AUDIT_LOG_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 730, description: 'Entries of the audit log of household reads' }),
   READINGS_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 400, description: 'Bin sensor readings, raw and their hourly roll-up' }),
   POSITION_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 90, description: 'Refuse-vehicle GPS positions (the movements of crews)' }),
+  QUARANTINE_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 30, description: 'Refused input in quarantine, after it was last refused (a raw payload may hold a bin tag and a position)' }),
 
   // CRM webhooks (analysis/crm-feed, docs/crm-integration.md).
   CRM_WEBHOOK_URL: Type.Optional(Type.String({ description: 'Comma-separated http(s) URLs the CRM receives events at (signed webhooks); unset = no webhooks, the pull API only' })),

@@ -6,11 +6,12 @@ import { RETENTION_JOB, applyRetention, type RetentionDays } from '../../storage
 import { localDate } from '../calendar/dates.ts'
 import type { JobDefinition } from '../scheduler.ts'
 
-export const retentionDays = (c: Pick<Config, 'REPORT_CONTACT_RETENTION_DAYS' | 'AUDIT_LOG_RETENTION_DAYS' | 'READINGS_RETENTION_DAYS' | 'POSITION_RETENTION_DAYS'>): RetentionDays => ({
+export const retentionDays = (c: Pick<Config, 'REPORT_CONTACT_RETENTION_DAYS' | 'AUDIT_LOG_RETENTION_DAYS' | 'READINGS_RETENTION_DAYS' | 'POSITION_RETENTION_DAYS' | 'QUARANTINE_RETENTION_DAYS'>): RetentionDays => ({
   reportContacts: c.REPORT_CONTACT_RETENTION_DAYS,
   auditLog: c.AUDIT_LOG_RETENTION_DAYS,
   readings: c.READINGS_RETENTION_DAYS,
   positions: c.POSITION_RETENTION_DAYS,
+  quarantine: c.QUARANTINE_RETENTION_DAYS,
 })
 
 export const retentionJob: JobDefinition = {

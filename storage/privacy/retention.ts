@@ -16,6 +16,8 @@ export interface RetentionDays {
   auditLog: number
   readings: number
   positions: number
+  /** Refused input (the quarantine table), counted from when it was last refused. */
+  quarantine: number
 }
 
 export interface TelemetryRemoval {
@@ -35,6 +37,8 @@ export interface RetentionReport {
   readings: TelemetryRemoval | null
   hourlyRollup: number | null
   positions: TelemetryRemoval | null
+  /** Quarantine entries removed. */
+  quarantined: number
 }
 
 /** Repeat a bounded statement until it touches fewer rows than a batch; the total it touched. */
@@ -97,7 +101,7 @@ async function alignPositionPolicy(db: Queryable, days: number): Promise<void> {
 /** Apply every retention period as of `now`. Running it again removes nothing more. */
 export async function applyRetention(db: Database, days: RetentionDays, now: Date): Promise<RetentionReport> {
   const cutoff = (d: number) => new Date(now.getTime() - d * DAY_MS)
-  const report: RetentionReport = { days, cutoffs: {}, reportContacts: 0, reportFreeText: 0, auditEntries: 0, readings: null, hourlyRollup: null, positions: null }
+  const report: RetentionReport = { days, cutoffs: {}, reportContacts: 0, reportFreeText: 0, auditEntries: 0, readings: null, hourlyRollup: null, positions: null, quarantined: 0 }
 
   if (days.reportContacts > 0) {
     const before = cutoff(days.reportContacts)
@@ -124,6 +128,12 @@ export async function applyRetention(db: Database, days: RetentionDays, now: Dat
     const before = cutoff(days.positions)
     report.cutoffs.positions = before.toISOString()
     report.positions = db.capabilities.hypertables ? await dropChunks(db, 'vehicle_positions', before) : await deleteTelemetry(db, 'vehicle_positions', before)
+  }
+  // Refused input is for diagnosing devices, and a lift's payload holds a bin tag and a position.
+  if (days.quarantine > 0) {
+    const before = cutoff(days.quarantine)
+    report.cutoffs.quarantine = before.toISOString()
+    report.quarantined = await inBatches(db, `DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE last_seen < $1 ORDER BY id LIMIT $2)`, [before])
   }
   return report
 }

@@ -32,6 +32,11 @@ async function seed(d: Database): Promise<void> {
   for (const [i, days] of [500, 410, 300, 1].entries()) {
     await d.query(`INSERT INTO bin_readings (ts, device_id, seq, bin_id, uprn, fill_pct) VALUES ($1, 's-1', $2, 'bin-1', $3, 50)`, [ago(days), i + 1, UPRN])
   }
+  // Refused input last seen 45 and 5 days ago (one of them first seen long before).
+  for (const [i, [first, last]] of [[120, 45], [200, 5]].entries()) {
+    await d.query(`INSERT INTO quarantine (topic, device_id, reason, payload, payload_bytes, payload_sha256, first_seen, last_seen) VALUES ($1::text, 's-1', 'schema', '\\x7b7d', 2, sha256(convert_to($1::text, 'UTF8')), $2, $3)`,
+      [`kerbside/v1/bins/s-${i}/reading`, ago(first!), ago(last!)])
+  }
   for (const [i, days] of [100, 10].entries()) await d.query(`INSERT INTO vehicle_positions (ts, device_id, seq, vehicle_id, lat, lon) VALUES ($1, 'u-1', $2, 'rcv-1', 53.4, -2.99)`, [ago(days), i + 1])
   await refreshReadingsRollup(d, { now: NOW })
 }
@@ -50,8 +55,8 @@ describe.each<Tier>(['timescaledb', 'timescaledb-apache', 'postgresql'])('on the
     const run = await jobs.runNow('retention', NOW)
     expect(run.status).toBe('done')
     const report = run.detail as RetentionReport
-    expect(report.days).toEqual({ reportContacts: 90, auditLog: 730, readings: 400, positions: 90 })
-    expect(report).toMatchObject({ reportContacts: 1, reportFreeText: 1, auditEntries: 2, hourlyRollup: 2 })
+    expect(report.days).toEqual({ reportContacts: 90, auditLog: 730, readings: 400, positions: 90, quarantine: 30 })
+    expect(report).toMatchObject({ reportContacts: 1, reportFreeText: 1, auditEntries: 2, hourlyRollup: 2, quarantined: 1 })
     expect(report.readings).toMatchObject({ method: tier === 'postgresql' ? 'delete' : 'drop_chunks', rows: 2 })
     expect(report.positions).toMatchObject({ method: tier === 'postgresql' ? 'delete' : 'drop_chunks', rows: 1 })
 
@@ -64,23 +69,25 @@ describe.each<Tier>(['timescaledb', 'timescaledb-apache', 'postgresql'])('on the
     expect(await count(db, 'bin_readings')).toBe(2)
     expect(await count(db, 'bin_readings_hourly')).toBe(2)
     expect(await count(db, 'vehicle_positions')).toBe(1)
+    // Quarantine goes by when the input was last refused: the one still being refused stays.
+    expect((await db.query(`SELECT device_id, topic FROM quarantine`)).rows).toEqual([{ device_id: 's-1', topic: 'kerbside/v1/bins/s-1/reading' }])
     expect((await db.query(`SELECT status, detail->'auditEntries' AS audit FROM job_runs WHERE job = 'retention'`)).rows).toEqual([{ status: 'done', audit: 2 }])
     expect(await lastRetention(db)).toMatchObject({ days: report.days })
 
     // The same day again is skipped; the next day finds nothing more to remove.
     expect((await jobs.runNow('retention', NOW)).status).toBe('skipped')
     const next = (await jobs.runNow('retention', new Date(NOW.getTime() + DAY))).detail as RetentionReport
-    expect(next).toMatchObject({ reportContacts: 0, reportFreeText: 0, auditEntries: 0, hourlyRollup: 0, readings: { rows: 0 }, positions: { rows: 0 } })
+    expect(next).toMatchObject({ reportContacts: 0, reportFreeText: 0, auditEntries: 0, hourlyRollup: 0, readings: { rows: 0 }, positions: { rows: 0 }, quarantined: 0 })
     jobs.stop()
   })
 
   test('0 keeps data without limit', async () => {
     db = await openDatabase({ logger: silentLogger, tierCeiling: tier })
     await seed(db)
-    const jobs = scheduler(db, { REPORT_CONTACT_RETENTION_DAYS: '0', AUDIT_LOG_RETENTION_DAYS: '0', READINGS_RETENTION_DAYS: '0', POSITION_RETENTION_DAYS: '0' })
+    const jobs = scheduler(db, { REPORT_CONTACT_RETENTION_DAYS: '0', AUDIT_LOG_RETENTION_DAYS: '0', READINGS_RETENTION_DAYS: '0', POSITION_RETENTION_DAYS: '0', QUARANTINE_RETENTION_DAYS: '0' })
     const report = (await jobs.runNow('retention', NOW)).detail as RetentionReport
-    expect(report).toMatchObject({ cutoffs: {}, reportContacts: 0, auditEntries: 0, readings: null, positions: null })
-    expect([await count(db, 'report_contacts'), await count(db, 'audit_log'), await count(db, 'bin_readings'), await count(db, 'vehicle_positions')]).toEqual([2, 3, 4, 2])
+    expect(report).toMatchObject({ cutoffs: {}, reportContacts: 0, auditEntries: 0, readings: null, positions: null, quarantined: 0 })
+    expect([await count(db, 'report_contacts'), await count(db, 'audit_log'), await count(db, 'bin_readings'), await count(db, 'vehicle_positions'), await count(db, 'quarantine')]).toEqual([2, 3, 4, 2, 2])
     jobs.stop()
   })
 })
