@@ -6,6 +6,8 @@
 // Households are clustered below street zoom (supercluster: each cluster carries its households'
 // counts by fill band and its most urgent alert); streets are sliced with geojson-vt; both are
 // encoded with vt-pbf. Indexes are built on first use and kept with the snapshot.
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
 import GeoJSONVT from 'geojson-vt'
 import Supercluster from 'supercluster'
 import vtpbf from 'vt-pbf'
@@ -13,6 +15,7 @@ import { ALERT_KINDS, type AlertKind } from '../../core/bin-alerts.ts'
 import { FILL_BAND_COUNT, fillBand } from '../../core/fill-band.ts'
 import type { CityMap, MapAlertRow, MapHousehold, MapLiftRow, MapOverview } from '../schemas/map.ts'
 
+const gzip = promisify(gzipCb)
 export const TILE_EXTENT = 4096
 /** From this zoom on, tiles hold every household; below it, clusters. */
 export const HOUSEHOLDS_FROM_ZOOM = 16
@@ -45,6 +48,7 @@ export class CityIndex {
   #clusters = new Map<Colour, Supercluster<PointProps, ClusterProps>>()
   #streets: GeoJSONVT | null = null
   #overview: MapOverview | null = null
+  #overviewJson: { body: string; gzipped: Promise<Buffer> } | null = null
 
   constructor(map: CityMap) {
     this.map = map
@@ -68,7 +72,7 @@ export class CityIndex {
 
   /** Build what the first screen asks for ahead: the overview and the city-zoom tiles' indexes. */
   prepare(): void {
-    this.overview()
+    void this.overviewEncoded().gzipped.catch(() => undefined) // a failure shows when a request awaits it
     this.#clusterIndex('all')
     this.#streetIndex()
   }
@@ -120,6 +124,14 @@ export class CityIndex {
       vehicles: m.vehicles, lifts, thresholds: m.thresholds, baseMap: m.baseMap,
     }
     return this.#overview
+  }
+
+  /** The overview as JSON and gzipped, made once per snapshot (every dashboard opening asks for it). */
+  overviewEncoded(): { body: string; gzipped: Promise<Buffer> } {
+    if (this.#overviewJson) return this.#overviewJson
+    const body = JSON.stringify(this.overview())
+    this.#overviewJson = { body, gzipped: gzip(body, { level: 6 }) }
+    return this.#overviewJson
   }
 
   /** One household's bins with their last readings and alerts; null when the UPRN is not on the map. */

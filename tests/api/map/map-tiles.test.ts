@@ -2,6 +2,7 @@
 // tiles, decoded here with @mapbox/vector-tile as a browser would), /map/households/{uprn},
 // /map/devices/{id}/household and /map/nearest, on the real app and the embedded TimescaleDB; every
 // answer agrees with the whole-city answer of GET /api/v1/map.
+import { gunzipSync } from 'node:zlib'
 import { Registry } from 'prom-client'
 import { VectorTile } from '@mapbox/vector-tile'
 import { PbfReader } from 'pbf'
@@ -123,6 +124,21 @@ describe('vector tiles', () => {
     const residual = whole.streams.indexOf('residual')
     const byStream = await tile(17, x, y, `?colour=${residual}`)
     expect(byStream.households.length).toBe(t.households.length)
+  })
+
+  test('overview and tiles come gzipped to a client that takes it, and decode to the same', async () => {
+    const o = (await get('/api/v1/map/overview')).json<MapOverview>()
+    const zipped = await app.inject({ method: 'GET', url: '/api/v1/map/overview', headers: { authorization: `Bearer ${keys.viewer}`, 'accept-encoding': 'gzip, deflate' } })
+    expect(zipped.headers['content-encoding']).toBe('gzip')
+    expect(JSON.parse(gunzipSync(zipped.rawPayload).toString())).toEqual(o)
+    const [w, , , n] = o.bounds!
+    const { x, y } = tileOf(n, w, 12)
+    const plain = await get(`/api/v1/map/tiles/12/${x}/${y}`)
+    const tile = await app.inject({ method: 'GET', url: `/api/v1/map/tiles/12/${x}/${y}`, headers: { authorization: `Bearer ${keys.viewer}`, 'accept-encoding': 'gzip' } })
+    if (plain.rawPayload.length >= 1024) {
+      expect(tile.headers['content-encoding']).toBe('gzip')
+      expect(gunzipSync(tile.rawPayload)).toEqual(plain.rawPayload)
+    } else expect(tile.rawPayload).toEqual(plain.rawPayload)
   })
 
   test('tiles that cannot exist, and colours that are no stream, are refused in words', async () => {
