@@ -124,7 +124,7 @@ describe('the contract manager’s dashboard', () => {
     expect(await page.locator('[data-testid="devices-summary-row"][data-kind="vehicle"]').textContent()).toMatch(/Vehicle units\s*[1-9]/)
     await page.getByTestId('device-search').fill('unit-e2e')
     await page.getByTestId('device-search').press('Enter')
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="device-row"]').length === 1)
+    await expect.poll(() => page.getByTestId('device-row').count(), { timeout: 10_000 }).toBe(1)
     expect(await page.getByTestId('device-row').getAttribute('data-device')).toBe('unit-e2e')
     await screenshot(page, 'devices')
   })
