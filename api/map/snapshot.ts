@@ -76,10 +76,10 @@ export function createMapSnapshots(opts: { build: () => Promise<CityMap>; refres
     const started = generation
     const t0 = performance.now()
     const build: Promise<MapSnapshot> = opts.build()
-      .then((map) => {
+      .then(async (map) => {
         const snapshot = encodeSnapshot(map, performance.now() - t0)
         // The dashboard's first screen asks for the overview and the city-zoom tiles: have them ready.
-        if (opts.prepare) snapshot.index.prepare()
+        if (opts.prepare) await snapshot.index.prepare()
         return snapshot
       })
       .then((snapshot) => {
