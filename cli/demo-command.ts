@@ -163,14 +163,16 @@ export const demoCommand: ExtraCommand = {
           if (tty) process.stdout.write('\n')
           console.log(`History replayed: ${p.messages.toLocaleString('en-GB')} messages and ${p.reports} reports in ${seconds(performance.now() - t0)} since the start; working out outcomes, KPIs, rewards and forecasts…`)
           scheduler = startScheduler({ db, logger: ctx.logger.child({ component: 'jobs' }), registry: ctx.registry, timezone: config.KERBSIDE_TIMEZONE, config })
-          const caught = await catchUpAnalysis(db, scheduler, londonDate(simStart), new Date())
-          console.log(`  ${caught.collections.toLocaleString('en-GB')} collections decided (${Object.entries(caught.outcomes).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ')}), ${caught.kpiDays} KPI days rolled up, ${caught.rewardMonths} reward months posted in ${seconds(caught.ms)}`)
-          // The LoRaWAN bins: registered by DevEUI, their last hours sent, then live through the webhooks.
+          // The LoRaWAN bins: registered by DevEUI, their last hours sent, then live through the
+          // webhooks — meanwhile the past's outcomes are worked out (live rounds wait for both).
           const lorawanT0 = performance.now()
-          lorawan = await startDemoLoRaWAN({
+          const lorawanStarting = startDemoLoRaWAN({
             url: stack.api.url, provisioningKey: provisioning.key, secrets: lorawanSecrets, bins: lorawanBins(city), seed: marker.city!.seed,
             onError: (err) => { if (!stop.signal.aborted) console.error('kerbside demo: a LoRaWAN round failed:', err) },
           }).catch((err: unknown) => { console.error('kerbside demo: the LoRaWAN sensors did not start:', err); return null })
+          const caught = await catchUpAnalysis(db, scheduler, londonDate(simStart), new Date())
+          console.log(`  ${caught.collections.toLocaleString('en-GB')} collections decided (${Object.entries(caught.outcomes).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ')}), ${caught.kpiDays} KPI days rolled up, ${caught.rewardMonths} reward months posted in ${seconds(caught.ms)}`)
+          lorawan = await lorawanStarting
           if (lorawan) console.log(`  ${lorawan.sensors.length} LoRaWAN sensors registered and ${lorawan.past.toLocaleString('en-GB')} uplinks of the last hours sent through the webhooks in ${seconds(performance.now() - lorawanT0)}`)
           marker.simulatedUntil = p.simTime
           marker.running = { pid: process.pid, httpUrl: stack.api.url, mqttUrl: stack.mqttUrl, startedAt: new Date().toISOString() }
