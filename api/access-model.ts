@@ -97,6 +97,12 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
 
   'GET /api/v1/map': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'the map draws every household (a columnar snapshot shared by all callers); it is audited as a bulk read' } },
   'GET /api/v1/map/summary': { roles: READ_DASHBOARD },
+  'GET /api/v1/map/overview': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'alerts and lifts name the household they are at, as on the whole-city map; audited as a bulk read' } },
+  'GET /api/v1/map/tiles/:z/:x/:y': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'from street zoom each household drawn carries its UPRN (a binary vector tile, for choosing it); audited' } },
+  'GET /api/v1/map/streets': { roles: READ_DASHBOARD },
+  'GET /api/v1/map/households/:uprn': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'the household chosen on the map, with its bins and their readings (no address); audited' } },
+  'GET /api/v1/map/devices/:deviceId/household': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'the household of a sensor that raised an alert, as on the map; audited' } },
+  'GET /api/v1/map/nearest': { roles: READ_DASHBOARD, everyone: { fields: ['uprn'], why: 'the household at a lift on the map; audited' } },
 
   'POST /api/v1/registry/import': { roles: [] },
   'GET /api/v1/registry/export': {

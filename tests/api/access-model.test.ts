@@ -117,6 +117,7 @@ const auditCount = async () => (await db.query<{ n: number }>(`SELECT count(*)::
 
 /** (route, role) pairs whose personal fields the seeded city cannot show, with the reason. */
 const NO_ROWS_IN_FIXTURE: Record<string, string> = {
+  'GET /api/v1/map/overview': 'the fixture has no bin raising an alert and no recent lift',
   'GET /api/v1/audit': 'empty until something is read, and the walk reads it early',
   'GET /api/v1/privacy/erasures': 'no erasure has been made',
   'GET /api/v1/events/webhooks/dead-letters': 'no webhook is configured',
