@@ -114,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command ? 0 : 1
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(helpFor(command))
+    return 0
+  }
   let config = loadConfig()
   if (DATA_COMMANDS.has(command)) {
     const located = locateDataDir(config)
@@ -292,9 +296,23 @@ main(process.argv.slice(2)).then((code) => {
   if (err instanceof PortError) console.error((err as Error).message.split('\n').map((m) => `kerbside: ${m}`).join('\n'))
   else if (err instanceof ConfigError || err instanceof MigrationError || err instanceof UsageError || err instanceof ApiClientError || err instanceof EmbeddedDatabaseBusyError) console.error(`kerbside: ${(err as Error).message}`)
   else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') console.error(portInUse(err as NodeJS.ErrnoException & { port?: number }))
+  else if ((err as NodeJS.ErrnoException)?.code?.startsWith('ERR_PARSE_ARGS_')) console.error(`kerbside: ${(err as Error).message.split('. ')[0]}; see kerbside ${process.argv[2] ?? ''} --help`)
   else console.error('kerbside: failed to start:', err)
   process.exit(1)
 })
+
+/** The help's lines about one command (with their continuation lines), or all of it. */
+function helpFor(command: string): string {
+  const lines = HELP.split('\n')
+  const picked: string[] = []
+  let inCommand = false
+  for (const line of lines) {
+    if (/^  \S/.test(line)) inCommand = line.startsWith(`  ${command} `) || line === `  ${command}`
+    else if (!/^ {3,}\S/.test(line)) inCommand = false
+    if (inCommand) picked.push(line)
+  }
+  return picked.length ? `Usage:\n${picked.join('\n')}\n\nkerbside help lists every command; configuration comes from the environment (.env.example).` : HELP
+}
 
 /** The port another program holds, and the setting that moves Kerbside off it. */
 function portInUse(err: NodeJS.ErrnoException & { port?: number }): string {
