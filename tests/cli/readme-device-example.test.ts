@@ -54,8 +54,9 @@ function readmeExample(): string[] {
 }
 
 test('the README\'s device example, on other ports, stores the reading and reads it back', async () => {
-  const [register, publish, read, ...rest] = readmeExample()
-  expect(rest).toEqual([])
+  const lines = readmeExample()
+  expect(lines).toHaveLength(3)
+  const [register, publish, read] = lines as [string, string, string]
   expect(register).toMatch(/^npm run kerbside -- devices add sensor-1 --kind bin/)
   expect(publish).toMatch(/^mosquitto_pub -h localhost -p 1883 /)
   expect(read).toMatch(/^curl .*http:\/\/localhost:8080\//)
