@@ -80,8 +80,8 @@ export function createBackends(opts: PersistenceOptions, onRedisError: (err: Err
       persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns))
       // mqemitter-redis quits its two connections at close without handling the QUIT's promise (7.2:
       // "Connection is closed" when the socket ends first): it gets connections that handle it.
-      const subConn = new DetachedSafeRedis(opts.redisUrl, { enableAutoPipelining: true })
-      const pubConn = new DetachedSafeRedis(opts.redisUrl, { enableAutoPipelining: true })
+      const subConn = new DetachedSafeRedis(opts.redisUrl)
+      const pubConn = new DetachedSafeRedis(opts.redisUrl)
       const mq = mqemitterRedis({ subConn, pubConn })
       subConn.onDetachedError = pubConn.onDetachedError = (err) => { if (!mq.closing) conn.onDetachedError(err) }
       return {
