@@ -6,25 +6,18 @@
 //   FAKETIME='@2026-12-11 23:30:00' LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 npm run bench:demo   (another moment)
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
+import { freePort, loadAverage, sleep } from './lib.ts'
 
 const { values } = parseArgs({ options: { households: { type: 'string', default: '1200' }, 'timeout-s': { type: 'string', default: '600' } } })
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number }
-    s.close(() => resolve(port))
-  })
-})
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const dir = mkdtempSync(join(tmpdir(), 'kerbside-bench-demo-'))
 const [mqtt, ws, http] = [await freePort(), await freePort(), await freePort()]
 const base = `http://127.0.0.1:${http}`
-console.log(`machine: ${availableParallelism()} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; demo of ${values.households} households in ${dir}`)
+console.log(`machine: ${availableParallelism()} cores, load ${loadAverage()}; demo of ${values.households} households in ${dir}`)
 
 const t0 = performance.now()
 const child = spawn(process.execPath, ['cli/bin.js', 'demo', '--data-dir', dir, '--households', values.households!], {

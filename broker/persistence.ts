@@ -32,6 +32,9 @@ export interface BrokerBackends {
   close(): Promise<void>
 }
 
+/** ioredis' own hand-shake commands: CLIENT SETINFO, INFO, … fail on older servers by design. */
+const HANDSHAKE = new Set(['client', 'info', 'auth', 'select', 'hello', 'readonly'])
+
 /**
  * A Redis connection whose commands nobody awaits cannot reject unhandled. aedes-persistence-redis
  * (11.2) sends some commands and forgets them (`lrem`/`rpush` of the will list in putWill and
@@ -40,14 +43,11 @@ export interface BrokerBackends {
  * catches it — an unhandled rejection that ends a Node process by default. Every command's promise
  * gets a handler that reports the error; callers that await a command still get its rejection.
  */
-const HANDSHAKE = new Set(['client', 'info', 'auth', 'select', 'hello', 'readonly'])
-
 export class DetachedSafeRedis extends Redis {
   onDetachedError: (err: Error) => void = () => undefined
 
   override sendCommand(...args: Parameters<Redis['sendCommand']>): ReturnType<Redis['sendCommand']> {
     const answer = super.sendCommand(...args) as Promise<unknown>
-    // ioredis' own hand-shake commands (CLIENT SETINFO, INFO, …) fail on older servers by design.
     if (!HANDSHAKE.has(args[0].name)) answer.catch((err: Error) => this.onDetachedError(err))
     return answer
   }
