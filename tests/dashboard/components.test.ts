@@ -121,6 +121,8 @@ test('devices: household, online state in words, last seen, battery and refused 
     { ...base, deviceId: 's-1', kind: 'bin', binId: 'bin-1', online: true, lastSeq: 42, lastTs: '2026-11-20T11:50:00Z', uprn: 100000000001, address: '1 Test Street', postcode: 'L1 1AA', batteryV: 3.61 },
     { ...base, deviceId: 's-2', kind: 'bin', binId: 'bin-2', online: false, lastTs: '2026-11-20T07:00:00Z', devEui: 'A84041000181C3D5', postcode: 'L1 1AA', batteryV: 3.1, quarantinedAt: '2026-11-20T11:00:00Z' },
     { ...base, deviceId: 'unit-1', kind: 'vehicle', vehicleId: 'rcv-1' },
+    { ...base, deviceId: 'lw-1', kind: 'bin', binId: 'bin-3', devEui: 'A84041000181C3D6', lastTs: '2026-11-20T11:30:00Z' },
+    { ...base, deviceId: 'lw-2', kind: 'bin', binId: 'bin-4', devEui: 'A84041000181C3D7' },
   ]
   const root = render(DevicesTable, { devices, now })
   const rows = byTestId(root, 'device-row').map((r) => [...r.children].map(text))
@@ -129,6 +131,9 @@ test('devices: household, online state in words, last seen, battery and refused 
     // A role that may not see addresses gets the postcode only; a LoRaWAN sensor shows its DevEUI.
     ['s-2DevEUI A84041000181C3D5', 'Bin sensor', 'bin-2', 'L1 1AA', 'offline', '5 h ago', '3.10 V low', '1 h ago'],
     ['unit-1', 'Vehicle unit', 'rcv-1', '—', 'never connected', 'never', '—', '—'],
+    // LoRaWAN sensors hold no MQTT connection: heard through the network server, or not yet.
+    ['lw-1DevEUI A84041000181C3D6', 'Bin sensor', 'bin-3', '—', 'via LoRaWAN', '30 min ago', '—', '—'],
+    ['lw-2DevEUI A84041000181C3D7', 'Bin sensor', 'bin-4', '—', 'never heard', 'never', '—', '—'],
   ])
 })
 
