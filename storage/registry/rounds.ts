@@ -1,5 +1,6 @@
 // Reading rounds for the dashboard and the CRM: the list with their sizes, and one round with its
-// households in driving order and its next collection days from the calendar.
+// households in driving order and its next collection days from the calendar. A round's number of
+// households is kept on it by the database (migration 132), so the list is a plain read.
 import type { Queryable } from '../database.ts'
 
 export interface RoundSummary {
@@ -50,7 +51,7 @@ export interface RoundFilter {
 const SELECT_ROUND = `SELECT r.round_id AS "roundId", r.name, r.contract_id AS "contractId", c.contractor_id AS "contractorId", r.stream, r.weekday,
     r.frequency, r.anchor_date AS "anchorDate", to_char(r.starts_at, 'HH24:MI') AS "startsAt", to_char(r.ends_at, 'HH24:MI') AS "endsAt",
     r.vehicle_id AS "vehicleId", v.registration AS "vehicleRegistration", r.subscription, r.active,
-    (SELECT count(*) FROM round_households rh WHERE rh.round_id = r.round_id)::int AS households
+    r.household_count AS households
   FROM rounds r
   JOIN contracts c ON c.contract_id = r.contract_id
   LEFT JOIN vehicles v ON v.vehicle_id = r.vehicle_id`
