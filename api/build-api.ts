@@ -30,6 +30,8 @@ import { householdRoutes } from './routes/households.ts'
 import { auditPlugin } from './plugins/audit.ts'
 import { liveRoutes } from './routes/live.ts'
 import { mapRoutes, readCityMap } from './routes/map.ts'
+import { mapCounts } from '../storage/map.ts'
+import { sharedCount } from './shared-count.ts'
 import { createStreetCache } from './map/build-city-map.ts'
 import { createMapSnapshots, type MapSnapshots } from './map/snapshot.ts'
 import { MapQuery } from './schemas/map.ts'
@@ -169,6 +171,11 @@ export async function buildApi(opts: ApiOptions) {
   // with none kept ahead, one is built on demand and lives a few seconds.
   const mapViews = mapSnapshots ?? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: 0, maxAgeMs: 5000, logger: opts.logger })
   app.decorate('mapSnapshots', mapSnapshots)
+  // How big the city is (the map summary): counted at most every 30 s for every caller, again at once after a registry change.
+  const mapSizes = sharedCount(() => mapCounts(opts.db), { freshMs: 30_000, onError: (err) => opts.logger.warn({ err }, 'map summary: the city not counted') })
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method !== 'GET' && reply.statusCode < 400 && req.routeOptions.url?.startsWith('/api/v1/registry')) mapSizes.invalidate()
+  })
   if (mapSnapshots) {
     mapSnapshots.start()
     app.addHook('onResponse', async (req, reply) => {
@@ -188,7 +195,7 @@ export async function buildApi(opts: ApiOptions) {
     await v1.register(privacyRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(firstContactRoutes, { db: opts.db })
     await v1.register(liveRoutes, { feed: opts.live ?? createLocalFeed(), db: opts.db })
-    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, views: mapViews, defaults: MAP_DEFAULTS, baseMap: opts.baseMap ?? null })
+    await v1.register(mapRoutes, { db: opts.db, streets, snapshots: mapSnapshots, views: mapViews, defaults: MAP_DEFAULTS, baseMap: opts.baseMap ?? null, counts: mapSizes })
     await v1.register(registryRoutes, { db: opts.db })
     await v1.register(rewardRoutes, { db: opts.db, timezone: opts.timezone ?? 'Europe/London' })
     await v1.register(crmEventRoutes, { db: opts.db })

@@ -816,7 +816,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How big the city is, and who the API key belongs to */
+        /**
+         * How big the city is, and who the API key belongs to
+         * @description The counts are shared by every caller: counted again in the background when older than 30 s, and at once after a registry change through the API.
+         */
         get: operations["getApiV1MapSummary"];
         put?: never;
         post?: never;

@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DEVICE_KINDS } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
 import { DeviceConflictError, NotFoundError, ReservedDeviceIdError, getDevice, provisionDevice, revokeDevice } from '../../storage/devices.ts'
-import { DEVICE_STATES, deviceSummary, listDeviceRows, type DeviceSummary as CountedSummary } from '../../storage/device-list.ts'
+import { DEVICE_STATES, deviceSummary, listDeviceRows } from '../../storage/device-list.ts'
+import { sharedCount } from '../shared-count.ts'
 import { readingAggregates, readingsOf } from '../../storage/readings.ts'
 import { hiddenFields } from '../plugins/audit.ts'
 import { DateTime, DeviceId, Errors, Paging, TimeRange } from '../schemas/common.ts'
@@ -143,11 +144,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
 
   // One count for every caller, refreshed in the background when older than SUMMARY_FRESH_MS: a
   // wall of screens polling it costs one count per half minute, not one per screen.
-  let summary: { value: CountedSummary; at: number } | null = null
-  let counting: Promise<CountedSummary> | null = null
-  const count = () => (counting ??= deviceSummary(db, new Date())
-    .then((value) => { summary = { value, at: Date.now() }; return value })
-    .finally(() => { counting = null }))
+  const summary = sharedCount(() => deviceSummary(db, new Date()), { freshMs: SUMMARY_FRESH_MS, onError: (err) => app.log.warn({ err }, 'device summary not counted') })
   app.get('/device-summary', {
     onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer'),
     schema: {
@@ -155,11 +152,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
       summary: 'Devices counted by kind and state: online, silent, low battery, quarantined recently, revoked',
       response: { 200: Type.Ref('DeviceSummary'), ...Errors },
     },
-  }, async (req) => {
-    if (!summary) return count()
-    if (Date.now() - summary.at > SUMMARY_FRESH_MS) count().catch((err: unknown) => req.log.warn({ err }, 'device summary not counted'))
-    return summary.value
-  })
+  }, async () => (await summary.get()).value)
 
   app.get('/devices/:deviceId', {
     onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer', 'crm'),

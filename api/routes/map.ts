@@ -3,7 +3,8 @@
 // summary that also tells the caller who the API takes them for (the dashboard's sign-in check).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Database } from '../../storage/database.ts'
-import { mapBins, mapCounts, mapHouseholds, mapRecentLifts, mapVehicles } from '../../storage/map.ts'
+import { mapBins, mapHouseholds, mapRecentLifts, mapVehicles, type MapCounts } from '../../storage/map.ts'
+import type { SharedCount } from '../shared-count.ts'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 import { Type } from '@sinclair/typebox'
@@ -32,7 +33,7 @@ export async function readCityMap(db: Database, streets: StreetCache, q: MapQuer
   return buildCityMap({ now, hours: q.hours, households, bins, vehicles, lifts, streets, baseMap })
 }
 
-export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: StreetCache; snapshots: MapSnapshots | null; views: MapSnapshots; defaults: MapQuery; baseMap: BaseMap | null }> = async (app, { db, streets, snapshots, views, defaults, baseMap }) => {
+export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: StreetCache; snapshots: MapSnapshots | null; views: MapSnapshots; defaults: MapQuery; baseMap: BaseMap | null; counts: SharedCount<MapCounts> }> = async (app, { db, streets, snapshots, views, defaults, baseMap, counts }) => {
   app.addSchema(CityMap)
   app.addSchema(MapSummary)
 
@@ -60,10 +61,11 @@ export const mapRoutes: FastifyPluginAsyncTypebox<{ db: Database; streets: Stree
     schema: {
       tags: ['map'],
       summary: 'How big the city is, and who the API key belongs to',
+      description: 'The counts are shared by every caller: counted again in the background when older than 30 s, and at once after a registry change through the API.',
       security: [{ apiKey: [] }],
       response: { 200: MapSummary, ...Errors },
     },
-  }, async (req) => ({ caller: { name: req.caller!.name, role: req.caller!.role }, ...(await mapCounts(db)) }))
+  }, async (req) => ({ caller: { name: req.caller!.name, role: req.caller!.role }, ...(await counts.get()).value }))
 
   // The map for a city of any size: the overview, vector tiles and one household at a time, all from one snapshot.
   app.addSchema(MapOverview)
