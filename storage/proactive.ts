@@ -132,7 +132,9 @@ export async function withdrawMisses(db: Database, items: readonly { collectionI
          FROM jsonb_to_recordset($1::jsonb) AS w("collectionId" bigint, reason text)
         WHERE p.collection_id = w."collectionId" AND p.status IN ('suspected', 'confirmed')
        RETURNING p.collection_id AS "collectionId", p.uprn, p.stream, to_char(p.due_date, 'YYYY-MM-DD') AS "dueDate", p.round_id AS "roundId",
-                 p.contract_id AS "contractId", w.reason, p.crm_event_id IS NOT NULL AS told`,
+                 p.contract_id AS "contractId", w.reason,
+                 -- Told by this path, or by the outcome analysis (the same key: analysis/outcomes/crm-misses.ts).
+                 p.crm_event_id IS NOT NULL OR EXISTS (SELECT 1 FROM crm_outbox o WHERE o.idempotency_key = 'missed-collection:' || p.collection_id) AS told`,
       [JSON.stringify(items), now],
     )
     const rowCount = withdrawn.length
@@ -142,7 +144,7 @@ export async function withdrawMisses(db: Database, items: readonly { collectionI
         WHERE r.collection_id = w."collectionId" AND r.status = 'open'`,
       [JSON.stringify(items), now],
     )
-    // The CRM was told of the confirmed ones: tell it they are withdrawn, in the same transaction.
+    // The CRM was told of these misses (by either path): tell it they are withdrawn, in the same transaction.
     await emitCrmEvents(tx, withdrawn.filter((w) => w.told).map((w) => ({
       type: 'collection.miss_withdrawn' as const,
       idempotencyKey: `miss-withdrawn:${w.collectionId}`,
