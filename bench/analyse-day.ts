@@ -45,8 +45,11 @@ console.log(`${n(households)} households; registry import and calendar ${s(sim.m
 const now = new Date(Date.parse(`${DAY}T23:59:00Z`) + 11 * 60_000) // 00:10 on Wednesday (GMT)
 progress('the hourly outcomes job …')
 const t1 = performance.now()
-const hourly = await outcomesJob.run({ db, logger: silentLogger, now, period: now.toISOString().slice(0, 13) }) as { recent: { decided: number; crmEvents: { confirmed: number } } }
-console.log(`hourly outcomes job at ${now.toISOString()}: ${n(hourly.recent.decided)} collections of ${START}..${DAY} decided, ${n(hourly.recent.crmEvents.confirmed)} misses to the CRM, in ${s(performance.now() - t1)}`)
+type Step = { decided: number; crmEvents: { confirmed: number } }
+const hourly = await outcomesJob.run({ db, logger: silentLogger, now, period: now.toISOString().slice(0, 13) }) as { recent: Step; earlier: Step }
+// Its recent step decides yesterday (Tuesday); its look-back step the days before (Monday).
+console.log(`hourly outcomes job at ${now.toISOString()}: ${n(hourly.recent.decided)} collections of ${DAY} and ${n(hourly.earlier.decided)} of ${START} decided, `
+  + `${n(hourly.recent.crmEvents.confirmed + hourly.earlier.crmEvents.confirmed)} misses to the CRM, in ${s(performance.now() - t1)}`)
 
 const FIELDS = `collection_id, outcome, exception_code, lift_ts, lift_device_id, lift_seq, missed_at, first_report_id, reported_at, rectify_deadline, rectified_at`
 await db.query(`CREATE TABLE bench_hourly AS SELECT ${FIELDS} FROM collection_outcomes WHERE due_date = $1`, [DAY])
@@ -71,7 +74,8 @@ const { rows: [diff] } = await db.query<{ hourly: number; rerun: number; differ:
 )
 const eventsAfter = await events()
 console.log(`outcomes compared with the hourly job's: ${n(diff!.hourly)} then, ${n(diff!.rerun)} now, ${n(diff!.differ)} differing row(s)`)
-console.log(`CRM outbox: ${n(eventsBefore.n)} events before the re-run, ${n(eventsAfter.n)} after (${n(eventsAfter.keys)} distinct keys)`)
+// The hourly job told the CRM of every miss of the day already: the re-run must add no event (keys are unique in the outbox, so anything it sent again would show as new events).
+console.log(`CRM outbox: ${n(eventsBefore.n)} events before the re-run, ${n(eventsAfter.n)} after (${n(eventsAfter.keys)} distinct keys): ${eventsAfter.n === eventsBefore.n ? 'no event repeated' : `${n(eventsAfter.n - eventsBefore.n)} NEW EVENT(S)`}`)
 
 // 4. Again: nothing new.
 const again = await analyseRange(db, { from: DAY, to: DAY, now })
