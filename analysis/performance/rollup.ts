@@ -1,13 +1,16 @@
 // The KPI roll-up (storage migration 060): round-day counts stored per contract and day, marked
 // stale by triggers when outcomes, reports or cancellations change, and refreshed by the daily job.
 // Readers take the days that are rolled up and still hold from the table, and compute the rest
-// live with the same query, so a figure never depends on when the job last ran.
+// live with the same query, so a figure never depends on when the job last ran. The why-missed
+// roll-up (analysis/why-missed/rollup.ts) is refreshed here too, for the days rolled up here and the
+// days its own marks say changed.
 import { eachDay, type IsoDate } from '../calendar/dates.ts'
 import type { Database, Queryable } from '../../storage/database.ts'
 import { COUNT_COLUMNS, COUNT_FIELDS, type RoundDayCounts } from './counts.ts'
 import type { DateRange } from './periods.ts'
 import { roundDayCounts } from './round-day-counts.ts'
 import { allContractTerms, type ContractTerms } from './terms.ts'
+import { storeWhyMissedDays, whyMissedDaysToRefresh } from '../why-missed/rollup.ts'
 
 export const DEFAULT_TIME_ZONE = 'Europe/London'
 /** Days recomputed in one transaction: short transactions, few round trips. */
@@ -100,6 +103,8 @@ export interface RefreshReport {
   contracts: number
   days: number
   rows: number
+  /** Days of the why-missed roll-up recomputed (its rows are not counted in `rows`). */
+  whyMissedDays: number
 }
 
 // Days of a contract to recompute: marked stale, past a deadline, computed under other terms, or
@@ -117,8 +122,11 @@ ORDER BY day`
 export async function refreshRollup(db: Database, opts: RefreshOptions): Promise<RefreshReport> {
   const timeZone = opts.timeZone ?? DEFAULT_TIME_ZONE
   const contracts = (await allContractTerms(db)).filter((c) => !opts.contractId || c.contractId === opts.contractId)
-  if (!opts.contractId) await db.query(`DELETE FROM kpi_stale_days WHERE contract_id NOT IN (SELECT contract_id FROM contracts)`)
-  const report: RefreshReport = { contracts: contracts.length, days: 0, rows: 0 }
+  if (!opts.contractId) {
+    await db.query(`DELETE FROM kpi_stale_days WHERE contract_id NOT IN (SELECT contract_id FROM contracts)`)
+    await db.query(`DELETE FROM why_missed_stale_days WHERE contract_id NOT IN (SELECT contract_id FROM contracts)`)
+  }
+  const report: RefreshReport = { contracts: contracts.length, days: 0, rows: 0, whyMissedDays: 0 }
   for (const terms of contracts) {
     const { rows } = await db.query<{ day: string }>(DAYS_TO_REFRESH_SQL, [
       terms.contractId, opts.now.toISOString(), terms.repeatWindowDays, timeZone, opts.ensure?.from ?? null, opts.ensure?.to ?? null,
@@ -127,6 +135,12 @@ export async function refreshRollup(db: Database, opts: RefreshOptions): Promise
     for (let i = 0; i < days.length; i += BATCH_DAYS) {
       report.rows += await refreshDays(db, terms, days.slice(i, i + BATCH_DAYS), opts.now, timeZone)
       report.days += Math.min(BATCH_DAYS, days.length - i)
+    }
+    // Why-missed follows: the days just rolled up, and those its own marks (registry changes too) name.
+    const whyDays = await whyMissedDaysToRefresh(db, { contractId: terms.contractId, timeZone, ensure: opts.ensure, only: opts.only })
+    for (let i = 0; i < whyDays.length; i += BATCH_DAYS) {
+      await storeWhyMissedDays(db, { contractId: terms.contractId, days: whyDays.slice(i, i + BATCH_DAYS), now: opts.now, timeZone })
+      report.whyMissedDays += Math.min(BATCH_DAYS, whyDays.length - i)
     }
   }
   return report

@@ -1,14 +1,19 @@
 // Why bins are missed: the decided collections of a contract over a range, broken down by round,
 // street, ward, vehicle, stream, weekday, the hour the round passed, where the round was against its
-// scheduled window, and 250 m grid cells — from one pass over the outcomes (GROUPING SETS).
+// scheduled window, and 250 m grid cells. Two ways to the same rows: `rolledUpBreakdowns` sums the
+// why-missed roll-up (rollup.ts, migration 131) for the days it holds and computes the others live;
+// `breakdowns` is one pass over the outcomes (GROUPING SETS), kept for other cell sizes and as the
+// ground truth the roll-up is tested against.
 //
 // "When the round passed" a property: for a collection lifted or refused on its due day, the time
 // of that lift or exception; for the others (misses, late collections) the time of the round's last
 // lift or exception before it in driving order that day, or, for the first stops, the first one
 // after it. A round day with no lift at all has not passed (key 'not_passed'). The window compares
 // that time, in local time, with the round's starts_at–ends_at: 'before', 'within', 'after'.
+import { eachDay } from '../calendar/dates.ts'
 import type { Queryable } from '../../storage/database.ts'
 import { EXCEPTION_CODES } from '../performance/counts.ts'
+import { FINE_SQL, freshWhyMissedDays, ROLLUP_CELL_M, SUM_COLUMNS } from './rollup.ts'
 
 export const DIMENSIONS = ['total', 'round', 'street', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window', 'cell'] as const
 export type Dimension = (typeof DIMENSIONS)[number]
@@ -150,8 +155,8 @@ by_time AS (
 )
 SELECT * FROM by_place UNION ALL SELECT * FROM by_round UNION ALL SELECT * FROM by_time`
 
-export async function breakdowns(db: Queryable, input: BreakdownInput): Promise<BreakdownRow[]> {
-  const { rows } = await db.query<Record<string, unknown>>(BREAKDOWNS_SQL, [input.contractId, input.from, input.to, input.timeZone, input.cellM])
+/** Breakdown rows from the query's rows: the `exc:` columns gathered into exceptionsByCode. */
+function toRows(rows: Record<string, unknown>[]): BreakdownRow[] {
   return rows.map((row) => {
     const r: Record<string, unknown> = {}
     const exceptionsByCode: Record<string, number> = {}
@@ -162,3 +167,118 @@ export async function breakdowns(db: Queryable, input: BreakdownInput): Promise<
     return { ...(r as Omit<BreakdownRow, 'exceptionsByCode'>), exceptionsByCode }
   })
 }
+
+/** The breakdowns from one pass over the outcomes of the range (any cell size; the ground truth). */
+export async function breakdowns(db: Queryable, input: BreakdownInput): Promise<BreakdownRow[]> {
+  const { rows } = await db.query<Record<string, unknown>>(BREAKDOWNS_SQL, [input.contractId, input.from, input.to, input.timeZone, input.cellM])
+  return toRows(rows)
+}
+
+// The stored sums summed again, as the one-pass query sums its counted rows (scheduled is NULL on
+// the total of an empty range there too, the others 0).
+const RESUM = SUM_COLUMNS.map(([c, f], i) => (i === 0 ? `sum(${c})::int AS "${f}"` : `coalesce(sum(${c}), 0)::int AS "${f}"`)).join(',\n         ')
+
+// $1 contract, $2 days not rolled up (computed here), $3 time zone, $4 days rolled up (read).
+export const ROLLED_UP_BREAKDOWNS_SQL = `
+WITH ${FINE_SQL.ctes},
+place AS (
+  SELECT ${FINE_SQL.placeColumns.join(', ')} FROM why_missed_place_days WHERE contract_id = $1 AND day = ANY ($4::date[])
+  UNION ALL SELECT ${FINE_SQL.placeColumns.join(', ')} FROM fine_place
+),
+round_days AS (
+  SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM why_missed_round_days WHERE contract_id = $1 AND day = ANY ($4::date[])
+  UNION ALL SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM fine_round
+),
+time_days AS (
+  SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM why_missed_time_days WHERE contract_id = $1 AND day = ANY ($4::date[])
+  UNION ALL SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM fine_time
+),
+by_place AS (
+  SELECT CASE WHEN GROUPING(street) = 0 THEN 'street' WHEN GROUPING(ward) = 0 THEN 'ward' ELSE 'cell' END AS dimension,
+         coalesce(CASE WHEN GROUPING(street) = 0 THEN street WHEN GROUPING(ward) = 0 THEN ward ELSE cell_y || ':' || cell_x END, '') AS key,
+         -- A cell's ward and street are named afterwards, for the cells shown (cellNames).
+         CASE WHEN GROUPING(street) = 0 THEN ward END AS ward, NULL::text AS "mainStreet",
+         ${RESUM},
+         sum(lat_sum) / nullif(sum(lat_n), 0) AS lat, sum(lon_sum) / nullif(sum(lon_n), 0) AS lon
+    FROM place
+   GROUP BY GROUPING SETS ((ward, street), (ward), (cell_y, cell_x))
+),
+by_round AS (
+  SELECT CASE WHEN GROUPING(c.round_id) = 0 THEN 'round' WHEN GROUPING(r.vehicle_id) = 0 THEN 'vehicle' WHEN GROUPING(r.stream) = 0 THEN 'stream'
+              WHEN GROUPING(c.due_weekday) = 0 THEN 'weekday' ELSE 'total' END AS dimension,
+         coalesce(c.round_id, r.vehicle_id, r.stream, c.due_weekday::text, '') AS key,
+         NULL::text AS ward, NULL::text AS "mainStreet",
+         ${RESUM},
+         NULL::float8 AS lat, NULL::float8 AS lon
+    FROM (SELECT *, extract(isodow FROM day)::int AS due_weekday FROM round_days) c
+    JOIN rounds r ON r.round_id = c.round_id
+   GROUP BY GROUPING SETS ((c.round_id), (r.vehicle_id), (r.stream), (c.due_weekday), ())
+),
+by_time AS (
+  SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'window' END AS dimension,
+         CASE WHEN GROUPING(hour) = 0 THEN coalesce(hour::text, 'not_passed') ELSE round_window END AS key,
+         NULL::text AS ward, NULL::text AS "mainStreet",
+         ${RESUM},
+         NULL::float8 AS lat, NULL::float8 AS lon
+    FROM time_days
+   GROUP BY GROUPING SETS ((hour), (round_window))
+)
+SELECT * FROM by_place UNION ALL SELECT * FROM by_round UNION ALL SELECT * FROM by_time`
+
+export interface RolledUpBreakdowns {
+  rows: BreakdownRow[]
+  /** Days read from the roll-up, and days computed live (not rolled up yet, or marked stale). */
+  rolledUpDays: number
+  liveDays: number
+}
+
+/**
+ * The same rows as `breakdowns` for 250 m cells, from the roll-up where it holds and live elsewhere;
+ * cells come without their ward and main street (name the ones shown with `cellNames`).
+ */
+export async function rolledUpBreakdowns(db: Queryable, input: Omit<BreakdownInput, 'cellM'>): Promise<RolledUpBreakdowns> {
+  const fresh = await freshWhyMissedDays(db, input)
+  const freshSet = new Set(fresh)
+  const live = eachDay(input.from, input.to).filter((d) => !freshSet.has(d))
+  const { rows } = await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL, [input.contractId, live, input.timeZone, fresh])
+  return { rows: toRows(rows), rolledUpDays: fresh.length, liveDays: live.length }
+}
+
+// $1 contract, $2 from, $3 to, $4 cell rows, $5 cell columns, $6 cell size (m). A cell is named as
+// the one-pass query names it: the ward and the street most of its counted rows (one per household,
+// outcome and code over the range) are in. Only the cells asked for: their households found through
+// the position index, then their outcomes through the household index.
+const CELL_NAMES_SQL = `
+WITH cells AS (SELECT y, x FROM unnest($4::int[], $5::int[]) AS c(y, x)),
+cancelled AS (
+  SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date BETWEEN $2::date AND $3::date
+),
+homes AS (
+  SELECT c.y, c.x, h.uprn, h.street, h.ward
+    FROM cells c
+    JOIN households h ON h.lat >= (c.y - 0.01) * $6::float8 / 111320 AND h.lat < (c.y + 1.01) * $6::float8 / 111320
+     AND floor(h.lat * 111320 / $6::float8)::int = c.y
+     AND floor(h.lon * 111320 * cos(radians((c.y + 0.5) * $6::float8 / 111320)) / $6::float8)::int = c.x
+),
+counted AS (
+  SELECT DISTINCT homes.y, homes.x, homes.uprn, homes.street, homes.ward, co.outcome, co.exception_code
+    FROM homes
+    JOIN collection_outcomes co ON co.uprn = homes.uprn
+   WHERE co.contract_id = $1 AND co.due_date BETWEEN $2::date AND $3::date AND co.outcome <> 'pending'
+     AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
+     AND EXISTS (SELECT 1 FROM rounds r WHERE r.round_id = co.round_id)
+)
+SELECT y || ':' || x AS key, mode() WITHIN GROUP (ORDER BY ward) AS ward, mode() WITHIN GROUP (ORDER BY street) AS "mainStreet"
+  FROM counted GROUP BY y, x`
+
+/** The ward and main street of these cells ('y:x' keys) over a range, as `breakdowns` names them. */
+export async function cellNames(db: Queryable, input: BreakdownInput & { keys: readonly string[] }): Promise<Map<string, { ward: string | null; mainStreet: string | null }>> {
+  const cells = input.keys.filter((k) => /^-?\d+:-?\d+$/.test(k)).map((k) => k.split(':').map(Number) as [number, number])
+  if (cells.length === 0) return new Map()
+  const { rows } = await db.query<{ key: string; ward: string | null; mainStreet: string | null }>(CELL_NAMES_SQL, [
+    input.contractId, input.from, input.to, cells.map((c) => c[0]), cells.map((c) => c[1]), input.cellM,
+  ])
+  return new Map(rows.map((r) => [r.key, { ward: r.ward, mainStreet: r.mainStreet }]))
+}
+
+export { ROLLUP_CELL_M }

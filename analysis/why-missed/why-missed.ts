@@ -1,10 +1,12 @@
 // Why bins are missed, for a contract over a range: the breakdowns (breakdowns.ts), the hotspots
 // among streets and grid cells, the households with repeat misses, and the cost of return trips.
+// 250 m cells (the default) are answered from the why-missed roll-up (rollup.ts); other sizes by
+// one pass over the outcomes. Both give the same answer (tests/analysis/why-missed).
 import type { Queryable } from '../../storage/database.ts'
 import { checkRange, type DateRange } from '../performance/periods.ts'
 import { DEFAULT_TIME_ZONE } from '../performance/rollup.ts'
 import { contractTerms } from '../performance/terms.ts'
-import { breakdowns, type BreakdownRow, type Dimension } from './breakdowns.ts'
+import { breakdowns, cellNames, rolledUpBreakdowns, ROLLUP_CELL_M, type BreakdownRow, type Dimension } from './breakdowns.ts'
 import { repeatHouseholds, type RepeatHousehold } from './repeat-households.ts'
 import { returnTripCost, type ReturnTripCost } from './return-trips.ts'
 
@@ -17,6 +19,8 @@ export interface WhyMissedOptions extends DateRange {
   /** Hotspots and repeat households listed (default 25 and 50). */
   hotspots?: number
   households?: number
+  /** Answer from one pass over the outcomes even at 250 m (the ground truth the roll-up is tested against). */
+  direct?: boolean
 }
 
 export interface Breakdown extends Omit<BreakdownRow, 'dimension' | 'lat' | 'lon' | 'ward' | 'mainStreet'> {
@@ -48,8 +52,10 @@ export interface WhyMissed {
 const per100k = (r: { missed: number; scheduled: number }) => (r.scheduled > 0 ? (r.missed / r.scheduled) * 100_000 : null)
 const strip = ({ dimension: _d, lat: _la, lon: _lo, ward: _w, mainStreet: _m, ...r }: BreakdownRow): Breakdown => ({ ...r, missedPer100k: per100k(r) })
 
-/** Worst first: misses per 100,000, then the number of misses. */
-const worstFirst = (a: Breakdown, b: Breakdown) => (b.missedPer100k ?? 0) - (a.missedPer100k ?? 0) || b.missed - a.missed || (a.key < b.key ? -1 : 1)
+/** Worst first: misses per 100,000, then the number of misses, then by name (and ward: two streets may share a name). */
+const worstFirst = (a: Breakdown & { ward?: string | null }, b: Breakdown & { ward?: string | null }) =>
+  (b.missedPer100k ?? 0) - (a.missedPer100k ?? 0) || b.missed - a.missed || byText(a.key, b.key) || byText(a.ward ?? '', b.ward ?? '')
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 const NATURAL_ORDER: Partial<Record<Dimension, (a: Breakdown, b: Breakdown) => number>> = {
   weekday: (a, b) => Number(a.key) - Number(b.key),
@@ -62,7 +68,9 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const terms = await contractTerms(db, contractId)
   const cellM = opts.cellM ?? 250
   const minScheduled = opts.minScheduled ?? 20
-  const rows = await breakdowns(db, { contractId, ...range, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, cellM })
+  const input = { contractId, ...range, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, cellM }
+  const rolledUp = cellM === ROLLUP_CELL_M && !opts.direct
+  const rows = rolledUp ? (await rolledUpBreakdowns(db, input)).rows : await breakdowns(db, input)
 
   const of = (d: Dimension) => rows.filter((r) => r.dimension === d)
   const by = {} as WhyMissed['by']
@@ -71,9 +79,13 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
 
   const hot = (r: BreakdownRow) => r.missed > 0 && r.scheduled >= minScheduled && r.lat !== null && r.lon !== null
   const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, name: r.key, ward: r.ward, lat: r.lat!, lon: r.lon! }))
-  const cells: Hotspot[] = of('cell').filter(hot).map((r) => {
+  // Cells are ranked by their counts alone; the roll-up's cells are named once chosen (cellNames).
+  const shown = of('cell').filter(hot).map((r) => ({ row: r, b: strip(r) })).sort((x, y) => worstFirst(x.b, y.b)).slice(0, opts.hotspots ?? 25)
+  const names = rolledUp ? await cellNames(db, { ...input, keys: shown.map((c) => c.row.key) }) : null
+  const cells: Hotspot[] = shown.map(({ row: r, b }) => {
     const centre = cellCentre(r.key, cellM)
-    return { ...strip(r), kind: 'cell' as const, name: r.mainStreet ? `Around ${r.mainStreet}` : `Area near ${centre.lat.toFixed(4)}, ${centre.lon.toFixed(4)}`, ward: r.ward, ...centre }
+    const { ward, mainStreet } = names ? (names.get(r.key) ?? { ward: null, mainStreet: null }) : r
+    return { ...b, kind: 'cell' as const, name: mainStreet ? `Around ${mainStreet}` : `Area near ${centre.lat.toFixed(4)}, ${centre.lon.toFixed(4)}`, ward, ...centre }
   })
   const total = of('total')[0] ?? { dimension: 'total', key: '', ward: null, mainStreet: null, scheduled: 0, missed: 0, collectedLate: 0, crewExceptions: 0, returnVisits: 0, exceptionsByCode: {}, lat: null, lon: null }
 
@@ -81,7 +93,7 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
     contractId, ...range,
     total: strip(total),
     by,
-    hotspots: { cellM, minScheduled, streets: streets.sort(worstFirst).slice(0, opts.hotspots ?? 25), cells: cells.sort(worstFirst).slice(0, opts.hotspots ?? 25) },
+    hotspots: { cellM, minScheduled, streets: streets.sort(worstFirst).slice(0, opts.hotspots ?? 25), cells },
     repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
     returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
   }
