@@ -3,6 +3,7 @@
 // address, position, assisted flag, RFID tags, CRM references), which are never given out in bulk
 // to those roles. Every export is audited when its stream ends, with the entity and the number of
 // rows it gave out, whether or not the caller read it to the end.
+import type { ServerResponse } from 'node:http'
 import { stringify } from 'csv-stringify/sync'
 import type { FastifyRequest } from 'fastify'
 import type { Database } from '../../storage/database.ts'
@@ -16,19 +17,32 @@ function without(row: Record<string, unknown>, hidden: ReadonlySet<string>): Rec
   return row
 }
 
-/** Counts the rows an export gave out and writes its audit entry once, when the stream ends. */
-export function exportAudit(db: Database, req: FastifyRequest) {
+/**
+ * Counts the rows an export gave out and writes its audit entry once: when the stream ends, or when
+ * the connection closes before the stream was read at all. Made when the route answers, before
+ * fastify's onSend hook runs (a generator's body runs only once the stream is first read, too late
+ * to tell the audit plugin that this answer writes its own entry: it wrote a second, without rows).
+ */
+export function exportAudit(db: Database, req: FastifyRequest, res: ServerResponse) {
   req.auditDone = true
   let rows = 0
-  return {
-    count: (n: number) => { rows += n },
-    done: async () => auditRead(db, req, 200, rows),
-  }
+  let written: Promise<void> | null = null
+  const done = () => (written ??= auditRead(db, req, 200, rows))
+  res.once('close', () => void done().catch((err: unknown) => req.log.error({ err }, 'audit entry for a registry export could not be written')))
+  return { count: (n: number) => { rows += n }, done }
+}
+type ExportAudit = ReturnType<typeof exportAudit>
+
+export function exportJsonFor(db: Database, req: FastifyRequest, res: ServerResponse): AsyncGenerator<string> {
+  return exportJson(db, req, exportAudit(db, req, res))
 }
 
-export async function* exportJsonFor(db: Database, req: FastifyRequest): AsyncGenerator<string> {
+export function exportCsvFor(db: Database, req: FastifyRequest, res: ServerResponse, entity: RegistryEntity): AsyncGenerator<string> {
+  return exportCsv(db, req, entity, exportAudit(db, req, res))
+}
+
+async function* exportJson(db: Database, req: FastifyRequest, audit: ExportAudit): AsyncGenerator<string> {
   const hidden = hiddenFields(req)
-  const audit = exportAudit(db, req)
   try {
     yield '{'
     for (const [i, entity] of REGISTRY_ENTITIES.entries()) {
@@ -47,10 +61,9 @@ export async function* exportJsonFor(db: Database, req: FastifyRequest): AsyncGe
   }
 }
 
-export async function* exportCsvFor(db: Database, req: FastifyRequest, entity: RegistryEntity): AsyncGenerator<string> {
+async function* exportCsv(db: Database, req: FastifyRequest, entity: RegistryEntity, audit: ExportAudit): AsyncGenerator<string> {
   const hidden = hiddenFields(req)
   const columns = csvColumns(entity).filter((c) => !hidden.has(c))
-  const audit = exportAudit(db, req)
   try {
     yield stringify([columns])
     for await (const page of entityPages(db, entity)) {

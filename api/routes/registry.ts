@@ -86,10 +86,10 @@ export const registryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
     const { format, entity } = req.query
     if (format === 'csv') {
       if (!entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_REQUIRED', `CSV holds one entity: add &entity= one of ${REGISTRY_ENTITIES.join(', ')}.`)
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${entity}.csv"`).send(Readable.from(exportCsvFor(db, req, entity)))
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${entity}.csv"`).send(Readable.from(exportCsvFor(db, req, reply.raw, entity)))
     }
     if (entity) throw httpError(400, 'KERBSIDE_ERR_ENTITY_WITH_JSON', 'JSON exports the whole registry; leave out entity, or ask for format=csv.')
-    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="registry.json"').send(Readable.from(exportJsonFor(db, req)))
+    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="registry.json"').send(Readable.from(exportJsonFor(db, req, reply.raw)))
   })
 
   await app.register(roundRoutes, { db })
