@@ -35,6 +35,14 @@ declare module 'fastify' {
     requireRole: (...roles: Role[]) => RoleHook
     /** Drop a revoked or changed key from this process's cache at once (other processes: within KEY_CACHE_MS). */
     forgetApiKey: (keyId: string) => void
+    /**
+     * Is the credential this request was let in with still valid, with the same role? Asks the
+     * database again (no cache). For connections that outlive their request (the live feed); a
+     * database that cannot answer counts as yes.
+     */
+    callerStillValid: (req: FastifyRequest) => Promise<boolean>
+    /** Be told at once when this process revokes or changes a key (forgetApiKey); returns the unsubscribe. */
+    onKeyForgotten: (listener: (keyId: string) => void) => () => void
   }
 }
 
@@ -130,13 +138,31 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
     return caller
   }
 
+  const forgottenListeners = new Set<(keyId: string) => void>()
   app.decorate('forgetApiKey', (keyId: string) => {
     for (const [key, entry] of cache) if (entry.caller?.keyId === keyId) cache.delete(key)
+    for (const listener of forgottenListeners) listener(keyId)
+  })
+  app.decorate('onKeyForgotten', (listener: (keyId: string) => void) => {
+    forgottenListeners.add(listener)
+    return () => { forgottenListeners.delete(listener) }
+  })
+
+  // The credential each request was let in with, for callerStillValid; never logged or serialised.
+  const presented = new WeakMap<FastifyRequest, string>()
+  app.decorate('callerStillValid', async (req: FastifyRequest): Promise<boolean> => {
+    const key = presented.get(req)
+    const was = req.caller
+    if (!key || !was) return false
+    cache.delete(key)
+    const now = await lookUp(key).catch(() => was)
+    return now !== null && now.keyId === was.keyId && now.role === was.role
   })
 
   app.decorate('requireRole', (...roles: Role[]): RoleHook => {
     const hook = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       req.caller = await identify(req).catch((err: unknown) => { refuseBody(req, reply); throw err })
+      if (req.caller) presented.set(req, presentedKey(req)!)
       if (!req.caller || (req.caller.role !== 'admin' && !roles.includes(req.caller.role))) refuseBody(req, reply)
       if (!req.caller) throw new AuthError(401, 'An API key is required: send it as "Authorization: Bearer <key>" or "X-Api-Key".', 'KERBSIDE_ERR_UNAUTHENTICATED')
       if (req.caller.role !== 'admin' && !roles.includes(req.caller.role)) {

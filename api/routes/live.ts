@@ -10,6 +10,10 @@ import type { LiveFeed } from '../live-feed.ts'
 import { auditRead, hiddenFields } from '../plugins/audit.ts'
 
 const REPLAYS_PER_MINUTE = 10
+/** How often an open connection's credential is checked again (the bound for revocations made by another process). */
+export const LIVE_RECHECK_MS = 10_000
+/** WebSocket close code when the credential that opened the connection is no longer valid (1008: policy violation). */
+export const CREDENTIAL_ENDED = 1008
 
 export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed; db: Database }> = async (app, { feed, db }) => {
   app.get('/live', { websocket: true, onRequest: app.requireRole('contract_manager', 'crm', 'viewer'), schema: { tags: ['telemetry'], summary: 'WebSocket: live telemetry events as JSON {type, deviceId, deviceKind, data}; a lift\'s RFID tag for roles contract_manager, crm and admin only', description: 'Send {"type":"replay","since":<epoch ms>} to get the events of the last five minutes after that instant again, followed by {"type":"replayed","since","events"}; at most ten replays a minute per connection.' } }, async (socket, req) => {
@@ -36,8 +40,21 @@ export const liveRoutes: FastifyPluginAsync<{ feed: LiveFeed; db: Database }> = 
       for (const event of missed) send(event)
       send({ type: 'replayed', since, events: missed.length })
     })
-    socket.on('close', unsubscribe)
-    socket.on('error', unsubscribe)
+    // The connection outlives the request that opened it: a key revoked, a session signed out or a
+    // user disabled since then closes it — at once when this process revoked the key, otherwise at
+    // the next check (every LIVE_RECHECK_MS; SECURITY.md).
+    let closed = false
+    const recheck = async () => {
+      if (closed || await app.callerStillValid(req)) return
+      req.log.info({ keyId: req.caller?.keyId }, 'live feed connection closed: its credential was revoked or ended')
+      socket.close(CREDENTIAL_ENDED, 'credential revoked or ended')
+    }
+    const timer = setInterval(() => void recheck(), LIVE_RECHECK_MS)
+    timer.unref()
+    const stopListening = app.onKeyForgotten((keyId) => { if (keyId === req.caller?.keyId) void recheck() })
+    const end = () => { closed = true; unsubscribe(); clearInterval(timer); stopListening() }
+    socket.on('close', end)
+    socket.on('error', end)
     // A connection that will carry personal data is audited once, as it opens (status 101).
     const access = accessOf('GET', req.routeOptions.url)
     if (access && req.caller && carriesPersonalData(access, req.caller.role)) {

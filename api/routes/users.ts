@@ -73,6 +73,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     schema: { tags: ['access'], summary: 'Disable a user and end their sessions', security: [{ apiKey: [] }], params: Type.Object({ username: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...Errors } },
   }, async (req, reply) => {
     if (!(await disableUser(db, req.params.username))) throw httpError(404, 'KERBSIDE_ERR_NOT_FOUND', `No active user ${req.params.username}.`)
+    app.forgetApiKey(`user:${req.params.username}`) // their open live-feed connections close at once
     return reply.code(204).send(null)
   })
 }
