@@ -75,21 +75,73 @@ export interface LeagueRow extends Assessment {
   vehicleId: string | null
 }
 
+/** The columns a league can be ordered by: its rank (the score order), the round, or one figure. */
+export const LEAGUE_SORTS = ['rank', 'name', 'stream', 'scheduled', 'missed', 'missedPer100k', 'onDayPct', 'rectifiedInTimePct', 'points', 'score'] as const
+export type LeagueSort = (typeof LEAGUE_SORTS)[number]
+export type LeagueOrder = 'asc' | 'desc'
+
+export interface LeagueOptions extends PerformanceOptions {
+  /** Order of the rows (default rank); `rank` is the league's own order whatever the sort. */
+  sort?: LeagueSort
+  order?: LeagueOrder
+  /** Rows from `offset` (default 0), at most `limit` (default every ranked round). */
+  limit?: number
+  offset?: number
+}
+
+export interface League {
+  from: string
+  to: string
+  asOf: Date
+  /** Rounds in the league (ranked): what the pages add up to. */
+  total: number
+  sort: LeagueSort
+  order: LeagueOrder
+  offset: number
+  limit: number | null
+  /** The whole contract (every round summed): the figures the league's rows share out. */
+  totals: Assessment
+  rounds: LeagueRow[]
+}
+
+const LEAGUE_VALUE: Record<LeagueSort, (r: LeagueRow) => number | string | null> = {
+  rank: (r) => r.rank,
+  name: (r) => r.name,
+  stream: (r) => r.stream,
+  scheduled: (r) => r.figures.scheduled,
+  missed: (r) => r.figures.missed,
+  missedPer100k: (r) => r.figures.missedPer100k,
+  onDayPct: (r) => r.figures.onDayPct,
+  rectifiedInTimePct: (r) => r.figures.rectifiedInTimePct,
+  points: (r) => r.points.total,
+  score: (r) => r.score,
+}
+
+/** Rows ordered by one column, either way; no data (null) always last, ties in rank order. */
+export function sortLeague(rows: readonly LeagueRow[], sort: LeagueSort, order: LeagueOrder): LeagueRow[] {
+  const value = LEAGUE_VALUE[sort]
+  const sign = order === 'asc' ? 1 : -1
+  return [...rows].sort((a, b) => {
+    const x = value(a)
+    const y = value(b)
+    if (x === null || y === null) return x === y ? a.rank - b.rank : x === null ? 1 : -1
+    const c = typeof x === 'string' ? x.localeCompare(String(y), 'en-GB') : x - (y as number)
+    return c !== 0 ? sign * c : a.rank - b.rank
+  })
+}
+
 /**
  * The contract's rounds ranked by score (best first), then by fewer misses per 100,000, then by
  * round id. Rounds with nothing decided in the range are left out; rounds without a score rank last.
+ * A city's league is hundreds of rounds: the caller asks for a page of it in the order it shows
+ * (`sort`, `order`, `limit`, `offset`), with the number of rounds and the contract's totals.
  */
-export async function roundLeague(db: Queryable, contractId: string, opts: PerformanceOptions): Promise<{ from: string; to: string; asOf: Date; rounds: LeagueRow[] }> {
+export async function roundLeague(db: Queryable, contractId: string, opts: LeagueOptions): Promise<League> {
   const { range, terms, now, counts } = await load(db, contractId, opts, 'round')
-  const byRound = new Map<string, RoundDayCounts[]>()
-  for (const r of counts.rows) {
-    const list = byRound.get(r.roundId)
-    if (list) list.push(r)
-    else byRound.set(r.roundId, [r])
-  }
+  // Grain 'round': one row per round already (the roll-up and live days summed).
   const meta = new Map((await db.query<{ roundId: string; name: string; stream: string; vehicleId: string | null }>(
     `SELECT round_id AS "roundId", name, stream, vehicle_id AS "vehicleId" FROM rounds WHERE contract_id = $1`, [contractId])).rows.map((r) => [r.roundId, r]))
-  const rows = [...byRound].map(([roundId, list]) => ({ roundId, name: meta.get(roundId)?.name ?? roundId, stream: meta.get(roundId)?.stream ?? 'unknown', vehicleId: meta.get(roundId)?.vehicleId ?? null, ...assess(sumCounts(list), terms) }))
+  const rows = counts.rows.map((c) => ({ roundId: c.roundId, name: meta.get(c.roundId)?.name ?? c.roundId, stream: meta.get(c.roundId)?.stream ?? 'unknown', vehicleId: meta.get(c.roundId)?.vehicleId ?? null, ...assess(c, terms) }))
     .filter((r) => r.figures.scheduled > 0)
   // Keys where null sorts last (Infinity − Infinity is NaN, which falls through to the next key).
   const best = (x: number | null) => (x === null ? Infinity : -x)
@@ -97,7 +149,17 @@ export async function roundLeague(db: Queryable, contractId: string, opts: Perfo
   rows.sort((a, b) => best(a.score) - best(b.score)
     || least(a.figures.missedPer100k) - least(b.figures.missedPer100k)
     || (a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
-  return { ...range, asOf: now, rounds: rows.map((r, i) => ({ rank: i + 1, ...r })) }
+  const ranked = rows.map((r, i) => ({ rank: i + 1, ...r }))
+  const sort = opts.sort ?? 'rank'
+  const order = opts.order ?? 'asc'
+  const offset = opts.offset ?? 0
+  const limit = opts.limit ?? null
+  const ordered = sort === 'rank' && order === 'asc' ? ranked : sortLeague(ranked, sort, order)
+  return {
+    ...range, asOf: now, total: ranked.length, sort, order, offset, limit,
+    totals: assess(sumCounts(counts.rows), terms),
+    rounds: ordered.slice(offset, limit === null ? undefined : offset + limit),
+  }
 }
 
 export interface TrendPoint extends Assessment {

@@ -209,7 +209,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The contract's rounds ranked by score, with their KPIs and points */
+        /**
+         * The contract's rounds ranked by score, with their KPIs and points: a page in the order asked for, the number of rounds and the contract's totals
+         * @description A city's league is hundreds of rounds: ask for a page (`limit`, `offset`) in the order shown (`sort`, `order`), e.g. the top ten (`limit=10`) and the bottom ten (`sort=rank&order=desc&limit=10`). Without `limit`, every round.
+         */
         get: operations["getApiV1ContractsByContractIdLeague"];
         put?: never;
         post?: never;
@@ -2118,12 +2121,26 @@ export interface components {
              * @description YYYY-MM-DD (local day of the council)
              */
             from: string;
+            limit: number | null;
+            offset: number;
+            order: "asc" | "desc";
+            /** @description This page of the league, in the order asked for */
             rounds: components["schemas"]["LeagueRow"][];
+            sort: "rank" | "name" | "stream" | "scheduled" | "missed" | "missedPer100k" | "onDayPct" | "rectifiedInTimePct" | "points" | "score";
             /**
              * Format: date
              * @description YYYY-MM-DD (local day of the council)
              */
             to: string;
+            /** @description Rounds in the league (with decided collections in the range): what the pages add up to */
+            total: number;
+            /** @description The whole contract, every round summed (the same figures as /performance) */
+            totals: {
+                figures: components["schemas"]["KpiFigures"];
+                points: components["schemas"]["Points"];
+                score: number | null;
+                targets: components["schemas"]["ScoreComponent"][];
+            };
         };
         LeagueRow: {
             figures: components["schemas"]["KpiFigures"];
@@ -4168,6 +4185,12 @@ export interface operations {
             query: {
                 /** @description First day, YYYY-MM-DD (by due date) */
                 from: string;
+                /** @description Rounds in the page; without it, every round from offset (the whole league) */
+                limit?: number;
+                offset?: number;
+                order?: "asc" | "desc";
+                /** @description rank (the league's own order: score, then fewer misses per 100,000), the round's name or stream, or a figure: scheduled, missed, missedPer100k, onDayPct, rectifiedInTimePct, points, score. Rounds without the figure come last either way; ties in rank order */
+                sort?: "rank" | "name" | "stream" | "scheduled" | "missed" | "missedPer100k" | "onDayPct" | "rectifiedInTimePct" | "points" | "score";
                 /** @description Last day, included; at most 366 days after from */
                 to: string;
             };

@@ -11,7 +11,7 @@ import { whyMissed } from '../../analysis/why-missed/why-missed.ts'
 import type { Database } from '../../storage/database.ts'
 import { httpError } from '../errors.ts'
 import { Errors } from '../schemas/common.ts'
-import { CollectionsQuery, ContractParams, PERFORMANCE_SCHEMAS, RangeQuery, TrendsQuery, WhyMissedQuery } from '../schemas/performance.ts'
+import { CollectionsQuery, ContractParams, LeagueQuery, PERFORMANCE_SCHEMAS, RangeQuery, TrendsQuery, WhyMissedQuery } from '../schemas/performance.ts'
 import { Type } from '@sinclair/typebox'
 
 const ROLES = ['contract_manager', 'viewer'] as const // admin passes every role check
@@ -42,8 +42,9 @@ export const performanceRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZo
   app.get('/contracts/:contractId/league', {
     onRequest: app.requireRole(...ROLES),
     schema: {
-      ...common, summary: 'The contract\'s rounds ranked by score, with their KPIs and points',
-      querystring: RangeQuery, response: { 200: Type.Ref('League'), ...Errors },
+      ...common, summary: 'The contract\'s rounds ranked by score, with their KPIs and points: a page in the order asked for, the number of rounds and the contract\'s totals',
+      description: 'A city\'s league is hundreds of rounds: ask for a page (`limit`, `offset`) in the order shown (`sort`, `order`), e.g. the top ten (`limit=10`) and the bottom ten (`sort=rank&order=desc&limit=10`). Without `limit`, every round.',
+      querystring: LeagueQuery, response: { 200: Type.Ref('League'), ...Errors },
     },
   }, async (req) => answer(() => roundLeague(db, req.params.contractId, { ...req.query, timeZone })))
 

@@ -3,6 +3,7 @@
 // imports their static types. docs/kpis.md defines every figure.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { DRILL_KPIS } from '../../analysis/performance/drill-down.ts'
+import { LEAGUE_SORTS } from '../../analysis/performance/performance.ts'
 import { MAX_RANGE_DAYS } from '../../analysis/performance/periods.ts'
 import { DateTime, Paging, Ref, Uprn } from './common.ts'
 
@@ -31,6 +32,14 @@ export const WhyMissedQuery = Type.Composite([RangeQuery, Type.Object({
   households: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Repeat households listed' }),
 })])
 export type WhyMissedQuery = Static<typeof WhyMissedQuery>
+
+export const LeagueQuery = Type.Composite([RangeQuery, Type.Object({
+  sort: Type.Union(LEAGUE_SORTS.map((k) => Type.Literal(k)), { default: 'rank', description: 'rank (the league\'s own order: score, then fewer misses per 100,000), the round\'s name or stream, or a figure: scheduled, missed, missedPer100k, onDayPct, rectifiedInTimePct, points, score. Rounds without the figure come last either way; ties in rank order' }),
+  order: Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Rounds in the page; without it, every round from offset (the whole league)' })),
+  offset: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
+})])
+export type LeagueQuery = Static<typeof LeagueQuery>
 
 export const CollectionsQuery = Type.Composite([RangeQuery, Paging, Type.Object({
   kpi: Type.Union(DRILL_KPIS.map((k) => Type.Literal(k)), { description: 'missed, late (collected after the due date), exceptions (crew exceptions), not_rectified (not put right in time), repeat (repeat misses)' }),
@@ -114,7 +123,14 @@ export const LeagueRow = Type.Object({
   rank: Type.Integer({ minimum: 1 }), roundId: Type.String(), name: Type.String(), stream: Type.String(), vehicleId: Nullable(Type.String()),
   ...Assessment,
 }, { $id: 'LeagueRow' })
-export const League = Type.Object({ from: Day, to: Day, asOf: DateTime, rounds: Type.Array(Ref(LeagueRow)) }, { $id: 'League' })
+export const League = Type.Object({
+  from: Day, to: Day, asOf: DateTime,
+  total: Type.Integer({ minimum: 0, description: 'Rounds in the league (with decided collections in the range): what the pages add up to' }),
+  sort: Type.Union(LEAGUE_SORTS.map((k) => Type.Literal(k))), order: Type.Union([Type.Literal('asc'), Type.Literal('desc')]),
+  offset: Type.Integer({ minimum: 0 }), limit: Nullable(Type.Integer({ minimum: 1, description: 'null: every round from offset' })),
+  totals: Type.Object(Assessment, { description: 'The whole contract, every round summed (the same figures as /performance)' }),
+  rounds: Type.Array(Ref(LeagueRow), { description: 'This page of the league, in the order asked for' }),
+}, { $id: 'League' })
 export type LeagueRow = Static<typeof LeagueRow>
 export type League = Static<typeof League>
 

@@ -108,24 +108,43 @@ describe('contract performance', () => {
     expect(scope.question).toBeNull()
   })
 
-  test('KPIs, points, deduction and score; the league sorts by any column; trends by day', async () => {
+  test('KPIs, points, deduction and score; the league a page at a time, sorted by the server by any column; trends by day', async () => {
     const scope = await marchScope(api.keys.contract_manager)
-    const perf = new PerformanceState()
+    const perf = new PerformanceState(1)
     perf.sync(api.keys.contract_manager, scope)
     await Promise.all([settled(perf.performance), settled(perf.league), settled(perf.trends)])
     const p = perf.performance.data!
     expect(p.figures).toMatchObject({ scheduled: 26, pending: 1, missed: 9, repeatMisses: 5, notRectifiedInTime: 4 })
     expect(p.points.total).toBe(26)
     expect(p.deduction.total).toBe(1300)
-    expect(perf.rounds.map((r) => r.roundId)).toEqual(['K-A', 'K-B'])
+    // One round a page: the first, the number of rounds, and the contract's totals beside it.
+    expect(perf.rounds.map((r) => r.roundId)).toEqual(['K-A'])
+    expect(perf.total).toBe(2)
+    expect(perf.league.data!.totals.figures).toEqual(p.figures)
+    perf.turn(1)
+    await settled(perf.league)
+    expect(perf.rounds.map((r) => [r.rank, r.roundId])).toEqual([[2, 'K-B']])
+    perf.turn(1) // past the last page: nothing asked
+    expect(perf.league.status).toBe('ready')
+    expect(perf.offset).toBe(1)
+    // A column sorts from the first page, numbers the largest first; again, the other way.
     perf.sortBy('missed')
     expect(perf.sortDir).toBe('descending')
-    const byMissed = perf.rounds.map((r) => r.figures.missed)
-    expect(byMissed).toEqual([...byMissed].sort((a, b) => b - a))
+    expect(perf.offset).toBe(0)
+    await settled(perf.league)
+    const most = perf.rounds[0]!
+    perf.turn(1)
+    await settled(perf.league)
+    const least = perf.rounds[0]!
+    expect(most.figures.missed).toBeGreaterThan(least.figures.missed)
     perf.sortBy('missed')
-    expect(perf.rounds.map((r) => r.figures.missed)).toEqual([...byMissed].reverse())
+    await settled(perf.league)
+    expect(perf.sortDir).toBe('ascending')
+    expect(perf.rounds.map((r) => r.roundId)).toEqual([least.roundId])
     perf.sortBy('name')
     expect(perf.sortDir).toBe('ascending')
+    await settled(perf.league)
+    expect(perf.league.data).toMatchObject({ sort: 'name', order: 'asc', offset: 0, limit: 1 })
     expect(perf.trends.data!.granularity).toBe('day')
     expect(perf.trends.data!.points).toHaveLength(31)
     // The same question again does not reload.

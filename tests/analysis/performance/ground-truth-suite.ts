@@ -7,7 +7,7 @@
 // services suite the 20,000 households of the issue.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { addDays, isoWeekday } from '../../../analysis/calendar/dates.ts'
-import { contractPerformance, performanceTrends, roundLeague, type Assessment } from '../../../analysis/performance/performance.ts'
+import { contractPerformance, LEAGUE_SORTS, performanceTrends, roundLeague, type Assessment, type LeagueSort } from '../../../analysis/performance/performance.ts'
 import { refreshRollup } from '../../../analysis/performance/rollup.ts'
 import { whyMissed } from '../../../analysis/why-missed/why-missed.ts'
 import { silentLogger } from '../../../core/log.ts'
@@ -142,6 +142,57 @@ export function groundTruthSuite(o: GroundTruthOptions): void {
       const bad = rounds.find((r) => r.roundId === badRound)!
       expect(Math.max(...rounds.map((r) => r.figures.missedPer100k ?? 0))).toBe(bad.figures.missedPer100k)
       expect(Math.min(...rounds.map((r) => r.figures.onDayPct ?? 100))).toBe(bad.figures.onDayPct)
+    })
+
+    test('the league a page at a time: any column either way, pages that make the whole league, the contract\'s totals', async () => {
+      const whole = await roundLeague(db, contractId(), { ...range, now })
+      expect(whole).toMatchObject({ total: whole.rounds.length, sort: 'rank', order: 'asc', offset: 0, limit: null })
+      expect(whole.rounds.map((r) => r.rank)).toEqual(whole.rounds.map((_, i) => i + 1))
+      expect(whole.total).toBeGreaterThan(5)
+      // The totals are the contract's own figures (the KPI cards), and the truth's.
+      const p = await contractPerformance(db, contractId(), { ...range, now })
+      expect(whole.totals).toEqual({ figures: p.figures, points: p.points, score: p.score, targets: p.targets })
+      expectSame(whole.totals, expectFor(seen, reports), 'league totals')
+
+      const value: Record<LeagueSort, (r: Assessment & { rank: number; name: string; stream: string }) => number | string | null> = {
+        rank: (r) => r.rank, name: (r) => r.name, stream: (r) => r.stream, scheduled: (r) => r.figures.scheduled, missed: (r) => r.figures.missed,
+        missedPer100k: (r) => r.figures.missedPer100k, onDayPct: (r) => r.figures.onDayPct, rectifiedInTimePct: (r) => r.figures.rectifiedInTimePct,
+        points: (r) => r.points.total, score: (r) => r.score,
+      }
+      const byRank = new Map(whole.rounds.map((r) => [r.roundId, r]))
+      for (const sort of LEAGUE_SORTS) {
+        for (const order of ['asc', 'desc'] as const) {
+          const all = (await roundLeague(db, contractId(), { ...range, now, sort, order })).rounds
+          // The same rounds with the same figures and ranks, in the order asked for: values that
+          // have one in order, the rest after them, ties in rank order.
+          expect(all.map((r) => r.roundId).sort(), `${sort} ${order}`).toEqual([...byRank.keys()].sort())
+          for (const r of all) expect(r, r.roundId).toEqual(byRank.get(r.roundId))
+          for (let i = 1; i < all.length; i++) {
+            const [a, b] = [all[i - 1]!, all[i]!]
+            const [x, y] = [value[sort](a), value[sort](b)]
+            const what = `${sort} ${order}: ${a.roundId} before ${b.roundId}`
+            if (x === null) expect(y, what).toBeNull()
+            if (x === null || y === null) continue
+            const c = typeof x === 'string' ? x.localeCompare(String(y), 'en-GB') : x - (y as number)
+            expect(order === 'asc' ? c <= 0 : c >= 0, what).toBe(true)
+            if (c === 0) expect(a.rank, what).toBeLessThan(b.rank)
+          }
+          // Pages of 4 make the same list.
+          if (sort === 'rank' || sort === 'missedPer100k' || sort === 'name') {
+            const paged = []
+            for (let offset = 0; offset < whole.total + 4; offset += 4) {
+              const page = await roundLeague(db, contractId(), { ...range, now, sort, order, limit: 4, offset })
+              expect(page).toMatchObject({ total: whole.total, offset, limit: 4, sort, order })
+              expect(page.rounds.length).toBe(Math.max(0, Math.min(4, whole.total - offset)))
+              paged.push(...page.rounds)
+            }
+            expect(paged, `${sort} ${order} in pages`).toEqual(all)
+          }
+        }
+      }
+      // The bottom of the league is the top the other way round.
+      const bottom = await roundLeague(db, contractId(), { ...range, now, order: 'desc', limit: 3 })
+      expect(bottom.rounds.map((r) => r.rank)).toEqual([whole.total, whole.total - 1, whole.total - 2])
     })
 
     test('weekly trends: every ISO week equals the truth\'s', async () => {

@@ -50,6 +50,9 @@ describe('validation', () => {
       url('trends', 'from=2024-01-01&to=2026-03-31'),
       url('trends', `${MARCH}&granularity=year`),
       url('why-missed', `${MARCH}&cellM=5`),
+      url('league', `${MARCH}&sort=colour`),
+      url('league', `${MARCH}&order=up`),
+      url('league', `${MARCH}&limit=0`),
       '/api/v1/contracts/K/collections?from=2026-03-01&to=2026-03-31&kpi=everything',
       '/api/v1/contracts/K/collections?from=2026-03-01&to=2026-03-31',
     ]
@@ -100,6 +103,25 @@ describe('answers', () => {
     // The wallboard's viewer key gets the same figures without the households' UPRN, address or assisted flag.
     const seen = (await get(url('why-missed', `${MARCH}&minScheduled=5`), keys.viewer)).json() as WhyMissed
     expect(seen.repeatHouseholds.households.map((h) => [h.uprn, h.address, h.assisted, h.misses])).toEqual(w.repeatHouseholds.households.map((h) => [undefined, undefined, undefined, h.misses]))
+  })
+
+  test('league: a page in the order asked for, the number of rounds and the contract\'s totals', async () => {
+    const league = async (q: string) => (await get(url('league', `${MARCH}&${q}`), keys.contract_manager)).json() as League
+    const p = (await get(url('performance'), keys.contract_manager)).json() as ContractPerformance
+    const whole = await league('')
+    expect(whole).toMatchObject({ total: 2, sort: 'rank', order: 'asc', offset: 0, limit: null })
+    expect(whole.totals).toEqual({ figures: p.figures, points: p.points, score: p.score, targets: p.targets })
+    expect((await league('limit=1')).rounds.map((r) => [r.rank, r.roundId])).toEqual([[1, 'K-A']])
+    const second = await league('limit=1&offset=1')
+    expect(second).toMatchObject({ total: 2, offset: 1, limit: 1 })
+    expect(second.rounds).toEqual([whole.rounds[1]])
+    expect((await league('order=desc&limit=1')).rounds.map((r) => r.rank)).toEqual([2])
+    expect((await league('offset=5')).rounds).toEqual([])
+    // By a figure, either way: the round with more misses first when descending.
+    const byMissed = whole.rounds.map((r) => [r.roundId, r.figures.missed] as const).sort((a, b) => b[1] - a[1] || 0)
+    expect(byMissed[0]![1]).toBeGreaterThan(byMissed[1]![1])
+    expect((await league('sort=missed&order=desc')).rounds.map((r) => r.roundId)).toEqual(byMissed.map(([id]) => id))
+    expect((await league('sort=missed&order=asc&limit=1')).rounds.map((r) => r.roundId)).toEqual([byMissed[1]![0]])
   })
 
   test('drill-down: the collections behind each KPI, paged, by round and by exception code', async () => {
