@@ -16,7 +16,8 @@
 //   device summary      GET /api/v1/device-summary
 //   readings aggregates GET /api/v1/devices/{id}/readings/aggregate (last 7 days, hourly buckets)
 //   KPIs                GET /api/v1/contracts/{id}/performance (the last four weeks, from the roll-up)
-//   league, trends      GET /api/v1/contracts/{id}/league, /trends?granularity=day (the same four weeks)
+//   league, trends      GET /api/v1/contracts/{id}/league?sort=rank&order=asc&limit=25&offset=0 (the dashboard's first page),
+//                       /trends?granularity=day (the same four weeks)
 //   why missed          GET /api/v1/contracts/{id}/why-missed?households=100 (the same four weeks; few requests: slow)
 //   KPI drill-down      GET /api/v1/contracts/{id}/collections?kpi=missed&limit=25
 //   reports, rounds, contracts, rewards leaderboard, map summary: as the dashboard asks for them
@@ -252,7 +253,7 @@ async function prepare(engine: SizeResult['engine'], households: number, reading
       'device summary': () => ({ url: '/api/v1/device-summary', key: manager }),
       'readings aggregates': (i) => ({ url: `/api/v1/devices/${pick(sensors, i).id}/readings/aggregate?from=${weekAgo}&to=${NOW.toISOString()}&bucket=1h`, key: manager }),
       'KPIs (4 weeks)': () => ({ url: `${contract}/performance?${month}`, key: manager }),
-      'league (4 weeks)': () => ({ url: `${contract}/league?${month}`, key: manager }),
+      'league (4 weeks)': () => ({ url: `${contract}/league?${month}&sort=rank&order=asc&limit=25&offset=0`, key: manager }),
       'trends (4 weeks)': () => ({ url: `${contract}/trends?${month}&granularity=day`, key: manager }),
       'why missed (4 weeks)': () => ({ url: `${contract}/why-missed?${month}&households=100`, key: manager }),
       'KPI drill-down': (i) => ({ url: `${contract}/collections?kpi=missed&${month}&limit=25&offset=${(i % 4) * 25}`, key: manager }),
