@@ -45,9 +45,9 @@ export const MissedCollectionData = Type.Object({
   dueDate: Day,
   roundId: Type.String(),
   contractId: Type.String(),
-  missedAt: Nullable(DateTime),
-  reportId: Nullable(Type.Integer({ description: 'The first valid missed-bin report (Open311 service_request_id), if any' })),
-  rectifyDeadline: Nullable(DateTime),
+  missedAt: Nullable(Type.String({ format: 'date-time', description: 'When the round was over (or the valid report that established the miss, if earlier); from proactive detection, when the crew passed the bin or the round ended before it' })),
+  reportId: Nullable(Type.Integer({ description: 'The first valid missed-bin report (Open311 service_request_id), if there was one when the miss was confirmed' })),
+  rectifyDeadline: Nullable(Type.String({ format: 'date-time', description: "That report's rectification deadline, or the return visit proactive detection booked; null for a miss nobody reported" })),
 }, { additionalProperties: false })
 export type MissedCollectionData = Static<typeof MissedCollectionData>
 
@@ -84,8 +84,8 @@ const envelope = <K extends CrmEventType, D extends TSchema>(type: K, data: D, d
 }, { description })
 
 export const RewardPostedEvent = envelope('reward.points_posted', RewardPostedData, 'Reward points were posted to a household for a period (first award, or an adjustment after late data)')
-export const MissedCollectionEvent = envelope('collection.missed_confirmed', MissedCollectionData, 'The collection-outcome analysis confirmed a scheduled collection as missed by the contractor')
-export const MissWithdrawnEvent = envelope('collection.miss_withdrawn', MissWithdrawnData, 'A miss Kerbside had confirmed (collection.missed_confirmed) was withdrawn: later evidence shows the bin was emptied or a crew exception was logged; the return collection is cancelled')
+export const MissedCollectionEvent = envelope('collection.missed_confirmed', MissedCollectionData, 'A scheduled collection was confirmed as missed by the contractor, by the collection-outcome analysis (missed, or a miss put right) or by proactive miss detection, whichever first: one event per collection (key missed-collection:<collectionId>)')
+export const MissWithdrawnEvent = envelope('collection.miss_withdrawn', MissWithdrawnData, 'A miss the CRM was told of (collection.missed_confirmed) was withdrawn: later evidence shows it was not a miss (a lift or a crew exception of the due day, or the sensor on the bin: emptied, or never put out); a return visit booked for it is cancelled. Final: the collection is not announced as missed again')
 export const ReportClosedEvent = envelope('report.closed', ReportClosedData, 'A missed-bin report was closed')
 
 export const CrmEvent = Type.Union([RewardPostedEvent, MissedCollectionEvent, MissWithdrawnEvent, ReportClosedEvent], { $id: 'CrmEvent' })
