@@ -116,6 +116,13 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         metrics.rejections.inc({ reason: 'shutting_down' })
         return callback(err) // no PUBACK: aedes closes the connection and the device sends it again
       }
+      if (verdict?.refused && verdict.reason === 'unknown_device' && client !== null) {
+        // The device was revoked (or removed) after it logged in: what it sends is quarantined and
+        // not acknowledged, and the connection is closed now rather than at the next revocation
+        // check. A PUBACK would tell it the message was stored.
+        metrics.rejections.inc({ reason: 'revoked_device' })
+        return callback(new Error('publish refused: the device was revoked'))
+      }
       if (verdict?.refused) {
         // Quarantined, then acknowledged (a device cannot fix a bad message by resending it), but
         // not passed on: subscribers (the live feed) see only what was stored.
