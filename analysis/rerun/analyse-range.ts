@@ -173,40 +173,68 @@ export interface AnalyseRun {
 
 const RUN_JOB = 'analyse'
 
+/** Held by the process running a re-run for as long as it runs: a run recorded as running whose lock is free was cut short. */
+const runLock = (id: string) => `analyse-run:${id}`
+
 /**
  * Start a re-run in the background, recorded in job_runs (job 'analyse', period = the run's id) with
  * its latest progress, and return its id. The range is checked first, so a bad request fails at once.
+ * The run holds its own lock while it runs (recorded only once the lock is held), so a run that
+ * Kerbside stopped in the middle of is told apart from one still going (getAnalyseRun).
  */
 export async function startAnalyseRun(db: Database, o: Omit<AnalyseOptions, 'onProgress'> & { log?: { error: (o: object, m: string) => void } }): Promise<string> {
   await checkAnalyseRange(db, o)
   const id = randomUUID()
   const request = { from: o.from, to: o.to, contractId: o.contractId ?? null }
-  await db.query(`INSERT INTO job_runs (job, period, status, detail) VALUES ($1, $2, 'running', $3)`, [RUN_JOB, id, JSON.stringify({ request, progress: null })])
   let latest: AnalyseProgress | null = null
   let writing: Promise<unknown> = Promise.resolve()
   const record = (p: AnalyseProgress) => {
     latest = p
     writing = writing.then(() => db.query(`UPDATE job_runs SET detail = $3 WHERE job = $1 AND period = $2 AND status = 'running'`, [RUN_JOB, id, JSON.stringify({ request, progress: latest })])).catch(() => undefined)
   }
-  void analyseRange(db, { ...o, onProgress: record })
-    .then(async (report) => {
+  let recorded!: () => void
+  let notRecorded!: (err: unknown) => void
+  const started = new Promise<void>((resolve, reject) => { recorded = resolve; notRecorded = reject })
+  void db.withLock(runLock(id), async () => {
+    try {
+      await db.query(`INSERT INTO job_runs (job, period, status, detail) VALUES ($1, $2, 'running', $3)`, [RUN_JOB, id, JSON.stringify({ request, progress: null })])
+    } catch (err) {
+      notRecorded(err)
+      return
+    }
+    recorded()
+    try {
+      const report = await analyseRange(db, { ...o, onProgress: record })
       await writing
       await db.query(`UPDATE job_runs SET status = 'done', finished_at = now(), detail = $3 WHERE job = $1 AND period = $2`, [RUN_JOB, id, JSON.stringify({ request, progress: latest, report })])
-    })
-    .catch(async (err: unknown) => {
+    } catch (err) {
       o.log?.error({ err, run: id }, 'analysis re-run failed')
       await writing
       await db.query(`UPDATE job_runs SET status = 'failed', finished_at = now(), detail = $3 WHERE job = $1 AND period = $2`, [RUN_JOB, id, JSON.stringify({ request, progress: latest, error: (err as Error).message })])
         .catch(() => undefined)
-    })
+    }
+  }).then((r) => { if (!r.ran) notRecorded(new Error(`the lock of re-run ${id} is held already`)) }, notRecorded)
+  await started
   return id
 }
 
+type RunDetail = { request: AnalyseRun['request']; progress?: AnalyseProgress | null; report?: AnalyseReport; error?: string }
+const INTERRUPTED = 'Kerbside stopped during the run, before it finished. Every day re-decided is kept (each is one transaction) and the re-run is idempotent: run it again.'
+
 export async function getAnalyseRun(db: Database, id: string): Promise<AnalyseRun | null> {
-  const { rows } = await db.query<{ status: AnalyseRun['status']; startedAt: Date; finishedAt: Date | null; detail: { request: AnalyseRun['request']; progress?: AnalyseProgress | null; report?: AnalyseReport; error?: string } }>(
-    `SELECT status, started_at AS "startedAt", finished_at AS "finishedAt", detail FROM job_runs WHERE job = $1 AND period = $2`, [RUN_JOB, id])
-  const r = rows[0]
+  const read = async () => (await db.query<{ status: AnalyseRun['status']; startedAt: Date; finishedAt: Date | null; detail: RunDetail }>(
+    `SELECT status, started_at AS "startedAt", finished_at AS "finishedAt", detail FROM job_runs WHERE job = $1 AND period = $2`, [RUN_JOB, id])).rows[0]
+  let r = await read()
   if (!r) return null
+  if (r.status === 'running') {
+    // Nobody holds the run's lock: the process running it stopped (a restart, a crash). Recorded as failed.
+    const probe = await db.withLock(runLock(id), async () => {
+      await db.query(`UPDATE job_runs SET status = 'failed', finished_at = now(), detail = detail || $3::jsonb WHERE job = $1 AND period = $2 AND status = 'running'`,
+        [RUN_JOB, id, JSON.stringify({ error: INTERRUPTED })])
+      return read()
+    })
+    if (probe.ran && probe.value) r = probe.value
+  }
   return {
     id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, request: r.detail.request,
     progress: r.detail.progress ?? null, report: r.detail.report ?? null, error: r.detail.error ?? null,

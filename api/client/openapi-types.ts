@@ -32,7 +32,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A re-run of the analysis: its progress, and its report when done */
+        /**
+         * A re-run of the analysis: its progress, and its report when done
+         * @description status running, then done (with the report) or failed (with the error): a run that Kerbside stopped in the middle of (a restart, a crash) is failed, not running for ever; run the range again.
+         */
         get: operations["getApiV1AnalysisRunsById"];
         put?: never;
         post?: never;

@@ -55,7 +55,9 @@ export const analyseRoutes: FastifyPluginAsyncTypebox<{ db: Database; timeZone: 
   app.get('/analysis/runs/:id', {
     onRequest: app.requireRole('admin'),
     schema: {
-      tags: ['analysis'], summary: 'A re-run of the analysis: its progress, and its report when done', security: [{ apiKey: [] }],
+      tags: ['analysis'], summary: 'A re-run of the analysis: its progress, and its report when done',
+      description: 'status running, then done (with the report) or failed (with the error): a run that Kerbside stopped in the middle of (a restart, a crash) is failed, not running for ever; run the range again.',
+      security: [{ apiKey: [] }],
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       response: { 200: Type.Ref('AnalyseRun'), ...Errors },
     },

@@ -159,3 +159,20 @@ test('at start, the scheduler catches up a job period missed while the service w
     scheduler.stop()
   }
 })
+
+test('a run Kerbside stopped in the middle of is reported failed, not running for ever', async () => {
+  // What a process killed during a re-run leaves: its run recorded as running, and nobody running it.
+  const id = '6d7b1f0e-0000-4000-8000-00000000a11e'
+  await db.query(`INSERT INTO job_runs (job, period, status, detail) VALUES ('analyse', $1, 'running', $2)`,
+    [id, JSON.stringify({ request: { from: DAY, to: DAY, contractId: null }, progress: { stage: 'outcomes', day: DAY, daysDone: 1, days: 1, decided: 5, written: 0, crmEvents: { confirmed: 0, withdrawn: 0 } } })])
+  const ADMIN = 'admin-key-of-the-analyse-test-01234'
+  const app = await buildApi({ db, logger: silentLogger, registry: new Registry(), adminKey: ADMIN })
+  try {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/analysis/runs/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ status: 'failed', progress: { stage: 'outcomes' }, error: expect.stringMatching(/stopped during the run.*run it again/) })
+    expect(res.json().finishedAt).not.toBeNull()
+  } finally {
+    await app.close()
+  }
+})
