@@ -31,7 +31,7 @@ import { auditPlugin } from './plugins/audit.ts'
 import { liveRoutes } from './routes/live.ts'
 import { mapRoutes, readCityMap } from './routes/map.ts'
 import { mapCounts } from '../storage/map.ts'
-import { sharedCount } from './shared-count.ts'
+import { onOneCore, sharedCount } from './shared-count.ts'
 import { createStreetCache } from './map/build-city-map.ts'
 import { createMapSnapshots, type MapSnapshots } from './map/snapshot.ts'
 import { MapQuery } from './schemas/map.ts'
@@ -172,7 +172,7 @@ export async function buildApi(opts: ApiOptions) {
   const mapViews = mapSnapshots ?? createMapSnapshots({ build: () => readCityMap(opts.db, streets, MAP_DEFAULTS, opts.baseMap ?? null), refreshMs: 0, maxAgeMs: 5000, logger: opts.logger })
   app.decorate('mapSnapshots', mapSnapshots)
   // How big the city is (the map summary): counted at most every 30 s for every caller, again at once after a registry change.
-  const mapSizes = sharedCount(() => mapCounts(opts.db), { freshMs: 30_000, onError: (err) => opts.logger.warn({ err }, 'map summary: the city not counted') })
+  const mapSizes = sharedCount(onOneCore(opts.db, mapCounts), { freshMs: 30_000, onError: (err) => opts.logger.warn({ err }, 'map summary: the city not counted') })
   app.addHook('onResponse', async (req, reply) => {
     if (req.method !== 'GET' && reply.statusCode < 400 && req.routeOptions.url?.startsWith('/api/v1/registry')) mapSizes.invalidate()
   })

@@ -3,6 +3,19 @@
 // one is still answered at once and counted again in the background (one count at a time, shared);
 // `invalidate()` (after a registry change) makes the next caller wait for a new count.
 
+import type { Database, Queryable } from '../storage/database.ts'
+
+/**
+ * Run a background count on one core: PostgreSQL would otherwise plan parallel workers for a count
+ * over a city's rows and take both cores of a small server from the requests people are waiting for.
+ */
+export function onOneCore<T>(db: Database, count: (tx: Queryable) => Promise<T>): () => Promise<T> {
+  return () => db.transaction(async (tx) => {
+    await tx.query('SET LOCAL max_parallel_workers_per_gather = 0')
+    return count(tx)
+  })
+}
+
 export interface SharedCount<T> {
   /** The latest count, and when it was made. */
   get(): Promise<{ value: T; at: Date }>

@@ -5,7 +5,7 @@ import { DEVICE_KINDS } from '../../core/contract/topics.ts'
 import type { Database } from '../../storage/database.ts'
 import { DeviceConflictError, NotFoundError, ReservedDeviceIdError, getDevice, provisionDevice, revokeDevice } from '../../storage/devices.ts'
 import { DEVICE_STATES, deviceSummary, listDeviceRows } from '../../storage/device-list.ts'
-import { sharedCount } from '../shared-count.ts'
+import { onOneCore, sharedCount } from '../shared-count.ts'
 import { readingAggregates, readingsOf } from '../../storage/readings.ts'
 import { hiddenFields } from '../plugins/audit.ts'
 import { DateTime, DeviceId, Errors, Paging, TimeRange } from '../schemas/common.ts'
@@ -144,7 +144,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (
 
   // One count for every caller, refreshed in the background when older than SUMMARY_FRESH_MS: a
   // wall of screens polling it costs one count per half minute, not one per screen.
-  const summary = sharedCount(() => deviceSummary(db, new Date()), { freshMs: SUMMARY_FRESH_MS, onError: (err) => app.log.warn({ err }, 'device summary not counted') })
+  const summary = sharedCount(onOneCore(db, (tx) => deviceSummary(tx, new Date())), { freshMs: SUMMARY_FRESH_MS, onError: (err) => app.log.warn({ err }, 'device summary not counted') })
   app.get('/device-summary', {
     onRequest: app.requireRole('provisioning', 'contract_manager', 'viewer'),
     schema: {
