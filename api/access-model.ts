@@ -1,6 +1,6 @@
 // The access model, written once: for every operation of the API, the roles that may call it and
 // the personal fields its answer carries, by class. docs/data-protection.md and SECURITY.md show it
-// as a table; api/plugins/personal-data.ts enforces it on every answer (fields of a class the
+// as a table; api/plugins/audit.ts enforces it on every answer (fields of a class the
 // caller's role may not see are removed, and every answer that still carries personal data is
 // written to the audit log); api/plugins/auth.ts refuses to start when a route's own
 // `requireRole(...)` disagrees with the roles here; tests/api/access-model.test.ts calls every
@@ -37,6 +37,14 @@ export interface RouteAccess {
   aboutHousehold?: boolean
   /** A bulk export: its personal fields (household and customer) for admin only. */
   bulk?: boolean
+  /**
+   * Rows of the answer that are each about one household (a repeatedly missed property, a return
+   * collection): whole for the roles that may see households, left out for the others. Without
+   * their UPRN and address such a row still singles the household out: its street and position,
+   * and what was suggested from its assisted flag. `under`: the property holding the rows, wherever
+   * it is in the answer (without it, the answer's own rows); `where`: only rows with these values.
+   */
+  householdRows?: { under?: string; where?: Readonly<Record<string, unknown>> }
   /**
    * Also answers a caller without a key (Open311 GeoReport v2 lets anyone read requests), then
    * without any of its household and customer fields. A key that is presented must still be valid.
@@ -132,7 +140,7 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/contracts/:contractId/performance': { roles: ['contract_manager', 'viewer'] },
   'GET /api/v1/contracts/:contractId/league': { roles: ['contract_manager', 'viewer'] },
   'GET /api/v1/contracts/:contractId/trends': { roles: ['contract_manager', 'viewer'] },
-  'GET /api/v1/contracts/:contractId/why-missed': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address', 'assisted'] },
+  'GET /api/v1/contracts/:contractId/why-missed': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address', 'assisted'], householdRows: { under: 'households' } },
   'GET /api/v1/contracts/:contractId/collections': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/reports': { roles: ['crm', 'contract_manager', 'viewer'], household: ['uprn', 'address'] },
 
@@ -140,8 +148,8 @@ export const ACCESS_MODEL: Record<string, RouteAccess> = {
   'GET /api/v1/proactive/misses/:collectionId': { roles: READ_DASHBOARD, household: ['uprn', 'address'] },
   'POST /api/v1/proactive/misses/:collectionId/confirm': { roles: ['contract_manager'], household: ['uprn', 'address'] },
   'POST /api/v1/proactive/misses/:collectionId/withdraw': { roles: ['contract_manager'], household: ['uprn', 'address'] },
-  'GET /api/v1/returns': { roles: READ_DASHBOARD, household: ['uprn', 'address'] },
-  'GET /api/v1/proactive/patterns': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
+  'GET /api/v1/returns': { roles: READ_DASHBOARD, household: ['uprn', 'address', 'lat', 'lon'], householdRows: {} },
+  'GET /api/v1/proactive/patterns': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'], householdRows: { where: { scope: 'property' } } },
   'GET /api/v1/forecasts/bins': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/forecasts/bins/:binId': { roles: ['contract_manager', 'viewer'], household: ['uprn', 'address'] },
   'GET /api/v1/live': { roles: READ_DASHBOARD, household: ['tag'] },
@@ -177,12 +185,15 @@ export function keylessHiddenFields(access: RouteAccess): string[] {
   return [...(access.household ?? []), ...(access.customer ?? []), ...(access.everyone?.fields ?? [])]
 }
 
+/** May this role see the route's fields of this class? */
+export const seesClass = (access: RouteAccess, role: Role, cls: PersonalClass): boolean => role === 'admin' || (!access.bulk && CLASS_ROLES[cls].includes(role))
+
 /** The personal fields of a route's answer that this role gets, and those removed for it. */
 export function personalFieldsFor(access: RouteAccess, role: Role): { shown: string[]; hidden: string[] } {
   const shown = new Set(access.everyone?.fields ?? [])
   const hidden = new Set<string>()
   for (const cls of ['household', 'customer'] as const) {
-    const may = role === 'admin' || (!access.bulk && CLASS_ROLES[cls].includes(role))
+    const may = seesClass(access, role, cls)
     for (const f of access[cls] ?? []) (may ? shown : hidden).add(f)
   }
   for (const f of shown) hidden.delete(f)
@@ -207,6 +218,29 @@ export function stripFields(value: unknown, fields: ReadonlySet<string>, depth =
   }
 }
 
+/** Leave out the rows about one household (RouteAccess.householdRows) from a JSON value, in place. */
+export function dropHouseholdRows(value: unknown, spec: NonNullable<RouteAccess['householdRows']>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 16) return
+  const about = (row: unknown) => row !== null && typeof row === 'object' && Object.entries(spec.where ?? {}).every(([k, v]) => (row as Record<string, unknown>)[k] === v)
+  const keep = (rows: unknown[]) => {
+    let n = 0
+    for (const row of rows) if (!about(row)) rows[n++] = row
+    rows.length = n
+  }
+  if (spec.under === undefined) {
+    if (Array.isArray(value)) keep(value)
+    return
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) dropHouseholdRows(v, spec, depth + 1)
+    return
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === spec.under && Array.isArray(v)) keep(v)
+    else dropHouseholdRows(v, spec, depth + 1)
+  }
+}
+
 const TABLE_ROLES: readonly Role[] = ['viewer', 'contract_manager', 'crm', 'provisioning', 'admin']
 
 /** One cell of the documented table: refused, allowed without personal data, or the personal fields given (and audited). */
@@ -216,7 +250,8 @@ function cell(access: RouteAccess, role: Role): string {
   if (!mayCall(access, role)) return '–'
   const { shown } = personalFieldsFor(access, role)
   const parts = [...(access.aboutHousehold ? ['the household'] : []), ...shown.map((f) => `\`${f}\``)]
-  return parts.length > 0 ? `${parts.join(', ')} (audited)` : 'yes'
+  if (parts.length > 0) return `${parts.join(', ')} (audited)`
+  return access.householdRows && !seesClass(access, role, 'household') ? 'yes, without rows about one household' : 'yes'
 }
 
 /** The model as the Markdown table in docs/data-protection.md and SECURITY.md (a test keeps them equal). */

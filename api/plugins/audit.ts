@@ -2,7 +2,9 @@
 // - as each route is added, the roles its requireRole declares must be the model's, else the API
 //   does not start (a route missing from the model starts, unprotected by the rest of this plugin;
 //   tests/api/access-model.test.ts fails on it);
-// - before an answer is serialised, the personal fields the caller's role may not see are removed;
+// - before an answer is serialised, the personal fields the caller's role may not see are removed,
+//   and so are rows that are each about one household (RouteAccess.householdRows) for roles that
+//   may not see households;
 // - every successful answer that carries personal data for the caller is written to the audit log
 //   (who, role, route, the household or other subject, how many rows) before it leaves; if the
 //   entry cannot be written the caller gets a 500 instead of the data.
@@ -12,7 +14,7 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Database } from '../../storage/database.ts'
 import { recordAudit } from '../../storage/audit.ts'
-import { ACCESS_MODEL, accessOf, carriesPersonalData, keylessHiddenFields, personalFieldsFor, routeKey, stripFields, type RouteAccess } from '../access-model.ts'
+import { ACCESS_MODEL, accessOf, carriesPersonalData, dropHouseholdRows, keylessHiddenFields, personalFieldsFor, routeKey, seesClass, stripFields, type RouteAccess } from '../access-model.ts'
 import { ROLES_OF, type RoleHook } from './auth.ts'
 
 declare module 'fastify' {
@@ -98,6 +100,7 @@ export const auditPlugin = fp<{ db: Database }>(async (app, { db }) => {
     // Error bodies carry no personal data (and Open311's have a `description` of their own).
     if (!access || !req.caller || reply.statusCode >= 300 || payload === null || typeof payload !== 'object') return payload
     const { shown, hidden } = personalFieldsFor(access, req.caller.role)
+    if (access.householdRows && !seesClass(access, req.caller.role, 'household')) dropHouseholdRows(payload, access.householdRows)
     stripFields(payload, new Set(hidden))
     req.auditRows = access.aboutHousehold ? Math.max(1, countRows(payload, new Set(shown))) : countRows(payload, new Set(shown))
     return payload
