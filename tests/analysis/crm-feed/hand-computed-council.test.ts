@@ -16,7 +16,8 @@
 //            household 3 is on an assisted collection.
 //   Round B: recycling, Tuesdays 07:00–15:00, vehicle VB (unit-b), households 6–10.
 //   D1 is a Monday in the past with no bank holiday from the week before to the week after, D2 the
-//   Tuesday after it, D3 the Wednesday; W0 the week before (D1 − 7, D2 − 7): every bin emptied.
+//   Tuesday after it, D3 the Wednesday; W0 the week before (D1 − 7, D2 − 7): every bin emptied, but
+//   the registry had bin 9's RFID tag wrong (CNCL-0009-OLD), so its lift matched no bin.
 //   D1 (round A): 1 lifted 08:00, 2 08:10, 4 08:30 (the unit buffers this lift and delivers it days
 //       later), 5 08:40; 3 passed by. Round over at 15:00 + 30 min = 15:30 (last lift before the end).
 //   D2 (round B): 6 lifted 08:00, 7 not presented 08:10 (the crew's exception), 9 lifted 09:00,
@@ -24,6 +25,10 @@
 //       attribute[contacted_at]), returned to on D3 at 10:00. Round over at 15:30.
 //
 // Hand-computed answers:
+//   W0, decided by the hourly job at 09:10 on D1: all collected but 9, missed (no lift of its bin):
+//     collection.missed_confirmed for W0's 9. The registry is corrected (bin 9's tag is CNCL-0009)
+//     and W0's Tuesday re-run through POST /api/v1/analysis/runs: the lift kept as evidence now
+//     matches, 9 collected → collection.miss_withdrawn ("a lift of the bin at 08:30 … was recorded").
 //   proactive detection, D1 12:15: 3 passed (5 lifted further on) with nothing logged; assisted, so
 //     confidence ≥ 0.95 ≥ 0.9: confirmed → collection.missed_confirmed for 3 (reportId null,
 //     rectifyDeadline the return's: 17:00 on D2, one working day after D1). 4 is only suspected
@@ -55,8 +60,8 @@
 //     deadline, outside the KPI); points 2 + 2 = 4, £160 uncapped, cap £100 → deduction £100 (capped);
 //     score: missed 20,000 ≥ 3 × 30 → 0, on day 22.22 ≥ 3 × 0.24 → 0, rectified 100 → 100:
 //     (0.5 × 0 + 0.3 × 0 + 0.2 × 100) / 1 = 20.0.
-//   The CRM's receiver: exactly one collection.missed_confirmed each for 3, 4 and 8, one
-//     collection.miss_withdrawn (4), one report.closed, every signature valid.
+//   The CRM's receiver: exactly one collection.missed_confirmed each for W0's 9, 3, 4 and 8, one
+//     collection.miss_withdrawn each for W0's 9 and for 4, one report.closed, every signature valid.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -103,7 +108,7 @@ const houses = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 const registry = {
   contractors: [{ contractorId: 'ck', name: 'Council Kerbside Ltd' }],
   households: houses.map((n) => ({ uprn: UPRN(n), address: `${n} Council Road`, street: 'Council Road', postcode: 'L1 1AA', ward: 'Central', lat: LAT(n), lon: LON, assisted: n === 3, crmRef: `ACC-${n}` })),
-  bins: houses.map((n) => ({ binId: `cbin-${n}`, uprn: UPRN(n), stream: n <= 5 ? 'residual' : 'recycling', rfidTag: TAG(n), capacityL: 240 })),
+  bins: houses.map((n) => ({ binId: `cbin-${n}`, uprn: UPRN(n), stream: n <= 5 ? 'residual' : 'recycling', rfidTag: n === 9 ? `${TAG(n)}-OLD` : TAG(n), capacityL: 240 })),
   vehicles: [{ vehicleId: 'VA', registration: 'KB26 AAA', contractorId: 'ck' }, { vehicleId: 'VB', registration: 'KB26 BBB', contractorId: 'ck' }],
   contracts: [{
     contractId: 'K1', contractorId: 'ck', name: 'Council refuse contract', startsOn: addDays(D1, -35), endsOn: null,
@@ -176,7 +181,8 @@ const runJob = async (name: string, when: Date) => {
 
 interface Ev { id: number; type: string; idempotencyKey: string; uprn: number; crmRef: string | null; data: Record<string, unknown> }
 const crmEvents = async () => (await ok<{ events: Ev[] }>('GET', '/api/v1/events?after=0&limit=500')).events
-const missEvents = async () => (await crmEvents()).filter((e) => e.type.startsWith('collection.'))
+/** The miss events of the council's week (D1, D2); W0's are checked on their own. */
+const missEvents = async () => (await crmEvents()).filter((e) => e.type.startsWith('collection.') && String(e.data.dueDate) >= D1)
 
 interface Collection { collectionId: number; dueDate: string; outcome: string | null; stream: string }
 const history = (n: number) => ok<{ total: number; items: Collection[]; upcoming: Collection[] }>('GET', `/api/v1/households/${UPRN(n)}/collections?limit=50`)
@@ -199,6 +205,15 @@ const performance = (from: string, to: string) => ok<{
 }>('GET', `/api/v1/contracts/K1/performance?from=${from}&to=${to}`)
 
 const ids: Record<number, number> = {}
+let w9: number
+
+/** POST /api/v1/analysis/runs, then follow it to its end. */
+async function analyseViaApi(from: string, to: string) {
+  const started = await ok<{ id: string }>('POST', '/api/v1/analysis/runs', { from, to, contractId: 'K1' })
+  let run: { status: string; report: { written: number; crmEvents: { confirmed: number; withdrawn: number } } | null } = { status: 'running', report: null }
+  await waitFor(async () => { run = await ok('GET', `/api/v1/analysis/runs/${started.id}`); return run.status !== 'running' }, 60_000, 'the re-run')
+  return run
+}
 let reportId: number
 
 beforeAll(async () => {
@@ -234,12 +249,27 @@ test('the council is set up through the API: registry, calendar, vehicle units, 
   }
 })
 
+test('W0: the lift of a bin whose tag the registry had wrong is a miss; corrected through the registry import and re-run, the miss is withdrawn', async () => {
+  await runJob('outcomes', at(D1, '09:10')) // decides W0 (earlier days' unsettled collections) and nothing of D1 yet
+  expect(await Promise.all(houses.map(async (n) => (await collectionOf(n, W0[n <= 5 ? 0 : 1])).outcome)))
+    .toEqual(['collected', 'collected', 'collected', 'collected', 'collected', 'collected', 'collected', 'collected', 'missed', 'collected'])
+  w9 = (await collectionOf(9, W0[1])).collectionId
+  const w0Events = async () => (await crmEvents()).filter((e) => e.type.startsWith('collection.') && e.data.dueDate === W0[1])
+  expect((await w0Events()).map((e) => e.idempotencyKey)).toEqual([`missed-collection:${w9}`])
+
+  const corrected = await ok<{ ok: boolean; counts: Record<string, unknown> }>('POST', '/api/v1/registry/import', { bins: [{ binId: 'cbin-9', uprn: UPRN(9), stream: 'recycling', rfidTag: TAG(9), capacityL: 240 }] })
+  expect(corrected.ok).toBe(true)
+  expect(await analyseViaApi(W0[1], W0[1])).toMatchObject({ status: 'done', report: { written: 1, crmEvents: { confirmed: 0, withdrawn: 1 } } })
+  expect((await collectionOf(9, W0[1])).outcome).toBe('collected')
+  const ev = await w0Events()
+  expect(ev.map((e) => e.idempotencyKey)).toEqual([`missed-collection:${w9}`, `miss-withdrawn:${w9}`])
+  expect(ev[1]!.data).toMatchObject({ reason: `a lift of the bin at 08:30 on ${dayName(W0[1])} was recorded` })
+})
+
 test('D1: proactive detection confirms the assisted household at 12:15, the hourly job the other miss at 16:10: one event each', async () => {
   await lift('unit-a', 1, at(D1, '08:00'))
   await lift('unit-a', 2, at(D1, '08:10'))
   await lift('unit-a', 5, at(D1, '08:40')) // 4's lift of 08:30 stays in the unit's buffer
-  await runJob('outcomes', at(D1, '09:10')) // decides W0 (earlier days' unsettled collections) and nothing of D1 yet
-  expect((await collectionOf(1, W0[0])).outcome).toBe('collected')
 
   await runJob('proactive-misses', at(D1, '12:15'))
   let ev = await missEvents()
@@ -357,10 +387,7 @@ test('the buffered lift arrives: `kerbside analyse` withdraws the miss; run agai
   expect((await collectionOf(4, D1)).outcome).toBe('collected')
 
   for (let k = 0; k < 2; k++) {
-    const started = await ok<{ id: string }>('POST', '/api/v1/analysis/runs', { from: D1, to: D2, contractId: 'K1' })
-    let run: { status: string; report: { written: number; crmEvents: { confirmed: number; withdrawn: number } } | null } = { status: 'running', report: null }
-    await waitFor(async () => { run = await ok('GET', `/api/v1/analysis/runs/${started.id}`); return run.status !== 'running' }, 60_000, 'the re-run')
-    expect(run).toMatchObject({ status: 'done', report: { written: 0, crmEvents: { confirmed: 0, withdrawn: 0 } } })
+    expect(await analyseViaApi(D1, D2)).toMatchObject({ status: 'done', report: { written: 0, crmEvents: { confirmed: 0, withdrawn: 0 } } })
   }
   ev = await missEvents()
   expect(ev).toHaveLength(4)
@@ -399,7 +426,7 @@ test('the CRM received exactly one collection.missed_confirmed per confirmed mis
   expect(receiver.received.every((r) => r.signatureValid)).toBe(true)
   const of = (type: string) => receiver.received.filter((r) => r.type === type)
   const confirmed = of('collection.missed_confirmed').map((r) => (JSON.parse(r.body) as { data: { collectionId: number } }).data.collectionId)
-  expect(confirmed.sort()).toEqual([ids[3], ids[4], ids[8]].sort())
-  expect(of('collection.miss_withdrawn').map((r) => r.idempotencyKey)).toEqual([`miss-withdrawn:${ids[4]}`])
+  expect(confirmed.sort()).toEqual([w9, ids[3], ids[4], ids[8]].sort())
+  expect(of('collection.miss_withdrawn').map((r) => r.idempotencyKey).sort()).toEqual([`miss-withdrawn:${w9}`, `miss-withdrawn:${ids[4]}`].sort())
   expect(of('report.closed').map((r) => r.idempotencyKey)).toEqual([`report-closed:${reportId}`])
 })
