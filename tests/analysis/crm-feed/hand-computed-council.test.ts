@@ -59,7 +59,8 @@
 //     100,000; on the day 7 / (10 − 1) = 77.78 %; rectified 1 / 1 = 100 % (3 was never reported: no
 //     deadline, outside the KPI); points 2 + 2 = 4, £160 uncapped, cap £100 → deduction £100 (capped);
 //     score: missed 20,000 ≥ 3 × 30 → 0, on day 22.22 ≥ 3 × 0.24 → 0, rectified 100 → 100:
-//     (0.5 × 0 + 0.3 × 0 + 0.2 × 100) / 1 = 20.0.
+//     (0.5 × 0 + 0.3 × 0 + 0.2 × 100) / 1 = 20.0. The contract corrected to £20 a point and a 20 %
+//     cap: £80, under the £200 cap.
 //   The CRM's receiver: exactly one collection.missed_confirmed each for W0's 9, 3, 4 and 8, one
 //     collection.miss_withdrawn each for W0's 9 and for 4, one report.closed, every signature valid.
 import { execFile } from 'node:child_process'
@@ -418,6 +419,17 @@ test('the KPIs and default points as worked out by hand', async () => {
   expect(p.figures.onDayPct).toBeCloseTo(77.78, 2)
   expect(p.deduction.months).toEqual([expect.objectContaining({ points: 4, value: 160, cap: 100, deduction: 100, capped: true })])
   expect(p.score).toBe(20)
+
+  // A change of terms (£20 a point, cap 20 %) through the registry import: 4 × £20 = £80, under the
+  // £200 cap. The answer follows at once (points are derived, never stored); a re-run of the range
+  // keeps it and tells the CRM nothing.
+  const contract = { ...registry.contracts[0]!, pointValue: 20, deductionCapPct: 20 }
+  expect((await ok<{ ok: boolean }>('POST', '/api/v1/registry/import', { contracts: [contract] })).ok).toBe(true)
+  expect((await performance(D1, D2)).deduction.months).toEqual([expect.objectContaining({ points: 4, value: 80, cap: 200, deduction: 80, capped: false })])
+  const events = (await crmEvents()).length
+  expect(await analyseViaApi(D1, D2)).toMatchObject({ status: 'done', report: { written: 0, crmEvents: { confirmed: 0, withdrawn: 0 } } })
+  expect((await performance(D1, D2)).deduction.months).toEqual([expect.objectContaining({ points: 4, value: 80, deduction: 80 })])
+  expect((await crmEvents()).length).toBe(events)
 })
 
 test('the CRM received exactly one collection.missed_confirmed per confirmed miss, one withdrawal, one report closed, all signed', async () => {
