@@ -35,7 +35,7 @@ export async function wardLeaderboard(db: Queryable, period: Month): Promise<Lea
   // entry of that rule, award or adjustment, carries the month's whole total.
   const { rows } = await db.query<{ ward: string; households: number; participating: number; totalPoints: number; recycledKg: number }>(
     // Sums over the month's ledger (the participating households) joined to their wards, and the
-    // wards' sizes apart (an index-only count of the ward index): no join of every household.
+    // wards' sizes as the database keeps them (migration 133): nothing here reads every household.
     `WITH month AS (
        SELECT uprn, sum(points) AS points FROM reward_ledger WHERE period = $1 GROUP BY uprn
      ), kg AS (
@@ -47,7 +47,7 @@ export async function wardLeaderboard(db: Queryable, period: Month): Promise<Lea
         WHERE h.ward IS NOT NULL
         GROUP BY h.ward
      ), sizes AS (
-       SELECT ward, count(*) AS households FROM households WHERE ward IS NOT NULL GROUP BY ward
+       SELECT ward, households FROM ward_households WHERE households > 0
      )
      SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
             coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
