@@ -26,7 +26,7 @@ export interface BinSummary {
   lastLift: { ts: Date; outcome: string; weightKg: number | null; vehicleId: string | null } | null
 }
 
-export interface NextCollection { stream: string; dueDate: string; scheduledDate: string; roundId: string }
+export interface NextCollection { stream: string; dueDate: string; scheduledDate: string; roundId: string; roundName: string }
 
 export interface OpenReport { reportId: number; stream: string; collectionDate: string | null; requestedAt: Date; validity: string; expectedDatetime: Date | null; statusNotes: string | null }
 
@@ -63,8 +63,9 @@ export async function householdBins(db: Queryable, uprn: number): Promise<BinSum
 /** The next collection of each stream on or after `today` (the household's local date). */
 export async function nextCollections(db: Queryable, uprn: number, today: string): Promise<NextCollection[]> {
   const { rows } = await db.query<NextCollection>(
-    `SELECT DISTINCT ON (stream) stream, due_date AS "dueDate", scheduled_date AS "scheduledDate", round_id AS "roundId"
-       FROM scheduled_collections WHERE uprn = $1 AND due_date >= $2 AND NOT cancelled ORDER BY stream, due_date`, [uprn, today])
+    `SELECT DISTINCT ON (sc.stream) sc.stream, sc.due_date AS "dueDate", sc.scheduled_date AS "scheduledDate", sc.round_id AS "roundId", r.name AS "roundName"
+       FROM scheduled_collections sc JOIN rounds r ON r.round_id = sc.round_id
+      WHERE sc.uprn = $1 AND sc.due_date >= $2 AND NOT sc.cancelled ORDER BY sc.stream, sc.due_date`, [uprn, today])
   return rows
 }
 
@@ -80,6 +81,8 @@ export interface CollectionRecord {
   collectionId: number
   stream: string
   roundId: string
+  /** The round's name as the registry gives it (what crews and residents call it). */
+  roundName: string
   scheduledDate: string
   dueDate: string
   cancelled: boolean
@@ -118,18 +121,18 @@ export async function collectionHistory(db: Queryable, uprn: number, f: HistoryF
   const where = `sc.uprn = $1 AND ($2::text IS NULL OR sc.stream = $2) AND ($3::date IS NULL OR sc.due_date >= $3) AND ($4::date IS NULL OR sc.due_date <= $4)`
   const today = `COALESCE($5::date, (now() AT TIME ZONE 'Europe/London')::date)`
   const params = [uprn, f.stream ?? null, f.from ?? null, f.to ?? null, f.today ?? null]
-  const columns = `sc.collection_id AS "collectionId", sc.stream, sc.round_id AS "roundId", sc.scheduled_date AS "scheduledDate", sc.due_date AS "dueDate", sc.cancelled,
+  const columns = `sc.collection_id AS "collectionId", sc.stream, sc.round_id AS "roundId", r.name AS "roundName", sc.scheduled_date AS "scheduledDate", sc.due_date AS "dueDate", sc.cancelled,
               co.outcome, co.exception_code AS "exceptionCode", co.lift_ts AS "liftTs", co.lift_weight_kg AS "liftWeightKg", co.lift_distance_m AS "liftDistanceM",
               co.lift_vehicle_id AS "liftVehicleId", co.reported_at AS "reportedAt", co.rectify_deadline AS "rectifyDeadline", co.rectified_at AS "rectifiedAt", co.evidence`
   const [{ rows: items }, { rows: total }, { rows: upcoming }] = await Promise.all([
     db.query<CollectionRecord>(
       `SELECT ${columns}
-         FROM scheduled_collections sc LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
+         FROM scheduled_collections sc JOIN rounds r ON r.round_id = sc.round_id LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
         WHERE ${where} AND sc.due_date <= ${today} ORDER BY sc.due_date DESC, sc.stream LIMIT $6 OFFSET $7`, [...params, f.limit, f.offset]),
     db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduled_collections sc WHERE ${where} AND sc.due_date <= ${today}`, params),
     db.query<CollectionRecord>(
       `SELECT ${columns}
-         FROM scheduled_collections sc LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
+         FROM scheduled_collections sc JOIN rounds r ON r.round_id = sc.round_id LEFT JOIN collection_outcomes co ON co.collection_id = sc.collection_id
         WHERE ${where} AND sc.due_date > ${today} AND NOT sc.cancelled ORDER BY sc.due_date, sc.stream LIMIT $6`, [...params, UPCOMING_LIMIT]),
   ])
   return { total: total[0]?.n ?? 0, items, upcoming }

@@ -1554,6 +1554,8 @@ export interface components {
             rectifyDeadline: string | null;
             reportedAt: string | null;
             roundId: string;
+            /** @description The round's name in the registry */
+            roundName: string;
             /**
              * Format: date
              * @description YYYY-MM-DD
@@ -1926,6 +1928,7 @@ export interface components {
                  */
                 dueDate: string;
                 roundId: string;
+                roundName: string;
                 /**
                  * Format: date
                  * @description YYYY-MM-DD

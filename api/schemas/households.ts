@@ -23,7 +23,7 @@ export const HouseholdSummary = Type.Object({
     })),
     lastLift: Nullable(Type.Object({ ts: DateTime, outcome: Type.String(), weightKg: Nullable(Type.Number()), vehicleId: Nullable(Type.String()) })),
   })),
-  nextCollections: Type.Array(Type.Object({ stream: Type.String(), dueDate: IsoDay, scheduledDate: IsoDay, roundId: Type.String() })),
+  nextCollections: Type.Array(Type.Object({ stream: Type.String(), dueDate: IsoDay, scheduledDate: IsoDay, roundId: Type.String(), roundName: Type.String() })),
   openReports: Type.Array(Type.Object({
     reportId: Type.Integer(), stream: Type.String(), collectionDate: Nullable(IsoDay), requestedAt: DateTime, validity: Type.String(),
     expectedDatetime: Nullable(DateTime), statusNotes: Nullable(Type.String()),
@@ -38,7 +38,7 @@ export const HouseholdSummary = Type.Object({
 export type HouseholdSummary = Static<typeof HouseholdSummary>
 
 export const CollectionRecord = Type.Object({
-  collectionId: Type.Integer(), stream: Type.String(), roundId: Type.String(), scheduledDate: IsoDay, dueDate: IsoDay, cancelled: Type.Boolean(),
+  collectionId: Type.Integer(), stream: Type.String(), roundId: Type.String(), roundName: Type.String({ description: 'The round\'s name in the registry' }), scheduledDate: IsoDay, dueDate: IsoDay, cancelled: Type.Boolean(),
   outcome: Nullable(Type.Union(COLLECTION_OUTCOMES.map((o) => Type.Literal(o)), { description: 'null until the outcome analysis has looked at it' })),
   exceptionCode: Nullable(Type.String()), liftTs: Nullable(DateTime), liftWeightKg: Nullable(Type.Number()), liftDistanceM: Nullable(Type.Number()),
   liftVehicleId: Nullable(Type.String()), reportedAt: Nullable(DateTime), rectifyDeadline: Nullable(DateTime), rectifiedAt: Nullable(DateTime),

@@ -45,7 +45,7 @@ describe('household summary', () => {
     expect(body.bins).toHaveLength(1)
     expect(body.bins[0]).toMatchObject({ binId: 'bin-1', stream: 'residual', sensor: { deviceId: 's-1', online: true, fillPct: 64.5, status: 'ok' }, lastLift: { outcome: 'collected', weightKg: 17.5, vehicleId: 'rcv-1' } })
     const next = DAYS.find((d) => d >= localDate(new Date()))!
-    expect(body.nextCollections).toEqual([{ stream: 'residual', dueDate: next, scheduledDate: next, roundId: 'r1' }])
+    expect(body.nextCollections).toEqual([{ stream: 'residual', dueDate: next, scheduledDate: next, roundId: 'r1', roundName: 'Mon residual' }])
     expect(body.openReports).toEqual([expect.objectContaining({ stream: 'residual', collectionDate: '2026-11-09', validity: 'pending' })])
     expect(body.rewardBalance).toBe(0)
   })
@@ -65,6 +65,7 @@ describe('collection history', () => {
     // The history is what is due today or before, newest first; a collection still to come is listed apart.
     expect(page1.total).toBe(4)
     expect(page1.items.map((c: { dueDate: string }) => c.dueDate)).toEqual(['2026-11-23', '2026-11-16'])
+    expect(page1.items[0]).toMatchObject({ roundId: 'r1', roundName: 'Mon residual' })
     expect(page1.upcoming.map((c: { dueDate: string; outcome: string | null }) => [c.dueDate, c.outcome])).toEqual([['2099-01-05', null]])
     const ranged = (await get(`/api/v1/households/${UPRN}/collections?from=2026-11-01&to=2026-11-15&stream=residual`, keys.crm)).json()
     expect(ranged.items.map((c: { dueDate: string; outcome: string }) => [c.dueDate, c.outcome])).toEqual([['2026-11-09', 'missed'], ['2026-11-02', 'collected']])

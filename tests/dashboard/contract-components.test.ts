@@ -56,7 +56,7 @@ test('reports: status, validity with the reason, the deadline, and overdue said 
 })
 
 const collection = (over: Partial<CollectionRecord>): CollectionRecord => ({
-  collectionId: 1, stream: 'residual', roundId: 'R1', scheduledDate: '2026-03-10', dueDate: '2026-03-10', cancelled: false, outcome: 'collected',
+  collectionId: 1, stream: 'residual', roundId: 'R1', roundName: 'Residual Tuesday', scheduledDate: '2026-03-10', dueDate: '2026-03-10', cancelled: false, outcome: 'collected',
   exceptionCode: null, liftTs: '2026-03-10T08:12:00Z', liftWeightKg: 14.5, liftDistanceM: 6, liftVehicleId: 'rcv-01', reportedAt: null,
   rectifyDeadline: null, rectifiedAt: null, evidence: {}, ...over,
 })
@@ -80,6 +80,8 @@ test('collection timeline: each outcome with its evidence, a paged list, and an 
   expect(text(rows[0])).toContain('Upcoming')
   expect(text(rows[1])).toContain('14.5 kg')
   expect(text(rows[1])).toContain('6 m away')
+  expect(text(rows[1])).toContain('Residual Tuesday') // the round by its name, not its id
+  expect(text(rows[1])).not.toContain('R1')
   expect(text(rows[2])).toContain('Reported missed')
   expect(text(rows[2])).toContain('1 event the rules looked at')
   expect(text(rows[2])).toContain('not accepted (too far away)')
