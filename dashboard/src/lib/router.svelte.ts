@@ -12,7 +12,8 @@ export const ROUTES = [
   { id: 'households', label: 'Households', roles: ['contract_manager', 'crm'] },
   { id: 'reports', label: 'Reports', roles: EVERYONE },
   { id: 'rewards', label: 'Rewards', roles: EVERYONE },
-  { id: 'devices', label: 'Devices', roles: EVERYONE },
+  // The devices list is operator data: not the contact centre's (api/access-model.ts).
+  { id: 'devices', label: 'Devices', roles: ['contract_manager', 'viewer'] },
   // Refused input is operator data (api/access-model.ts): the contract manager's, and provisioning's.
   { id: 'quarantine', label: 'Quarantine', roles: ['contract_manager', 'provisioning'] },
 ] as const satisfies readonly { id: string; label: string; roles: readonly Role[] }[]
