@@ -16,7 +16,8 @@
 //   latest reading fill_pct 0–100              fillingLevel 0–1 (observedAt = reading time)
 //   latest reading temp_c                      temperature (°C, unitCode CEL)
 //   latest reading status; no sensor / none    status; unknown
-//   fitted sensor                              refDevice urn:ngsi-ld:Device:<deviceId>
+//   fitted sensor                              refDevice urn:ngsi-ld:Device:<publicId> (the container's opaque
+//                                              id: device ids, like bin ids, often embed the UPRN)
 //   last lift recorded as collected            dateLastEmptying
 //   next due collection + its round's end      nextActuationDeadline
 //   contractor of the round for the stream     responsible
@@ -33,7 +34,8 @@ export const ENTITY_TYPE_URI = 'https://smartdatamodels.org/dataModel.WasteManag
 const ID_PREFIX = `urn:ngsi-ld:${ENTITY_TYPE}:`
 
 export const containerId = (publicId: string): string => `${ID_PREFIX}${publicId}`
-export const deviceEntityId = (deviceId: string): string => `urn:ngsi-ld:Device:${encodeURIComponent(deviceId)}`
+/** The sensor fitted to a container, named by the container's opaque id, not by its device id (which may embed the UPRN). */
+export const deviceEntityId = (publicId: string): string => `urn:ngsi-ld:Device:${publicId}`
 
 const PUBLIC_ID = /^[0-9a-f]{20}$/
 
@@ -77,7 +79,7 @@ export function toWasteContainer(row: ContainerRow): NgsiEntity {
   if (row.fillPct !== null) a.fillingLevel = { type: 'Property', value: fillingLevel(row.fillPct), unitCode: UNIT.one, observedAt }
   if (row.tempC !== null) a.temperature = { type: 'Property', value: Math.round(row.tempC * 100) / 100, unitCode: UNIT.celsius, observedAt }
   a.status = { type: 'Property', value: containerStatus(row), ...(row.deviceId && observedAt ? { observedAt } : {}) }
-  if (row.deviceId) a.refDevice = { type: 'Relationship', object: deviceEntityId(row.deviceId), simplifiedAsList: true }
+  if (row.deviceId) a.refDevice = { type: 'Relationship', object: deviceEntityId(row.publicId), simplifiedAsList: true }
   if (row.lastEmptiedAt) a.dateLastEmptying = { type: 'DateTimeProperty', value: row.lastEmptiedAt }
   if (row.nextCollectionBy) a.nextActuationDeadline = { type: 'DateTimeProperty', value: row.nextCollectionBy }
   if (row.responsible) a.responsible = { type: 'Property', value: row.responsible }

@@ -18,6 +18,8 @@ const CONTEXT = 'https://raw.githubusercontent.com/smart-data-models/dataModel.W
 /** Entity ids are opaque (bins.public_id), never the bin id, which may embed the UPRN: looked up once the bins exist. */
 const publicIds = new Map<string, string>()
 const ID = (bin: string) => `urn:ngsi-ld:WasteContainer:${publicIds.get(bin) ?? bin}`
+/** The fitted sensor, named by its container's opaque id: device ids may embed the UPRN too. */
+const DEVICE = (bin: string) => `urn:ngsi-ld:Device:${publicIds.get(bin) ?? bin}`
 const READING_AT = '2026-11-20T08:15:00.000Z'
 const EMPTIED_AT = '2026-11-16T09:42:00.000Z'
 type Entity = Record<string, unknown> & { id: string }
@@ -87,7 +89,7 @@ describe('mapping', () => {
       address: { streetAddress: 'Test Street', postalCode: 'L1 1AA' }, wardId: 'Central',
       category: ['portable'], storedWasteKind: 'other', storedWasteCode: '20 03 01', storedWasteOrigin: 'household',
       binCapacity: 240, fillingLevel: 0.645, temperature: 18.25, status: 'lidOpen',
-      refDevice: ['urn:ngsi-ld:Device:s-1'],
+      refDevice: [DEVICE('bin-1')],
       dateLastEmptying: EMPTIED_AT,
       nextActuationDeadline: '2099-01-05T15:30:00.000Z', // the round's end, London time (GMT in January)
       responsible: 'Test Contractor',
@@ -128,7 +130,7 @@ describe('normalized representation', () => {
     expect(n.binCapacity).toEqual({ type: 'Property', value: 240, unitCode: 'LTR' })
     expect(n.status).toEqual({ type: 'Property', value: 'lidOpen', observedAt: READING_AT })
     expect(n.dateLastEmptying).toEqual({ type: 'Property', value: { '@type': 'DateTime', '@value': EMPTIED_AT } })
-    expect(n.refDevice).toEqual({ type: 'Relationship', object: 'urn:ngsi-ld:Device:s-1' })
+    expect(n.refDevice).toEqual({ type: 'Relationship', object: DEVICE('bin-1') })
     const simplified: Record<string, unknown> = { id: n.id, type: n.type }
     for (const [name, a] of Object.entries(n)) {
       if (name === 'id' || name === 'type') continue
@@ -261,8 +263,10 @@ describe('errors and access', () => {
 })
 
 describe('identifiers without UPRNs (issue 19)', () => {
-  test('entity ids are opaque and stable; neither the UPRN nor the bin id appears anywhere in the view', async () => {
+  test('entity ids are opaque and stable; neither the UPRN nor the bin id nor the device id appears anywhere in the view', async () => {
     await db.query(`INSERT INTO bins (bin_id, uprn, stream, capacity_l, active) VALUES ('bin-100000000003-rec', 100000000003, 'recycling', 240, true)`)
+    // A sensor named as docs/import-columns.md's example names them (sensor-<uprn>-<stream>): refDevice named it.
+    await db.query(`INSERT INTO devices (device_id, kind, secret_hash, bin_id) VALUES ('sensor-100000000003-rec', 'bin', '!', 'bin-100000000003-rec')`)
     const all = (await get('/entities?type=WasteContainer&limit=100')).json<Entity[]>()
     const text = JSON.stringify(all)
     expect(all.length).toBeGreaterThanOrEqual(4)
@@ -273,6 +277,9 @@ describe('identifiers without UPRNs (issue 19)', () => {
     expect(ids(again)).toEqual(ids(all))
     expect((await get(`/entities/${all[0]!.id}`)).statusCode).toBe(200)
     expect((await get('/entities/urn:ngsi-ld:WasteContainer:bin-1')).statusCode).toBe(404) // the old form names nothing
+    expect(all.some((e) => 'refDevice' in e)).toBe(true)
+    expect(text).not.toContain('sensor-')
+    await db.query(`DELETE FROM devices WHERE device_id = 'sensor-100000000003-rec'`)
     await db.query(`DELETE FROM bins WHERE bin_id = 'bin-100000000003-rec'`)
   })
 })
