@@ -143,7 +143,8 @@ export function startScheduler(opts: { db: Database; logger: Logger; registry: R
 
   async function catchUp(now = new Date()): Promise<Record<string, JobResult>> {
     const results: Record<string, JobResult> = {}
-    // One after another, in the jobs' order (calendar, outcomes, … KPIs, rewards): each reads what the one before wrote.
+    // One after another, in the jobs' order (outcomes, proactive misses, … KPIs, rewards): each reads what the one
+    // before wrote. The jobs run at start anyway (the calendar, the CRM backfill) are not caught up here.
     for (const job of jobs.values()) {
       if (job.runAtStart) continue
       const tick = lastTick(taskOf.get(job.name)!, now)
