@@ -112,7 +112,9 @@ export const authPlugin = fp<AuthOptions>(async (app, opts) => {
     const key = presentedKey(req)
     if (!key) return null
     const known = cache.get(key)
-    if (!(known?.caller && Date.now() - known.at < KEY_CACHE_MS)) {
+    // The bootstrap admin key needs no lookup, so an address being throttled does not lock the
+    // operator out (a client behind an unlisted proxy shares the proxy's address with everyone).
+    if (!(known?.caller && Date.now() - known.at < KEY_CACHE_MS) && !safeEqual(key, opts.adminKey)) {
       const wait = throttled(req.ip)
       if (wait !== null) throw httpError(429, 'KERBSIDE_ERR_RATE_LIMITED', `Too many unknown API keys or sessions from this address; retry in ${wait} s.`)
     }

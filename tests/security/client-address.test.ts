@@ -54,6 +54,18 @@ describe('no trusted proxy (the default)', () => {
   })
 })
 
+test('an address throttled for unknown keys still lets the bootstrap admin key in (it needs no lookup)', async () => {
+  const app = await build()
+  try {
+    const shared = '192.0.2.77' // e.g. a proxy not listed in HTTP_TRUSTED_PROXIES: everyone behind it has this address
+    for (let i = 0; i <= UNKNOWN_CREDENTIALS_PER_MINUTE; i++) await app.inject({ method: 'GET', url: '/api/v1/devices', remoteAddress: shared, headers: { authorization: `Bearer ks_made_up_${i}` } })
+    expect((await app.inject({ method: 'GET', url: '/api/v1/devices', remoteAddress: shared, headers: { authorization: 'Bearer ks_made_up_again' } })).statusCode).toBe(429)
+    expect((await app.inject({ method: 'GET', url: '/api/v1/devices', remoteAddress: shared, headers: { authorization: `Bearer ${ADMIN}` } })).statusCode).toBe(200)
+  } finally {
+    await app.close()
+  }
+})
+
 describe('127.0.0.1 trusted', () => {
   let app: Api
   beforeAll(async () => { app = await build(['127.0.0.1']) })
