@@ -64,7 +64,7 @@ export const kpiRollupJob: JobDefinition = {
     const today = localDate(now)
     // The embedded engine has no autovacuum, so nothing else keeps the planner's statistics of
     // these fast-growing tables fresh; without them it plans a month of outcomes as one row.
-    if (db.kind === 'pglite') await db.query(`ANALYZE collection_outcomes, missed_reports, kpi_round_days, kpi_days`)
+    if (db.kind === 'pglite') await db.query(`ANALYZE collection_outcomes, missed_reports, kpi_round_days, kpi_days, why_missed_place_days, why_missed_round_days, why_missed_time_days, why_missed_days`)
     const rollup = await refreshRollup(db, { now, ensure: { from: firstOfMonth(addDays(firstOfMonth(today), -1)), to: today } })
     const months = await storeMonthToDate(db, { now })
     return { ...rollup, months: months.length }

@@ -13,7 +13,7 @@
 import { eachDay } from '../calendar/dates.ts'
 import type { Queryable } from '../../storage/database.ts'
 import { EXCEPTION_CODES } from '../performance/counts.ts'
-import { FINE_SQL, freshWhyMissedDays, ROLLUP_CELL_M, SUM_COLUMNS } from './rollup.ts'
+import { CELL_X_SQL, CELL_Y_SQL, FINE_SQL, freshWhyMissedDays, ROLLUP_CELL_M, SUM_COLUMNS } from './rollup.ts'
 
 export const DIMENSIONS = ['total', 'round', 'street', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window', 'cell'] as const
 export type Dimension = (typeof DIMENSIONS)[number]
@@ -178,20 +178,22 @@ export async function breakdowns(db: Queryable, input: BreakdownInput): Promise<
 // the total of an empty range there too, the others 0).
 const RESUM = SUM_COLUMNS.map(([c, f], i) => (i === 0 ? `sum(${c})::int AS "${f}"` : `coalesce(sum(${c}), 0)::int AS "${f}"`)).join(',\n         ')
 
-// $1 contract, $2 days not rolled up (computed here), $3 time zone, $4 days rolled up (read).
-export const ROLLED_UP_BREAKDOWNS_SQL = `
-WITH ${FINE_SQL.ctes},
+// $1 contract, $2 days not rolled up (computed here), $3 time zone, $4 days rolled up (read). When
+// every day is rolled up, the statement without the live part (planning the live part costs more
+// than reading a city's month of stored rows).
+const rolledUpBreakdownsSql = (live: boolean) => `
+WITH ${live ? `${FINE_SQL.ctes},` : ''}
 place AS (
-  SELECT ${FINE_SQL.placeColumns.join(', ')} FROM why_missed_place_days WHERE contract_id = $1 AND day = ANY ($4::date[])
-  UNION ALL SELECT ${FINE_SQL.placeColumns.join(', ')} FROM fine_place
+  SELECT ${FINE_SQL.placeColumns.join(', ')} FROM why_missed_place_days WHERE contract_id = $1 AND ${live ? 'day = ANY ($4::date[])' : 'day BETWEEN $2 AND $3'}
+  ${live ? `UNION ALL SELECT ${FINE_SQL.placeColumns.join(', ')} FROM fine_place` : ''}
 ),
 round_days AS (
-  SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM why_missed_round_days WHERE contract_id = $1 AND day = ANY ($4::date[])
-  UNION ALL SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM fine_round
+  SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM why_missed_round_days WHERE contract_id = $1 AND ${live ? 'day = ANY ($4::date[])' : 'day BETWEEN $2 AND $3'}
+  ${live ? `UNION ALL SELECT day, round_id, ${FINE_SQL.columns.join(', ')} FROM fine_round` : ''}
 ),
 time_days AS (
-  SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM why_missed_time_days WHERE contract_id = $1 AND day = ANY ($4::date[])
-  UNION ALL SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM fine_time
+  SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM why_missed_time_days WHERE contract_id = $1 AND ${live ? 'day = ANY ($4::date[])' : 'day BETWEEN $2 AND $3'}
+  ${live ? `UNION ALL SELECT hour, round_window, ${FINE_SQL.columns.join(', ')} FROM fine_time` : ''}
 ),
 by_place AS (
   SELECT CASE WHEN GROUPING(street) = 0 THEN 'street' WHEN GROUPING(ward) = 0 THEN 'ward' ELSE 'cell' END AS dimension,
@@ -224,6 +226,7 @@ by_time AS (
    GROUP BY GROUPING SETS ((hour), (round_window))
 )
 SELECT * FROM by_place UNION ALL SELECT * FROM by_round UNION ALL SELECT * FROM by_time`
+export const ROLLED_UP_BREAKDOWNS_SQL = { withLive: rolledUpBreakdownsSql(true), rolledUpOnly: rolledUpBreakdownsSql(false) }
 
 export interface RolledUpBreakdowns {
   rows: BreakdownRow[]
@@ -240,25 +243,28 @@ export async function rolledUpBreakdowns(db: Queryable, input: Omit<BreakdownInp
   const fresh = await freshWhyMissedDays(db, input)
   const freshSet = new Set(fresh)
   const live = eachDay(input.from, input.to).filter((d) => !freshSet.has(d))
-  const { rows } = await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL, [input.contractId, live, input.timeZone, fresh])
+  const { rows } = live.length > 0
+    ? await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.withLive, [input.contractId, live, input.timeZone, fresh])
+    : await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.rolledUpOnly, [input.contractId, input.from, input.to])
   return { rows: toRows(rows), rolledUpDays: fresh.length, liveDays: live.length }
 }
 
-// $1 contract, $2 from, $3 to, $4 cell rows, $5 cell columns, $6 cell size (m). A cell is named as
-// the one-pass query names it: the ward and the street most of its counted rows (one per household,
-// outcome and code over the range) are in. Only the cells asked for: their households found through
-// the position index, then their outcomes through the household index.
-const CELL_NAMES_SQL = `
+// $1 contract, $2 from, $3 to, $4 cell rows, $5 cell columns (of the roll-up's grid). A cell is named
+// as the one-pass query names it: the ward and the street most of its counted rows (one per
+// household, outcome and code over the range) are in. Only the cells asked for: their households
+// found through the index of their cell (migration 131, the same expressions as here), then their
+// outcomes through the household index.
+export const CELL_NAMES_SQL = `
 WITH cells AS (SELECT y, x FROM unnest($4::int[], $5::int[]) AS c(y, x)),
 cancelled AS (
   SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date BETWEEN $2::date AND $3::date
 ),
 homes AS (
+  -- A probe of the cell index per cell, never a pass over every household (OFFSET 0 keeps the
+  -- planner from turning it into a hash join over all of them, which it costs as cheaper).
   SELECT c.y, c.x, h.uprn, h.street, h.ward
     FROM cells c
-    JOIN households h ON h.lat >= (c.y - 0.01) * $6::float8 / 111320 AND h.lat < (c.y + 1.01) * $6::float8 / 111320
-     AND floor(h.lat * 111320 / $6::float8)::int = c.y
-     AND floor(h.lon * 111320 * cos(radians((c.y + 0.5) * $6::float8 / 111320)) / $6::float8)::int = c.x
+    CROSS JOIN LATERAL (SELECT h.uprn, h.street, h.ward FROM households h WHERE ${CELL_Y_SQL('h')} = c.y AND ${CELL_X_SQL('h')} = c.x OFFSET 0) h
 ),
 counted AS (
   SELECT DISTINCT homes.y, homes.x, homes.uprn, homes.street, homes.ward, co.outcome, co.exception_code
@@ -266,17 +272,17 @@ counted AS (
     JOIN collection_outcomes co ON co.uprn = homes.uprn
    WHERE co.contract_id = $1 AND co.due_date BETWEEN $2::date AND $3::date AND co.outcome <> 'pending'
      AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
-     AND EXISTS (SELECT 1 FROM rounds r WHERE r.round_id = co.round_id)
+     AND co.round_id IN (SELECT round_id FROM rounds)
 )
 SELECT y || ':' || x AS key, mode() WITHIN GROUP (ORDER BY ward) AS ward, mode() WITHIN GROUP (ORDER BY street) AS "mainStreet"
   FROM counted GROUP BY y, x`
 
-/** The ward and main street of these cells ('y:x' keys) over a range, as `breakdowns` names them. */
-export async function cellNames(db: Queryable, input: BreakdownInput & { keys: readonly string[] }): Promise<Map<string, { ward: string | null; mainStreet: string | null }>> {
+/** The ward and main street of these cells of the roll-up's grid ('y:x' keys) over a range, as `breakdowns` names them. */
+export async function cellNames(db: Queryable, input: { contractId: string; from: string; to: string; keys: readonly string[] }): Promise<Map<string, { ward: string | null; mainStreet: string | null }>> {
   const cells = input.keys.filter((k) => /^-?\d+:-?\d+$/.test(k)).map((k) => k.split(':').map(Number) as [number, number])
   if (cells.length === 0) return new Map()
   const { rows } = await db.query<{ key: string; ward: string | null; mainStreet: string | null }>(CELL_NAMES_SQL, [
-    input.contractId, input.from, input.to, cells.map((c) => c[0]), cells.map((c) => c[1]), input.cellM,
+    input.contractId, input.from, input.to, cells.map((c) => c[0]), cells.map((c) => c[1]),
   ])
   return new Map(rows.map((r) => [r.key, { ward: r.ward, mainStreet: r.mainStreet }]))
 }

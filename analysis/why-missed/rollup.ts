@@ -9,6 +9,14 @@ import { EXCEPTION_CODES } from '../performance/counts.ts'
 /** The grid the place roll-up is stored at; other cell sizes are answered by the one-pass query. */
 export const ROLLUP_CELL_M = 250
 
+/**
+ * A household's cell of the roll-up's grid, from its row `h` (breakdowns.ts: rows of 250 m, each cell
+ * as wide as tall at its latitude band). Migration 131 indexes households by these very expressions.
+ */
+export const CELL_Y_SQL = (h: string) => `floor(${h}.lat * 111320 / ${ROLLUP_CELL_M}::float8)::int`
+export const CELL_X_SQL = (h: string) =>
+  `floor(${h}.lon * 111320 * cos(radians((${CELL_Y_SQL(h)} + 0.5) * ${ROLLUP_CELL_M}::float8 / 111320)) / ${ROLLUP_CELL_M}::float8)::int`
+
 /** The additive sums of a breakdown row, as stored (column) and as answered (field). */
 export const SUM_COLUMNS = [
   ['scheduled', 'scheduled'], ['missed', 'missed'], ['collected_late', 'collectedLate'], ['crew_exceptions', 'crewExceptions'],
@@ -92,17 +100,13 @@ fine_time AS (
   SELECT due_date AS day, hour, round_window, ${sumsAs(COLUMNS)} FROM counted WHERE grp = 6 GROUP BY due_date, hour, round_window
 ),
 fine_place AS (
-  SELECT due_date AS day, ward, street, cell_y,
-         -- cells are as wide as they are tall at their own latitude band (breakdowns.ts)
-         floor(lon * 111320 * cos(radians((cell_y + 0.5) * ${ROLLUP_CELL_M}::float8 / 111320)) / ${ROLLUP_CELL_M}::float8)::int AS cell_x,
+  SELECT c.due_date AS day, h.ward, h.street, ${CELL_Y_SQL('h')} AS cell_y, ${CELL_X_SQL('h')} AS cell_x,
          ${sumsAs(COLUMNS)},
-         sum(lat * n) AS lat_sum, coalesce(sum(n) FILTER (WHERE lat IS NOT NULL), 0)::int AS lat_n,
-         sum(lon * n) AS lon_sum, coalesce(sum(n) FILTER (WHERE lon IS NOT NULL), 0)::int AS lon_n
-    FROM (SELECT c.due_date, c.outcome, c.exception_code, c.n, h.street, h.ward, h.lat, h.lon,
-                 floor(h.lat * 111320 / ${ROLLUP_CELL_M}::float8)::int AS cell_y
-            FROM counted c JOIN households h ON h.uprn = c.uprn
-           WHERE c.grp = 3) b
-   GROUP BY due_date, ward, street, cell_y, 5
+         sum(h.lat * n) AS lat_sum, coalesce(sum(n) FILTER (WHERE h.lat IS NOT NULL), 0)::int AS lat_n,
+         sum(h.lon * n) AS lon_sum, coalesce(sum(n) FILTER (WHERE h.lon IS NOT NULL), 0)::int AS lon_n
+    FROM counted c JOIN households h ON h.uprn = c.uprn
+   WHERE c.grp = 3
+   GROUP BY c.due_date, h.ward, h.street, 4, 5
 )`
 
 const PLACE_COLUMNS = ['ward', 'street', 'cell_y', 'cell_x', ...COLUMNS, 'lat_sum', 'lat_n', 'lon_sum', 'lon_n']

@@ -69,7 +69,8 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const cellM = opts.cellM ?? 250
   const minScheduled = opts.minScheduled ?? 20
   const input = { contractId, ...range, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, cellM }
-  const rolledUp = cellM === ROLLUP_CELL_M && !opts.direct
+  // `direct` only as the boolean the tests pass: the route spreads its query string in here.
+  const rolledUp = cellM === ROLLUP_CELL_M && opts.direct !== true
   const rows = rolledUp ? (await rolledUpBreakdowns(db, input)).rows : await breakdowns(db, input)
 
   const of = (d: Dimension) => rows.filter((r) => r.dimension === d)

@@ -14,6 +14,7 @@ import type { Database } from '../../../storage/database.ts'
 import { openDatabase } from '../../../storage/open-database.ts'
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts'
 import { MARCH, NOW, seedScenario, uprn } from '../performance/scenario.ts'
+import { seedBusyContract } from './busy-contract.ts'
 
 /**
  * The two answers must be the same object; the streets' mean positions are sums of floating-point
@@ -39,6 +40,7 @@ describe.each(ENGINES)('why-missed roll-up on %s', (engine) => {
     server = engine === 'postgresql' ? await createTestDatabase() : null
     db = await openDatabase({ url: server?.url, logger: silentLogger })
     ids = (await seedScenario(db, 'K')).ids
+    await seedBusyContract(db)
   })
   afterAll(async () => {
     await db?.close()
@@ -152,6 +154,39 @@ describe.each(ENGINES)('why-missed roll-up on %s', (engine) => {
     await expectRolledUpAsDirect()
   })
 
+  test('a busier contract (600 households on 24 street names across wards, some without street, ward or position; every outcome and code; cancellations): the same answer rolled up, partly rolled up and live, before and after changes', async () => {
+    const R = (opts: Partial<WhyMissedOptions> = {}) => ({ ...MARCH, households: 1000, hotspots: 500, ...opts })
+    const same = async (opts: Partial<WhyMissedOptions> = {}) => {
+      const got = await whyMissed(db, 'R', R(opts))
+      expectSameAnswer(got, await whyMissed(db, 'R', { ...R(opts), direct: true }))
+      return got
+    }
+    const live = await same()
+    expect(live.by.street.length).toBeGreaterThan(24)
+    expect(live.hotspots.cells.length).toBeGreaterThan(10)
+    expect(live.by.window.map((r) => r.key).sort()).toEqual(['after', 'before', 'not_passed', 'within'])
+    for (const code of ['not_presented', 'contaminated', 'no_access', 'excess_waste', 'overweight', 'wrong_bin', 'other']) expect(live.total.exceptionsByCode[code], code).toBeGreaterThan(0)
+
+    await refreshRollup(db, { now: NOW, contractId: 'R', ensure: { from: '2026-03-09', to: '2026-03-20' }, only: { from: '2026-03-09', to: '2026-03-20' } })
+    expect((await rolledUpBreakdowns(db, { contractId: 'R', ...MARCH, timeZone: 'Europe/London' })).rolledUpDays).toBe(12)
+    await same()
+    await refreshRollup(db, { now: NOW, contractId: 'R', ensure: MARCH })
+    expect((await rolledUpBreakdowns(db, { contractId: 'R', ...MARCH, timeZone: 'Europe/London' })).liveDays).toBe(0)
+    expect(await same()).toEqual(await whyMissed(db, 'R', R()))
+    await same({ from: '2026-03-04', to: '2026-03-17', minScheduled: 5 })
+
+    // Late lifts, reclassified misses, a cancellation and a household moved, then the refresh.
+    await db.query(`UPDATE collection_outcomes SET outcome = 'collected', lift_ts = due_date + time '16:45' WHERE contract_id = 'R' AND outcome = 'missed' AND uprn % 3 = 0`)
+    await db.query(`UPDATE collection_outcomes SET outcome = 'missed', lift_ts = NULL WHERE contract_id = 'R' AND outcome = 'collected' AND uprn % 101 = 0`)
+    await db.query(`UPDATE scheduled_collections SET cancelled = true WHERE round_id = 'R-2' AND due_date = '2026-03-10' AND uprn % 4 = 0`)
+    await db.query(`UPDATE households SET street = 'Street 7', ward = 'Ward 1', lat = lat + 0.004 WHERE uprn IN (200000000011, 200000000012)`)
+    expect((await rolledUpBreakdowns(db, { contractId: 'R', ...MARCH, timeZone: 'Europe/London' })).liveDays).toBeGreaterThan(0)
+    await same()
+    await refreshRollup(db, { now: NOW, contractId: 'R' })
+    expect((await rolledUpBreakdowns(db, { contractId: 'R', ...MARCH, timeZone: 'Europe/London' })).liveDays).toBe(0)
+    await same()
+  }, 180_000)
+
   test('a TRUNCATE of the outcomes forgets the roll-up', async () => {
     expect(await freshWhyMissedDays(db, { contractId: 'K', ...MARCH, timeZone: 'Europe/London' })).toHaveLength(31)
     await db.query(`TRUNCATE collection_outcomes`)
@@ -159,3 +194,4 @@ describe.each(ENGINES)('why-missed roll-up on %s', (engine) => {
     expect((await expectRolledUpAsDirect()).total.scheduled).toBeNull()
   })
 })
+
