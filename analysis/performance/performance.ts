@@ -6,7 +6,9 @@ import type { Queryable } from '../../storage/database.ts'
 import { addCounts, emptyCounts, sumCounts, type KpiCounts, type RoundDayCounts } from './counts.ts'
 import { defaultPoints, kpiFigures, monthDeduction, type KpiFigures, type MonthDeduction, type Points } from './kpis.ts'
 import { bucketOf, buckets, checkRange, type DateRange, type Granularity } from './periods.ts'
-import { DEFAULT_TIME_ZONE, loadRoundDayCounts, type CountsGrain } from './rollup.ts'
+import { eachDay } from '../calendar/dates.ts'
+import { cachedLeague, keepLeague, roundsVersion } from './league-cache.ts'
+import { DEFAULT_TIME_ZONE, freshDays, loadRoundDayCounts, type CountsGrain, type LoadedCounts } from './rollup.ts'
 import { contractScore, type ScoreComponent } from './score.ts'
 import { contractTerms, type ContractTerms } from './terms.ts'
 
@@ -137,7 +139,37 @@ export function sortLeague(rows: readonly LeagueRow[], sort: LeagueSort, order: 
  * (`sort`, `order`, `limit`, `offset`), with the number of rounds and the contract's totals.
  */
 export async function roundLeague(db: Queryable, contractId: string, opts: LeagueOptions): Promise<League> {
-  const { range, terms, now, counts } = await load(db, contractId, opts, 'round')
+  const range = checkRange({ from: opts.from, to: opts.to })
+  const terms = await contractTerms(db, contractId)
+  const now = opts.now ?? new Date()
+  const q = { terms, ...range, now, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE }
+  const fresh = await freshDays(db, q)
+  // Every day rolled up: the ranking is kept while those days, the terms and the rounds are unchanged.
+  const keepable = fresh.length === eachDay(range.from, range.to).length
+  const key = `${contractId}|${range.from}|${range.to}|${q.timeZone}`
+  const token = keepable ? JSON.stringify([terms, fresh, await roundsVersion(db, contractId)]) : ''
+  let ranked = keepable ? cachedLeague<RankedLeague>(db, key, token) : undefined
+  if (!ranked) {
+    ranked = await rankRounds(db, contractId, terms, await loadRoundDayCounts(db, { ...q, grain: 'round', fresh }))
+    if (keepable) keepLeague(db, key, token, ranked)
+  }
+  const sort = opts.sort ?? 'rank'
+  const order = opts.order ?? 'asc'
+  const offset = opts.offset ?? 0
+  const limit = opts.limit ?? null
+  const ordered = sort === 'rank' && order === 'asc' ? ranked.rounds : sortLeague(ranked.rounds, sort, order)
+  return {
+    ...range, asOf: now, total: ranked.rounds.length, sort, order, offset, limit, totals: ranked.totals,
+    rounds: ordered.slice(offset, limit === null ? undefined : offset + limit),
+  }
+}
+
+interface RankedLeague {
+  rounds: LeagueRow[]
+  totals: Assessment
+}
+
+async function rankRounds(db: Queryable, contractId: string, terms: ContractTerms, counts: LoadedCounts): Promise<RankedLeague> {
   // Grain 'round': one row per round already (the roll-up and live days summed).
   const meta = new Map((await db.query<{ roundId: string; name: string; stream: string; vehicleId: string | null }>(
     `SELECT round_id AS "roundId", name, stream, vehicle_id AS "vehicleId" FROM rounds WHERE contract_id = $1`, [contractId])).rows.map((r) => [r.roundId, r]))
@@ -149,17 +181,7 @@ export async function roundLeague(db: Queryable, contractId: string, opts: Leagu
   rows.sort((a, b) => best(a.score) - best(b.score)
     || least(a.figures.missedPer100k) - least(b.figures.missedPer100k)
     || (a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
-  const ranked = rows.map((r, i) => ({ rank: i + 1, ...r }))
-  const sort = opts.sort ?? 'rank'
-  const order = opts.order ?? 'asc'
-  const offset = opts.offset ?? 0
-  const limit = opts.limit ?? null
-  const ordered = sort === 'rank' && order === 'asc' ? ranked : sortLeague(ranked, sort, order)
-  return {
-    ...range, asOf: now, total: ranked.length, sort, order, offset, limit,
-    totals: assess(sumCounts(counts.rows), terms),
-    rounds: ordered.slice(offset, limit === null ? undefined : offset + limit),
-  }
+  return { rounds: rows.map((r, i) => ({ rank: i + 1, ...r })), totals: assess(sumCounts(counts.rows), terms) }
 }
 
 export interface TrendPoint extends Assessment {

@@ -31,8 +31,10 @@ export interface LoadedCounts {
 
 // A rolled-up day holds while nothing it was computed from has changed: not marked stale, computed
 // with the same repeat window and time zone, and no rectification deadline passed since.
+// Each with its row's version (xmin: every refresh rewrites the row in the transaction that rewrites
+// the day's counts), so that a reader can tell a day recomputed since it last read it.
 const FRESH_DAYS_SQL = `
-SELECT d.day FROM kpi_days d
+SELECT d.day, d.xmin::text AS version FROM kpi_days d
  WHERE d.contract_id = $1 AND d.day BETWEEN $2 AND $3
    AND d.repeat_window_days = $4 AND d.time_zone = $5
    AND d.computed_at <= $6 AND (d.settles_at IS NULL OR d.settles_at > $6)
@@ -73,11 +75,23 @@ function regroup(rows: readonly RoundDayCounts[], grain: CountsGrain): RoundDayC
   return [...out.values()]
 }
 
+export interface FreshDay {
+  day: IsoDate
+  /** Changes whenever the day is rolled up again. */
+  version: string
+}
+
+/** The days of a range whose roll-up holds as of `now` (the others are computed live). */
+export async function freshDays(db: Queryable, q: CountsQuery): Promise<FreshDay[]> {
+  const { contractId, repeatWindowDays } = q.terms
+  return (await db.query<FreshDay>(FRESH_DAYS_SQL, [contractId, q.from, q.to, repeatWindowDays, q.timeZone, q.now.toISOString()])).rows
+}
+
 /** Round-day counts of a contract over a range: the roll-up where it holds, live elsewhere; summed to `grain` (default none). */
-export async function loadRoundDayCounts(db: Queryable, q: CountsQuery & { grain?: CountsGrain }): Promise<LoadedCounts> {
+export async function loadRoundDayCounts(db: Queryable, q: CountsQuery & { grain?: CountsGrain; fresh?: readonly FreshDay[] }): Promise<LoadedCounts> {
   const { contractId, repeatWindowDays } = q.terms
   const grain = q.grain ?? 'round-day'
-  const fresh = (await db.query<{ day: string }>(FRESH_DAYS_SQL, [contractId, q.from, q.to, repeatWindowDays, q.timeZone, q.now.toISOString()])).rows.map((r) => r.day)
+  const fresh = (q.fresh ?? await freshDays(db, q)).map((r) => r.day)
   const select = grain === 'day' ? SELECT_ROLLED_UP_BY_DAY : grain === 'round' ? SELECT_ROLLED_UP_BY_ROUND : SELECT_ROLLED_UP
   const rolled = fresh.length > 0 ? (await db.query<RoundDayCounts>(select, [contractId, fresh])).rows : []
   const freshSet = new Set(fresh)
