@@ -13,6 +13,7 @@
 import { eachDay } from '../calendar/dates.ts'
 import type { Queryable } from '../../storage/database.ts'
 import { EXCEPTION_CODES } from '../performance/counts.ts'
+import { allRoundsVersion, keepBreakdowns, keptBreakdowns, type KeptBreakdowns } from './kept.ts'
 import { CELL_X_SQL, CELL_Y_SQL, FINE_SQL, freshWhyMissedDays, ROLLUP_CELL_M, SUM_COLUMNS } from './rollup.ts'
 
 export const DIMENSIONS = ['total', 'round', 'street', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window', 'cell'] as const
@@ -233,20 +234,32 @@ export interface RolledUpBreakdowns {
   /** Days read from the roll-up, and days computed live (not rolled up yet, or marked stale). */
   rolledUpDays: number
   liveDays: number
+  /** When every day is rolled up: the entry the rows are kept in (kept.ts), for the cells' names too. */
+  kept: KeptBreakdowns | null
 }
 
 /**
  * The same rows as `breakdowns` for 250 m cells, from the roll-up where it holds and live elsewhere;
- * cells come without their ward and main street (name the ones shown with `cellNames`).
+ * cells come without their ward and main street (name the ones shown with `cellNames`). A range
+ * wholly rolled up is summed once and kept while its days' versions hold (kept.ts).
  */
 export async function rolledUpBreakdowns(db: Queryable, input: Omit<BreakdownInput, 'cellM'>): Promise<RolledUpBreakdowns> {
   const fresh = await freshWhyMissedDays(db, input)
-  const freshSet = new Set(fresh)
+  const freshSet = new Set(fresh.map((f) => f.day))
   const live = eachDay(input.from, input.to).filter((d) => !freshSet.has(d))
-  const { rows } = live.length > 0
-    ? await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.withLive, [input.contractId, live, input.timeZone, fresh])
-    : await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.rolledUpOnly, [input.contractId, input.from, input.to])
-  return { rows: toRows(rows), rolledUpDays: fresh.length, liveDays: live.length }
+  if (live.length > 0) {
+    const { rows } = await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.withLive, [input.contractId, live, input.timeZone, [...freshSet]])
+    return { rows: toRows(rows), rolledUpDays: fresh.length, liveDays: live.length, kept: null }
+  }
+  const key = JSON.stringify([input.contractId, input.from, input.to, input.timeZone])
+  const token = JSON.stringify([fresh, await allRoundsVersion(db)])
+  let kept = keptBreakdowns(db, key, token)
+  if (!kept) {
+    const { rows } = await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.rolledUpOnly, [input.contractId, input.from, input.to])
+    kept = { rows: toRows(rows), names: new Map() }
+    keepBreakdowns(db, key, token, kept)
+  }
+  return { rows: kept.rows, rolledUpDays: fresh.length, liveDays: 0, kept }
 }
 
 // $1 contract, $2 from, $3 to, $4 cell rows, $5 cell columns (of the roll-up's grid). A cell is named

@@ -176,11 +176,11 @@ export async function storeWhyMissedDays(db: Database, o: { contractId: string; 
 // A rolled-up day holds while nothing it was computed from has changed: rolled up in this time zone
 // and not marked stale since.
 const FRESH_DAYS_SQL = `
-SELECT d.day FROM why_missed_days d
+SELECT d.day, d.xmin::text AS version FROM why_missed_days d
  WHERE d.contract_id = $1 AND d.day BETWEEN $2 AND $3 AND d.time_zone = $4
    AND NOT EXISTS (SELECT 1 FROM why_missed_stale_days s WHERE s.contract_id = d.contract_id AND s.day = d.day)`
 
-/** The days of the range whose roll-up holds. */
-export async function freshWhyMissedDays(db: Queryable, o: { contractId: string; from: string; to: string; timeZone: string }): Promise<string[]> {
-  return (await db.query<{ day: string }>(FRESH_DAYS_SQL, [o.contractId, o.from, o.to, o.timeZone])).rows.map((r) => r.day)
+/** The days of the range whose roll-up holds, each with its row's version (xmin: changes whenever the day is rolled up again). */
+export async function freshWhyMissedDays(db: Queryable, o: { contractId: string; from: string; to: string; timeZone: string }): Promise<{ day: string; version: string }[]> {
+  return (await db.query<{ day: string; version: string }>(FRESH_DAYS_SQL, [o.contractId, o.from, o.to, o.timeZone])).rows
 }

@@ -7,6 +7,7 @@ import { checkRange, type DateRange } from '../performance/periods.ts'
 import { DEFAULT_TIME_ZONE } from '../performance/rollup.ts'
 import { contractTerms } from '../performance/terms.ts'
 import { breakdowns, cellNames, rolledUpBreakdowns, ROLLUP_CELL_M, type BreakdownRow, type Dimension } from './breakdowns.ts'
+import type { KeptBreakdowns } from './kept.ts'
 import { repeatHouseholds, type RepeatHousehold } from './repeat-households.ts'
 import { returnTripCost, type ReturnTripCost } from './return-trips.ts'
 
@@ -71,7 +72,8 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const input = { contractId, ...range, timeZone: opts.timeZone ?? DEFAULT_TIME_ZONE, cellM }
   // `direct` only as the boolean the tests pass: the route spreads its query string in here.
   const rolledUp = cellM === ROLLUP_CELL_M && opts.direct !== true
-  const rows = rolledUp ? (await rolledUpBreakdowns(db, input)).rows : await breakdowns(db, input)
+  const rolled = rolledUp ? await rolledUpBreakdowns(db, input) : null
+  const rows = rolled ? rolled.rows : await breakdowns(db, input)
 
   const of = (d: Dimension) => rows.filter((r) => r.dimension === d)
   const by = {} as WhyMissed['by']
@@ -82,7 +84,7 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, name: r.key, ward: r.ward, lat: r.lat!, lon: r.lon! }))
   // Cells are ranked by their counts alone; the roll-up's cells are named once chosen (cellNames).
   const shown = of('cell').filter(hot).map((r) => ({ row: r, b: strip(r) })).sort((x, y) => worstFirst(x.b, y.b)).slice(0, opts.hotspots ?? 25)
-  const names = rolledUp ? await cellNames(db, { ...input, keys: shown.map((c) => c.row.key) }) : null
+  const names = rolled ? await namesOf(db, rolled.kept, { ...input, keys: shown.map((c) => c.row.key) }) : null
   const cells: Hotspot[] = shown.map(({ row: r, b }) => {
     const centre = cellCentre(r.key, cellM)
     const { ward, mainStreet } = names ? (names.get(r.key) ?? { ward: null, mainStreet: null }) : r
@@ -98,6 +100,19 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
     repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
     returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
   }
+}
+
+/** The cells' names, kept with the breakdowns they were chosen from when those are kept (kept.ts). */
+async function namesOf(db: Queryable, kept: KeptBreakdowns | null, input: Parameters<typeof cellNames>[1]): ReturnType<typeof cellNames> {
+  const asked = input.keys.join(',')
+  const known = kept?.names.get(asked)
+  if (known) return known
+  const names = await cellNames(db, input)
+  if (kept) {
+    if (kept.names.size >= 8) kept.names.clear()
+    kept.names.set(asked, names)
+  }
+  return names
 }
 
 /** The centre of grid cell 'y:x' (breakdowns.ts: rows of `cellM` metres, each as wide as tall at its latitude). */

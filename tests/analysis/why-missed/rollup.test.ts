@@ -174,6 +174,9 @@ describe.each(ENGINES)('why-missed roll-up on %s', (engine) => {
     expect((await rolledUpBreakdowns(db, { contractId: 'R', ...MARCH, timeZone: 'Europe/London' })).liveDays).toBe(0)
     expect(await same()).toEqual(await whyMissed(db, 'R', R()))
     await same({ from: '2026-03-04', to: '2026-03-17', minScheduled: 5 })
+    // A round handed to another vehicle: read from the round, so the kept sums answer at once.
+    await db.query(`UPDATE rounds SET vehicle_id = 'R-v-2' WHERE round_id = 'R-1'`)
+    expect((await same()).by.vehicle.map((r) => r.key).sort()).toEqual(['', 'R-v-2', 'R-v-3', 'R-v-4', 'R-v-5'])
 
     // Late lifts, reclassified misses, a cancellation and a household moved, then the refresh.
     await db.query(`UPDATE collection_outcomes SET outcome = 'collected', lift_ts = due_date + time '16:45' WHERE contract_id = 'R' AND outcome = 'missed' AND uprn % 3 = 0`)
