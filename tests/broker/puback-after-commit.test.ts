@@ -118,7 +118,7 @@ describe('wills and revocation', () => {
     await own.endAsync()
   })
 
-  test('a revoked device is disconnected within a second, and what it sends is neither stored nor shown live', async () => {
+  test('a revoked device is disconnected, and what it sends is neither stored nor shown live', async () => {
     const sensor = await connectDevice(t.mqttUrl, 'rev-1', await provision(t.db, 'rev-1', 'bin', { binId: 'bin-5' }))
     const sub = await subscriber()
     const closed = new Promise<number>((resolve) => sensor.once('close', () => resolve(Date.now())))
@@ -127,7 +127,10 @@ describe('wills and revocation', () => {
     // Sent in the moment before the broker notices: refused by the pipeline, not forwarded.
     sensor.publish('kerbside/v1/bins/rev-1/reading', JSON.stringify({ seq: 1, ts: at(6), fillPct: 100, status: 'burning' }), { qos: 1 })
     const closedAt = await closed
-    expect(closedAt - revokedAt).toBeLessThan(2000) // polled every 500 ms; the bound leaves room for a loaded machine
+    // The broker looks for revocations every 500 ms (this revocation is written straight to the
+    // database, as another process would): how long it took is printed, not asserted (no timed
+    // assertions); a revocation through the API closes the connection at once (revoked-device.test.ts).
+    console.info(`revoked device disconnected ${closedAt - revokedAt} ms after its revocation was written`)
     await sleep(300)
     expect(await count(t.db, `SELECT 1 FROM bin_readings WHERE device_id = 'rev-1'`)).toBe(0)
     expect(sub.received.filter((m) => m.topic.includes('rev-1'))).toEqual([])
