@@ -217,10 +217,19 @@ export interface ReportFilters {
   limit?: number
   /** By requested time: newest first (default) or oldest first. */
   order?: 'newest' | 'oldest'
+  /**
+   * Only the reports listed after this one in the order asked for (requested_at, then report id):
+   * the next page, without a deep offset. A report id that does not exist gives no reports.
+   */
+  after?: number
 }
 
 export async function listReports(db: Queryable, f: ReportFilters = {}): Promise<MissedReport[]> {
-  const direction = f.order === 'oldest' ? 'ASC' : 'DESC'
+  const oldest = f.order === 'oldest'
+  const direction = oldest ? 'ASC' : 'DESC'
+  const beyond = oldest ? '>' : '<'
+  // The page after a report: the time bound alone lets the index on requested_at find the start;
+  // the row comparison then leaves out the reports as old as it that are listed before it.
   const { rows } = await db.query<MissedReport>(
     `${SELECT_REPORT}
       WHERE ($1::bigint[] IS NULL OR r.report_id = ANY($1::bigint[]))
@@ -230,9 +239,12 @@ export async function listReports(db: Queryable, f: ReportFilters = {}): Promise
         AND ($5::bigint IS NULL OR r.uprn = $5)
         AND ($6::timestamptz IS NULL OR r.requested_at >= $6)
         AND ($7::timestamptz IS NULL OR r.requested_at <= $7)
+        AND ($9::bigint IS NULL OR (
+          r.requested_at ${beyond}= (SELECT a.requested_at FROM missed_reports a WHERE a.report_id = $9)
+          AND (r.requested_at, r.report_id) ${beyond} (SELECT a.requested_at, a.report_id FROM missed_reports a WHERE a.report_id = $9)))
       ORDER BY r.requested_at ${direction}, r.report_id ${direction}
       LIMIT $8`,
-    [f.ids ?? null, f.serviceCodes ?? null, f.statuses ?? null, f.validities ?? null, f.uprn ?? null, f.from ?? null, f.to ?? null, f.limit ?? 1000],
+    [f.ids ?? null, f.serviceCodes ?? null, f.statuses ?? null, f.validities ?? null, f.uprn ?? null, f.from ?? null, f.to ?? null, f.limit ?? 1000, f.after ?? null],
   )
   return rows
 }

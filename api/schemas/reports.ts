@@ -18,7 +18,8 @@ export const ReportsQuery = Type.Object({
   uprn: Type.Optional(Uprn),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Reported at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Reported at or before' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Reports in the page (the newest first)' }),
+  after: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the reports listed after this one (older, or as old with a lower report id): the last reportId of the previous page, as in the Link header\'s rel="next"' })),
 })
 export type ReportsQuery = Static<typeof ReportsQuery>
 
