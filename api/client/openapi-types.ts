@@ -1055,7 +1055,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Missed-bin reports, newest first, with status, validity and the return-visit deadline */
+        /**
+         * Missed-bin reports, newest first, with status, validity and the return-visit deadline, a page at a time
+         * @description Newest first (requested_at, then report id, both descending: an order that does not change as reports are made). A page has at most `limit` reports; when there are more, the answer has a `Link` header with rel="next", the URL of the next page (`after` = the last reportId of this page, the same filters). No Link header: this is the last page.
+         */
         get: operations["getApiV1Reports"];
         put?: never;
         post?: never;
@@ -8365,8 +8368,11 @@ export interface operations {
     getApiV1Reports: {
         parameters: {
             query?: {
+                /** @description Only the reports listed after this one (older, or as old with a lower report id): the last reportId of the previous page, as in the Link header's rel="next" */
+                after?: number;
                 /** @description Reported at or after */
                 from?: string;
+                /** @description Reports in the page (the newest first) */
                 limit?: number;
                 status?: "open" | "closed";
                 stream?: "residual" | "recycling" | "garden" | "food" | "glass";
