@@ -257,7 +257,7 @@ async function prepare(engine: SizeResult['engine'], households: number, reading
       'trends (4 weeks)': () => ({ url: `${contract}/trends?${month}&granularity=day`, key: manager }),
       'why missed (4 weeks)': () => ({ url: `${contract}/why-missed?${month}&households=100`, key: manager }),
       'KPI drill-down': (i) => ({ url: `${contract}/collections?kpi=missed&${month}&limit=25&offset=${(i % 4) * 25}`, key: manager }),
-      reports: () => ({ url: `/api/v1/reports?from=${new Date(`${addDays(TODAY, -27)}T00:00:00Z`).toISOString()}&to=${NOW.toISOString()}&limit=500`, key: manager }),
+      reports: () => ({ url: `/api/v1/reports?from=${new Date(`${addDays(TODAY, -27)}T00:00:00Z`).toISOString()}&to=${NOW.toISOString()}&limit=100`, key: manager }),
       rounds: () => ({ url: `/api/v1/rounds?contractId=${encodeURIComponent(loaded.contractId)}&limit=1000`, key: manager }),
       contracts: () => ({ url: '/api/v1/contracts', key: manager }),
       'rewards leaderboard': () => ({ url: `/api/v1/rewards/leaderboard?period=${TODAY.slice(0, 7)}`, key: manager }),
