@@ -21,6 +21,7 @@
 //   why missed          GET /api/v1/contracts/{id}/why-missed?households=100 (the same four weeks; few requests: slow)
 //   KPI drill-down      GET /api/v1/contracts/{id}/collections?kpi=missed&limit=25
 //   reports, rounds, contracts, rewards leaderboard, map summary: as the dashboard asks for them
+//                       (the leaderboard for last month, March, whose ledger the real posting job writes)
 // Every wheeled bin gets a sensor in the registry (500,000 devices at 210,000 households; only 2 %
 // report readings), so the devices list and its counts are measured at a city's full fleet.
 // The two sizes run on the PostgreSQL server (DATABASE_URL's server, or the local test server); the
@@ -39,6 +40,8 @@ import { Registry } from 'prom-client'
 import { buildApi } from '../api/build-api.ts'
 import { addDays } from '../analysis/calendar/dates.ts'
 import { refreshRollup } from '../analysis/performance/rollup.ts'
+import { postRewards } from '../analysis/rewards/ledger.ts'
+import { lastClosedMonth, monthStart } from '../analysis/rewards/periods.ts'
 import { silentLogger } from '../core/log.ts'
 import { generateCity } from '../simulators/city/generate-city.ts'
 import { installCity } from '../simulators/install-city.ts'
@@ -68,6 +71,8 @@ const START = '2026-03-02' // a Monday; eight weeks of collections
 const WEEKS = 8
 const TODAY = addDays(START, WEEKS * 7 - 3) // Friday of week 8
 const NOW = new Date(`${TODAY}T17:30:00Z`) // 18:30 BST, after the rounds
+/** The month the rewards leaderboard is read for: the last one over, as the dashboard first shows it. */
+const REWARD_MONTH = lastClosedMonth(NOW, 'Europe/London')
 const ADMIN = 'ks_admin000000_BENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBENCHBE'
 const ENDPOINTS = [
   'household history', 'first-contact check', 'household summary', 'household search', 'devices list', 'device summary', 'readings aggregates',
@@ -171,12 +176,27 @@ async function rollUp(db: Database, contractId: string): Promise<void> {
   await step('  hourly readings roll-up (the roll-up job)', () => refreshReadingsRollup(db, { now: NOW }))
   const month = { from: addDays(TODAY, -27), to: TODAY }
   await step('  KPI roll-up of the four weeks (the kpi-rollup job)', () => refreshRollup(db, { now: NOW, contractId, only: month, ensure: month }))
+  await postRewardMonth(db)
   // A database in steady state rather than one just bulk-loaded: VACUUM sets the hint bits and the
   // visibility map (otherwise the first reads of each fresh page write it again), ANALYZE the planner
   // statistics, and a CHECKPOINT writes the load out now instead of during the timed requests.
   await step('  VACUUM ANALYZE, CHECKPOINT', async () => {
     await db.query('VACUUM ANALYZE')
     if (db.kind === 'pg') await db.query('CHECKPOINT')
+  })
+}
+
+/**
+ * The reward ledger of the leaderboard's month, posted by the real posting job (the daily 'rewards'
+ * job's postRewards) from the city's lifts, when that month has no entries yet (so a kept city gets
+ * it too): every household with lifts that month gets its rules' entries and a CRM event.
+ */
+async function postRewardMonth(db: Database): Promise<void> {
+  const { rows: [held] } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM reward_ledger WHERE period = $1 LIMIT 1) x`, [monthStart(REWARD_MONTH)])
+  if (held!.n > 0) return
+  await step(`  reward ledger of ${REWARD_MONTH} (the rewards job's posting)`, async () => {
+    const [posted] = await postRewards(db, { from: REWARD_MONTH, now: NOW, cascade: false })
+    progress(`    ${fmtInt(posted!.entries)} entries for ${fmtInt(posted!.households)} households`)
   })
 }
 
@@ -260,7 +280,7 @@ async function prepare(engine: SizeResult['engine'], households: number, reading
       reports: () => ({ url: `/api/v1/reports?from=${new Date(`${addDays(TODAY, -27)}T00:00:00Z`).toISOString()}&to=${NOW.toISOString()}&limit=100`, key: manager }),
       rounds: () => ({ url: `/api/v1/rounds?contractId=${encodeURIComponent(loaded.contractId)}&limit=1000`, key: manager }),
       contracts: () => ({ url: '/api/v1/contracts', key: manager }),
-      'rewards leaderboard': () => ({ url: `/api/v1/rewards/leaderboard?period=${TODAY.slice(0, 7)}`, key: manager }),
+      'rewards leaderboard': () => ({ url: `/api/v1/rewards/leaderboard?period=${REWARD_MONTH}`, key: manager }),
       'map summary': () => ({ url: '/api/v1/map/summary', key: manager }),
     }
     return {
