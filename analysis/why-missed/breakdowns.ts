@@ -256,7 +256,7 @@ export async function rolledUpBreakdowns(db: Queryable, input: Omit<BreakdownInp
   let kept = keptBreakdowns(db, key, token)
   if (!kept) {
     const { rows } = await db.query<Record<string, unknown>>(ROLLED_UP_BREAKDOWNS_SQL.rolledUpOnly, [input.contractId, input.from, input.to])
-    kept = { rows: toRows(rows), names: new Map() }
+    kept = { rows: toRows(rows), names: new Map(), figures: new Map() }
     keepBreakdowns(db, key, token, kept)
   }
   return { rows: kept.rows, rolledUpDays: fresh.length, liveDays: 0, kept }

@@ -4,7 +4,7 @@
 // matches what the caller read now: every day of the range rolled up (no day computed live, none
 // marked stale), each day's roll-up row version (xmin: a refresh rewrites it with the day's rows),
 // and the rounds' version (vehicle and stream are read from the round). The names of the cells shown
-// are kept with it, by the cells asked for. As analysis/performance/league-cache.ts does for the league.
+// are kept with it, by the cells asked for, and the breakdowns and hotspots made from the rows. As analysis/performance/league-cache.ts does for the league.
 import type { Queryable } from '../../storage/database.ts'
 import type { BreakdownRow } from './breakdowns.ts'
 
@@ -15,6 +15,8 @@ export interface KeptBreakdowns {
   rows: BreakdownRow[]
   /** Cell names by the cells asked for (their keys joined). */
   names: Map<string, Map<string, { ward: string | null; mainStreet: string | null }>>
+  /** The answer's breakdowns and hotspots made from the rows, by the hotspot options (why-missed.ts). */
+  figures: Map<string, unknown>
 }
 
 interface Entry { token: string; value: KeptBreakdowns }

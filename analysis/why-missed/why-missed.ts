@@ -74,7 +74,29 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const rolledUp = cellM === ROLLUP_CELL_M && opts.direct !== true
   const rolled = rolledUp ? await rolledUpBreakdowns(db, input) : null
   const rows = rolled ? rolled.rows : await breakdowns(db, input)
+  // The figures are a function of the rows and the hotspot options: made once per kept entry.
+  const shape = JSON.stringify([minScheduled, opts.hotspots ?? 25])
+  const figures = rolled?.kept?.figures.get(shape) as Figures | undefined
+    ?? await figuresOf(rows, { cellM, minScheduled, hotspots: opts.hotspots ?? 25 }, (keys) => rolled ? namesOf(db, rolled.kept, { ...input, keys }) : Promise.resolve(null))
+  if (rolled?.kept && !rolled.kept.figures.has(shape)) {
+    if (rolled.kept.figures.size >= 8) rolled.kept.figures.clear()
+    rolled.kept.figures.set(shape, figures)
+  }
+  const { total } = figures
+  return {
+    contractId, ...range,
+    ...figures,
+    repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
+    returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
+  }
+}
 
+type Figures = Pick<WhyMissed, 'total' | 'by' | 'hotspots'>
+
+/** The breakdowns and hotspots from the rows; `names` names the cells shown (null: the rows name them). */
+async function figuresOf(rows: readonly BreakdownRow[], o: { cellM: number; minScheduled: number; hotspots: number },
+  names: (keys: string[]) => Promise<Map<string, { ward: string | null; mainStreet: string | null }> | null>): Promise<Figures> {
+  const { cellM, minScheduled } = o
   const of = (d: Dimension) => rows.filter((r) => r.dimension === d)
   const by = {} as WhyMissed['by']
   for (const d of ['round', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window'] as const) by[d] = of(d).map(strip).sort(NATURAL_ORDER[d] ?? worstFirst)
@@ -83,22 +105,18 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const hot = (r: BreakdownRow) => r.missed > 0 && r.scheduled >= minScheduled && r.lat !== null && r.lon !== null
   const streets: Hotspot[] = of('street').filter(hot).map((r) => ({ ...strip(r), kind: 'street' as const, name: r.key, ward: r.ward, lat: r.lat!, lon: r.lon! }))
   // Cells are ranked by their counts alone; the roll-up's cells are named once chosen (cellNames).
-  const shown = of('cell').filter(hot).map((r) => ({ row: r, b: strip(r) })).sort((x, y) => worstFirst(x.b, y.b)).slice(0, opts.hotspots ?? 25)
-  const names = rolled ? await namesOf(db, rolled.kept, { ...input, keys: shown.map((c) => c.row.key) }) : null
+  const shown = of('cell').filter(hot).map((r) => ({ row: r, b: strip(r) })).sort((x, y) => worstFirst(x.b, y.b)).slice(0, o.hotspots)
+  const named = await names(shown.map((c) => c.row.key))
   const cells: Hotspot[] = shown.map(({ row: r, b }) => {
     const centre = cellCentre(r.key, cellM)
-    const { ward, mainStreet } = names ? (names.get(r.key) ?? { ward: null, mainStreet: null }) : r
+    const { ward, mainStreet } = named ? (named.get(r.key) ?? { ward: null, mainStreet: null }) : r
     return { ...b, kind: 'cell' as const, name: mainStreet ? `Around ${mainStreet}` : `Area near ${centre.lat.toFixed(4)}, ${centre.lon.toFixed(4)}`, ward, ...centre }
   })
   const total = of('total')[0] ?? { dimension: 'total', key: '', ward: null, mainStreet: null, scheduled: 0, missed: 0, collectedLate: 0, crewExceptions: 0, returnVisits: 0, exceptionsByCode: {}, lat: null, lon: null }
-
   return {
-    contractId, ...range,
     total: strip(total),
     by,
-    hotspots: { cellM, minScheduled, streets: streets.sort(worstFirst).slice(0, opts.hotspots ?? 25), cells },
-    repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
-    returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
+    hotspots: { cellM, minScheduled, streets: streets.sort(worstFirst).slice(0, o.hotspots), cells },
   }
 }
 
