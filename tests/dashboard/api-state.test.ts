@@ -280,12 +280,41 @@ describe('reports and rewards', () => {
     expect(r.filters.validity).toBe('')
     await r.load(api.keys.viewer)
     // Six reports in March (London days); the two just outside it are not listed.
-    expect(r.list.data!.map((x) => x.validity).sort()).toEqual(['invalid', 'invalid', 'pending', 'valid', 'valid', 'valid'])
+    expect(r.list.data!.reports.map((x) => x.validity).sort()).toEqual(['invalid', 'invalid', 'pending', 'valid', 'valid', 'valid'])
+    expect([r.hasNewer, r.hasOlder]).toEqual([false, false])
     r.applyQuery({ validity: 'invalid' })
     await r.load(api.keys.viewer)
-    expect(r.list.data!.map((x) => x.invalidReason)).toEqual(['collected', 'collected'])
+    expect(r.list.data!.reports.map((x) => x.invalidReason)).toEqual(['collected', 'collected'])
     r.filters.to = '2026-02-01'
     expect(r.problem).toBe('The last day is before the first.')
+  })
+
+  test('reports a page at a time: older and newer pages add up to the whole list, with the filters they were asked with', async () => {
+    const whole = new ReportsState('2026-03-20')
+    whole.applyQuery({ from: '2026-03-01', to: '2026-03-31' })
+    await whole.load(api.keys.viewer)
+    const ids = whole.list.data!.reports.map((x) => x.reportId)
+    expect(ids).toHaveLength(6)
+
+    const r = new ReportsState('2026-03-20', 4)
+    r.applyQuery({ from: '2026-03-01', to: '2026-03-31' })
+    await r.load(api.keys.viewer)
+    expect(r.list.data!.reports.map((x) => x.reportId)).toEqual(ids.slice(0, 4))
+    expect([r.firstShown, r.hasNewer, r.hasOlder]).toEqual([1, false, true])
+    // The form changed but not submitted: the next page keeps the filters of the first.
+    r.filters.validity = 'invalid'
+    await r.older(api.keys.viewer)
+    expect(r.list.data!.reports.map((x) => x.reportId)).toEqual(ids.slice(4))
+    expect([r.firstShown, r.hasNewer, r.hasOlder]).toEqual([5, true, false])
+    await r.older(api.keys.viewer) // no older page: nothing asked
+    expect(r.firstShown).toBe(5)
+    await r.newer(api.keys.viewer)
+    expect(r.list.data!.reports.map((x) => x.reportId)).toEqual(ids.slice(0, 4))
+    expect([r.firstShown, r.hasNewer, r.hasOlder]).toEqual([1, false, true])
+    // Submitting the form: its filters, from the newest page.
+    await r.load(api.keys.viewer)
+    expect(r.list.data!.reports.map((x) => x.validity)).toEqual(['invalid', 'invalid'])
+    expect([r.firstShown, r.hasNewer, r.hasOlder]).toEqual([1, false, false])
   })
 
   test('the ward leaderboard for a closed month', async () => {
