@@ -29,13 +29,44 @@ export interface Leaderboard {
 
 const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places
 
+interface WardRow { ward: string; households: number; participating: number; totalPoints: number; recycledKg: number | string }
+
+function standings(period: Month, minHouseholds: number, rows: WardRow[]): Leaderboard {
+  const listed = rows.filter((r) => r.participating >= minHouseholds)
+  const wards = listed
+    .map((r) => ({
+      ward: r.ward, households: r.households, participating: r.participating, totalPoints: r.totalPoints,
+      averagePoints: round(r.totalPoints / r.households, 1), recycledKg: round(Number(r.recycledKg), 1), recycledKgPerHousehold: round(Number(r.recycledKg) / r.households, 2),
+    }))
+    .sort((a, b) => b.averagePoints - a.averagePoints || a.ward.localeCompare(b.ward))
+    .map((w, i) => ({ rank: i + 1, ...w }))
+  return { period, minHouseholds, wards, suppressedWards: rows.filter((r) => r.participating > 0).length - listed.length }
+}
+
 export async function wardLeaderboard(db: Queryable, period: Month): Promise<Leaderboard> {
   const { minHouseholds } = rulesInForce(await listRuleSets(db), period, null).rules.leaderboard
-  // The recycled weight of a household's month is the kg in its latest recycled-weight entry: every
-  // entry of that rule, award or adjustment, carries the month's whole total.
-  const { rows } = await db.query<{ ward: string; households: number; participating: number; totalPoints: number; recycledKg: number }>(
-    // Sums over the month's ledger (the participating households) joined to their wards, and the
-    // wards' sizes as the database keeps them (migration 133): nothing here reads every household.
+  // The month's totals per ward as the database keeps them while entries are posted and households
+  // change ward (migration 134: the sum of each household's entries, the kg of its latest
+  // recycled-weight entry, which carries the month's whole total), and the wards' sizes (migration
+  // 133): one row per ward, nothing read per household or per entry. wardLeaderboardDirect computes
+  // the same from the ledger itself.
+  const { rows } = await db.query<WardRow>(
+    `SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
+            coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
+       FROM ward_households s LEFT JOIN reward_ward_months t ON t.period = $1 AND t.ward = s.ward
+      WHERE s.households > 0`,
+    [monthStart(period)],
+  )
+  return standings(period, minHouseholds, rows)
+}
+
+/**
+ * The same leaderboard computed from the ledger and the registry directly (every entry of the month,
+ * every household's ward counted): the ground truth the kept totals are tested against.
+ */
+export async function wardLeaderboardDirect(db: Queryable, period: Month): Promise<Leaderboard> {
+  const { minHouseholds } = rulesInForce(await listRuleSets(db), period, null).rules.leaderboard
+  const { rows } = await db.query<WardRow>(
     `WITH month AS (
        SELECT uprn, sum(points) AS points FROM reward_ledger WHERE period = $1 GROUP BY uprn
      ), kg AS (
@@ -47,20 +78,12 @@ export async function wardLeaderboard(db: Queryable, period: Month): Promise<Lea
         WHERE h.ward IS NOT NULL
         GROUP BY h.ward
      ), sizes AS (
-       SELECT ward, households FROM ward_households WHERE households > 0
+       SELECT ward, count(*) AS households FROM households WHERE ward IS NOT NULL GROUP BY ward
      )
      SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
             coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
        FROM sizes s LEFT JOIN taking_part t ON t.ward = s.ward`,
     [monthStart(period)],
   )
-  const listed = rows.filter((r) => r.participating >= minHouseholds)
-  const wards = listed
-    .map((r) => ({
-      ward: r.ward, households: r.households, participating: r.participating, totalPoints: r.totalPoints,
-      averagePoints: round(r.totalPoints / r.households, 1), recycledKg: round(r.recycledKg, 1), recycledKgPerHousehold: round(r.recycledKg / r.households, 2),
-    }))
-    .sort((a, b) => b.averagePoints - a.averagePoints || a.ward.localeCompare(b.ward))
-    .map((w, i) => ({ rank: i + 1, ...w }))
-  return { period, minHouseholds, wards, suppressedWards: rows.filter((r) => r.participating > 0).length - listed.length }
+  return standings(period, minHouseholds, rows)
 }
