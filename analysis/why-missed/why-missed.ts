@@ -20,12 +20,16 @@ export interface WhyMissedOptions extends DateRange {
   /** Hotspots and repeat households listed (default 25 and 50). */
   hotspots?: number
   households?: number
+  /** Rows of each breakdown (default 100): those with the most misses, in the breakdown's own order; `rowCounts` says how many there are. */
+  rows?: number
   /** Answer from one pass over the outcomes even at 250 m (the ground truth the roll-up is tested against). */
   direct?: boolean
 }
 
 export interface Breakdown extends Omit<BreakdownRow, 'dimension' | 'lat' | 'lon' | 'ward' | 'mainStreet'> {
   missedPer100k: number | null
+  /** Rounds: the round's name in the registry. */
+  name?: string
 }
 
 export interface Hotspot extends Breakdown {
@@ -44,11 +48,18 @@ export interface WhyMissed {
   from: string
   to: string
   total: Breakdown
-  by: Record<Exclude<Dimension, 'total' | 'cell' | 'street'>, Breakdown[]> & { street: (Breakdown & { ward: string | null })[] }
+  by: Record<BreakdownDimension, Breakdown[]> & { street: (Breakdown & { ward: string | null })[] }
+  /** How many rows each breakdown has in all (`by` gives at most `rows` of them). */
+  rowCounts: Record<BreakdownDimension | 'street', number>
   hotspots: { cellM: number; minScheduled: number; streets: Hotspot[]; cells: Hotspot[] }
   repeatHouseholds: { total: number; households: RepeatHousehold[] }
   returnTrips: ReturnTripCost
 }
+
+type BreakdownDimension = Exclude<Dimension, 'total' | 'cell' | 'street'>
+
+/** Rows of each breakdown answered unless asked otherwise: a city has thousands of streets, and a screen shows the worst. */
+export const DEFAULT_BREAKDOWN_ROWS = 100
 
 const per100k = (r: { missed: number; scheduled: number }) => (r.scheduled > 0 ? (r.missed / r.scheduled) * 100_000 : null)
 const strip = ({ dimension: _d, lat: _la, lon: _lo, ward: _w, mainStreet: _m, ...r }: BreakdownRow): Breakdown => ({ ...r, missedPer100k: per100k(r) })
@@ -83,15 +94,39 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
     rolled.kept.figures.set(shape, figures)
   }
   const { total } = figures
+  const limit = opts.rows ?? DEFAULT_BREAKDOWN_ROWS
+  const by = {} as WhyMissed['by']
+  const rowCounts = {} as WhyMissed['rowCounts']
+  for (const [d, list] of Object.entries(figures.by) as [keyof WhyMissed['by'], Breakdown[]][]) {
+    rowCounts[d] = list.length
+    ;(by as Record<string, Breakdown[]>)[d] = mostMissed(list, limit)
+  }
+  by.round = await withRoundNames(db, by.round)
   return {
     contractId, ...range,
     ...figures,
+    by, rowCounts,
     repeatHouseholds: await repeatHouseholds(db, { contractId, ...range, repeatWindowDays: terms.repeatWindowDays, limit: opts.households ?? 50 }),
     returnTrips: returnTripCost(total.returnVisits, total.collectedLate, terms),
   }
 }
 
 type Figures = Pick<WhyMissed, 'total' | 'by' | 'hotspots'>
+
+/** At most `limit` rows: those with the most misses (then the highest rate, then by key), kept in the list's own order. */
+function mostMissed<T extends Breakdown>(list: T[], limit: number): T[] {
+  if (list.length <= limit) return list
+  const keep = new Set([...list].sort((a, b) => b.missed - a.missed || (b.missedPer100k ?? 0) - (a.missedPer100k ?? 0) || byText(a.key, b.key)).slice(0, limit))
+  return list.filter((r) => keep.has(r))
+}
+
+/** The rounds' names from the registry, for the rows shown. */
+async function withRoundNames(db: Queryable, rows: Breakdown[]): Promise<Breakdown[]> {
+  if (rows.length === 0) return rows
+  const { rows: names } = await db.query<{ id: string; name: string }>('SELECT round_id AS id, name FROM rounds WHERE round_id = ANY($1::text[])', [rows.map((r) => r.key)])
+  const nameOf = new Map(names.map((n) => [n.id, n.name]))
+  return rows.map((r) => ({ ...r, name: nameOf.get(r.key) ?? r.key }))
+}
 
 /** The breakdowns and hotspots from the rows; `names` names the cells shown (null: the rows name them). */
 async function figuresOf(rows: readonly BreakdownRow[], o: { cellM: number; minScheduled: number; hotspots: number },

@@ -1493,6 +1493,8 @@ export interface components {
             key: string;
             missed: number;
             missedPer100k: number | null;
+            /** @description Rounds: the round's name in the registry */
+            name?: string;
             returnVisits: number;
             scheduled: number;
         };
@@ -3260,6 +3262,7 @@ export interface components {
             url: string;
         };
         WhyMissed: {
+            /** @description At most `rows` rows each (query `rows`) */
             by: {
                 /** @description Key: local hour the round passed the property, or not_passed */
                 hour: components["schemas"]["Breakdown"][];
@@ -3301,6 +3304,17 @@ export interface components {
                 km: number;
                 kmPerVisit: number;
                 visits: number;
+            };
+            /** @description How many rows each breakdown has in all */
+            rowCounts: {
+                hour: number;
+                round: number;
+                stream: number;
+                street: number;
+                vehicle: number;
+                ward: number;
+                weekday: number;
+                window: number;
             };
             /**
              * Format: date
@@ -4425,6 +4439,8 @@ export interface operations {
                 households?: number;
                 /** @description Streets and cells with fewer decided collections are not hotspots */
                 minScheduled?: number;
+                /** @description Rows of each breakdown: those with the most misses (then the highest rate), in the breakdown's own order; rowCounts gives how many there are in all (a city has thousands of streets) */
+                rows?: number;
                 /** @description Last day, included; at most 366 days after from */
                 to: string;
             };

@@ -30,6 +30,7 @@ export const WhyMissedQuery = Type.Composite([RangeQuery, Type.Object({
   minScheduled: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'Streets and cells with fewer decided collections are not hotspots' }),
   hotspots: Type.Integer({ minimum: 1, maximum: 500, default: 25 }),
   households: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Repeat households listed' }),
+  rows: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'Rows of each breakdown: those with the most misses (then the highest rate), in the breakdown\'s own order; rowCounts gives how many there are in all (a city has thousands of streets)' }),
 })])
 export type WhyMissedQuery = Static<typeof WhyMissedQuery>
 
@@ -147,7 +148,7 @@ const breakdownFields = {
   exceptionsByCode: Ref(ExceptionsByCode),
   missedPer100k: Nullable(Type.Number()),
 }
-export const Breakdown = Type.Object(breakdownFields, { $id: 'Breakdown' })
+export const Breakdown = Type.Object({ ...breakdownFields, name: Type.Optional(Type.String({ description: "Rounds: the round's name in the registry" })) }, { $id: 'Breakdown' })
 export const StreetBreakdown = Type.Object({ ...breakdownFields, ward: Nullable(Type.String()) }, { $id: 'StreetBreakdown' })
 export const Hotspot = Type.Object({
   ...breakdownFields, kind: Type.Union([Type.Literal('street'), Type.Literal('cell')]),
@@ -170,7 +171,8 @@ export const WhyMissed = Type.Object({
     weekday: Type.Array(Ref(Breakdown), { description: 'Key: ISO weekday of the due date, 1 = Monday' }),
     hour: Type.Array(Ref(Breakdown), { description: 'Key: local hour the round passed the property, or not_passed' }),
     window: Type.Array(Ref(Breakdown), { description: 'Key: before, within or after the round\'s scheduled hours, or not_passed' }),
-  }),
+  }, { description: 'At most `rows` rows each (query `rows`)' }),
+  rowCounts: Type.Object(Object.fromEntries(['round', 'street', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window'].map((d) => [d, Count])), { description: 'How many rows each breakdown has in all' }),
   hotspots: Type.Object({ cellM: Type.Integer(), minScheduled: Type.Integer(), streets: Type.Array(Ref(Hotspot)), cells: Type.Array(Ref(Hotspot)) }),
   repeatHouseholds: Type.Object({ total: Count, households: Type.Array(Ref(RepeatHousehold)) }),
   returnTrips: Type.Object({

@@ -212,6 +212,7 @@ describe('contract performance', () => {
     expect(why.rows.map((r) => r.missed)).toEqual([...why.rows.map((r) => r.missed)].sort((a, b) => b - a))
     why.dimension = 'weekday'
     expect(why.rows.map((r) => Number(r.key))).toEqual([...why.rows.map((r) => Number(r.key))].sort((a, b) => a - b))
+    expect(why.rowCount).toBe(why.rows.length) // all of them: the answer gives up to 100 of each
     // Rows about one household go only to roles that may see households (api/access-model.ts): the viewer gets their count.
     expect(w.repeatHouseholds.households).toEqual([])
     expect(w.repeatHouseholds.total).toBeGreaterThan(0)

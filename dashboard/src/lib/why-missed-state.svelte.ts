@@ -44,10 +44,17 @@ export class WhyMissedState {
   result = new Resource<WhyMissed>()
   dimension = $state<DimensionId>('round')
   hotspotKind = $state<'cells' | 'streets'>('cells')
-  /** Round names by id, so that a breakdown says "Residual Saturday 1", not res-sat-1. */
-  roundNames = $state<Record<string, string>>({})
   #asked: string | null = null
-  #namesFor: string | null = null
+
+  /** Round names by id, from the answer's round rows, so that a breakdown says "Residual Saturday 1", not res-sat-1. */
+  get roundNames(): Record<string, string> {
+    return Object.fromEntries((this.result.data?.by.round ?? []).map((r) => [r.key, r.name ?? r.key]))
+  }
+
+  /** How many rows the chosen breakdown has in all (the answer gives those with the most misses). */
+  get rowCount(): number {
+    return this.result.data?.rowCounts[this.dimension] ?? 0
+  }
 
   get rows(): Breakdown[] {
     const by = this.result.data?.by
@@ -65,12 +72,6 @@ export class WhyMissedState {
     this.#asked = asked
     const params = { path: { contractId: scope.contractId! }, query: { from: scope.from, to: scope.to, households: 100 } }
     void this.result.load((signal) => answer<WhyMissed>(api.GET('/api/v1/contracts/{contractId}/why-missed', { params, ...signedIn(key, signal) })))
-    if (this.#namesFor !== scope.contractId) {
-      this.#namesFor = scope.contractId
-      // Names are a nicety: without them the ids are shown, so a failure is not an error here.
-      void answer(api.GET('/api/v1/rounds', { params: { query: { contractId: scope.contractId!, limit: 1000 } }, ...signedIn(key) }))
-        .then((rounds) => { this.roundNames = Object.fromEntries(rounds.map((r) => [r.roundId, r.name])) }, () => undefined)
-    }
   }
 
   stop(): void {

@@ -36,6 +36,25 @@ describe('breakdowns', () => {
     expect(w.by.round[0]!.missedPer100k).toBeCloseTo((3 / 7) * 100_000, 6)
   })
 
+  test('rounds carry their registry names; every breakdown says how many rows it has', () => {
+    expect(w.by.round.map((r) => [r.key, r.name])).toEqual([['K-B', 'Round K-B'], ['K-A', 'Round K-A']])
+    expect(w.rowCounts).toEqual({ round: 2, street: 2, ward: 2, vehicle: 2, stream: 2, weekday: 3, hour: 7, window: 2 })
+  })
+
+  test('`rows` keeps the rows with the most misses, in the breakdown\'s own order, and the counts of all', async () => {
+    const one = await whyMissed(db, 'K', { ...MARCH, minScheduled: 5, rows: 1 })
+    // Park Road has 7 misses (of 9), Mill Lane 2 (of 17); round K-A 6 misses, K-B 3 (K-B first by rate).
+    expect(brief(one.by.street)).toEqual([['Park Road', 9, 7]])
+    expect(one.by.round.map((r) => [r.key, r.name, r.missed])).toEqual([['K-A', 'Round K-A', 6]])
+    const two = await whyMissed(db, 'K', { ...MARCH, minScheduled: 5, rows: 2 })
+    expect(brief(two.by.round)).toEqual([['K-B', 7, 3], ['K-A', 19, 6]]) // both: the usual order, worst rate first
+    // Weekdays by time of week: the two with most misses (Monday 5, Tuesday 3), not Thursday's 1.
+    expect(brief(two.by.weekday)).toEqual([['1', 17, 5], ['2', 7, 3]])
+    expect(one.rowCounts).toEqual(w.rowCounts)
+    expect(one.total).toEqual(w.total)
+    expect(one.hotspots).toEqual(w.hotspots)
+  })
+
   test('the hour the round passed: its own lift, or the last stop it lifted before in driving order', () => {
     // 2 March, round A: h8 (late), h9 (missed) and h10 (rectified) take h7's refusal at 13:00; on 16 March
     // round A lifted nothing, so h3's miss has no passing time.
