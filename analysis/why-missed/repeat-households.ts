@@ -39,6 +39,16 @@ export const REPEAT_HOUSEHOLDS_SQL = `
 WITH cancelled AS (
   SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date BETWEEN $2::date - $4::int AND $3::date
 ),
+-- Only a household with two misses or more in the span can have a repeat: most have one, and the
+-- window and the per-household sums below then run over the few that may.
+candidates AS (
+  SELECT co.uprn
+    FROM collection_outcomes co
+   WHERE co.contract_id = $1 AND co.outcome IN ('missed', 'rectified', 'rectified_late')
+     AND co.due_date BETWEEN $2::date - $4::int AND $3::date
+     AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
+   GROUP BY co.uprn HAVING count(*) >= 2
+),
 misses AS (
   SELECT co.uprn, co.stream, co.due_date, co.reported_at,
          count(*) OVER (PARTITION BY co.uprn ORDER BY co.due_date
@@ -47,6 +57,7 @@ misses AS (
    WHERE co.contract_id = $1 AND co.outcome IN ('missed', 'rectified', 'rectified_late')
      AND co.due_date BETWEEN $2::date - $4::int AND $3::date
      AND co.collection_id NOT IN (SELECT collection_id FROM cancelled)
+     AND co.uprn IN (SELECT uprn FROM candidates)
 ),
 per_household AS (
   SELECT uprn,
@@ -58,21 +69,30 @@ per_household AS (
          min(due_date) AS first_missed, max(due_date) AS last_missed
     FROM misses GROUP BY uprn
   HAVING count(*) FILTER (WHERE is_repeat AND due_date >= $2::date) > 0
+),
+-- The page first (and the count of all), then the households' details for its rows only: joined
+-- before the LIMIT, the planner read every household of the city to find a few (a hash join on an
+-- estimate of a thousand candidates) and its cost turned JIT compilation on (30 ms).
+ranked AS (
+  SELECT m.*, count(*) OVER () AS total
+    FROM per_household m
+   CROSS JOIN LATERAL (SELECT 1 FROM households h WHERE h.uprn = m.uprn LIMIT 1) registered
+   ORDER BY m.repeat_misses DESC, m.misses DESC, m.uprn
+   LIMIT $5
 )
 SELECT m.uprn, h.address, h.street, h.ward, h.lat, h.lon, h.assisted,
        m.misses::int, m.misses_in_period::int AS "missesInPeriod", m.repeat_misses::int AS "repeatMisses", m.reported::int,
        m.streams, m.first_missed AS "firstMissed", m.last_missed AS "lastMissed",
        coalesce(x.n, 0)::int AS "crewExceptions", coalesce(x.codes, '{}') AS "exceptionCodes",
-       count(*) OVER ()::int AS total
-  FROM per_household m
-  JOIN households h ON h.uprn = m.uprn
+       m.total::int AS total
+  FROM ranked m
+  CROSS JOIN LATERAL (SELECT address, street, ward, lat, lon, assisted FROM households h WHERE h.uprn = m.uprn LIMIT 1) h
   LEFT JOIN LATERAL (
     SELECT count(*) AS n, array_agg(DISTINCT coalesce(e.exception_code, 'other') ORDER BY coalesce(e.exception_code, 'other')) AS codes
       FROM collection_outcomes e
      WHERE e.uprn = m.uprn AND e.contract_id = $1 AND e.outcome = 'crew_exception' AND e.due_date BETWEEN $2::date - $4::int AND $3::date
   ) x ON true
- ORDER BY m.repeat_misses DESC, m.misses DESC, m.uprn
- LIMIT $5`
+ ORDER BY m.repeat_misses DESC, m.misses DESC, m.uprn`
 
 export function suggestionFor(h: Pick<RepeatHousehold, 'assisted' | 'exceptionCodes'>): Suggestion {
   if (h.exceptionCodes.includes('no_access')) return 'access_fix'
