@@ -14,6 +14,7 @@ import { eachDay } from '../calendar/dates.ts'
 import type { Queryable } from '../../storage/database.ts'
 import { EXCEPTION_CODES } from '../performance/counts.ts'
 import { allRoundsVersion, keepBreakdowns, keptBreakdowns, type KeptBreakdowns } from './kept.ts'
+import { passingSql } from './passing.ts'
 import { CELL_X_SQL, CELL_Y_SQL, FINE_SQL, freshWhyMissedDays, ROLLUP_CELL_M, SUM_COLUMNS } from './rollup.ts'
 
 export const DIMENSIONS = ['total', 'round', 'street', 'ward', 'vehicle', 'stream', 'weekday', 'hour', 'window', 'cell'] as const
@@ -58,6 +59,7 @@ const SUMS = `sum(n)::int AS scheduled,
          ${EXCEPTION_CODES.map((c) => `coalesce(sum(n) FILTER (WHERE outcome = 'crew_exception' AND exception_code = '${c}'), 0)::int AS "exc:${c}"`).join(',\n         ')},
          coalesce(sum(n) FILTER (WHERE outcome = 'crew_exception' AND (exception_code IS NULL OR exception_code NOT IN (${EXCEPTION_CODES.map((c) => `'${c}'`).join(', ')}))), 0)::int AS "exc:other"`
 
+
 // $1 contract, $2 from, $3 to, $4 time zone, $5 cell size (m).
 // Two stages: one pass over the outcomes counts them by household, by round day, and by the time
 // the round passed (GROUPING SETS over fine keys, a few hundred thousand rows for a city month);
@@ -67,35 +69,7 @@ WITH cancelled AS (
   SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date BETWEEN $2::date AND $3::date
 ),
 -- Collections the round did not lift or refuse on the day (a few in a thousand): when it passed them.
-passing AS MATERIALIZED (
-  SELECT o.collection_id, coalesce(before.lift_ts, after.lift_ts) AS passed_at
-    FROM collection_outcomes o
-    LEFT JOIN round_households me ON me.round_id = o.round_id AND me.uprn = o.uprn
-    -- Walk the round's stops away from this one in driving order, taking the first the round lifted
-    -- or refused that day: an index scan that stops at once in the common case.
-    LEFT JOIN LATERAL (
-      SELECT walk.lift_ts FROM (
-        SELECT (SELECT n.lift_ts FROM collection_outcomes n
-                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
-          FROM round_households nh
-         WHERE nh.round_id = o.round_id AND nh.position < me.position
-         ORDER BY nh.position DESC
-      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
-    ) before ON true
-    LEFT JOIN LATERAL (
-      SELECT walk.lift_ts FROM (
-        SELECT (SELECT n.lift_ts FROM collection_outcomes n
-                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
-          FROM round_households nh
-         WHERE nh.round_id = o.round_id AND nh.position > me.position
-         ORDER BY nh.position
-      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
-    ) after ON before.lift_ts IS NULL
-   WHERE o.contract_id = $1 AND o.due_date BETWEEN $2::date AND $3::date
-     AND o.outcome IN ('missed', 'rectified', 'rectified_late', 'collected_late')
-),
+${passingSql('o.due_date BETWEEN $2::date AND $3::date')}),
 timed AS (
   SELECT co.uprn, co.round_id, co.due_date, co.outcome, co.exception_code, r.starts_at, r.ends_at,
          (CASE WHEN co.outcome IN ('collected', 'crew_exception') THEN co.lift_ts ELSE p.passed_at END) AT TIME ZONE $4 AS passed_local

@@ -5,6 +5,7 @@
 // with the very same SQL (FINE_SQL below), so an answer never depends on when the refresh last ran.
 import type { Database, Queryable } from '../../storage/database.ts'
 import { EXCEPTION_CODES } from '../performance/counts.ts'
+import { passingSql } from './passing.ts'
 
 /** The grid the place roll-up is stored at; other cell sizes are answered by the one-pass query. */
 export const ROLLUP_CELL_M = 250
@@ -45,33 +46,7 @@ const FINE_CTES = `
 cancelled AS (
   SELECT collection_id FROM scheduled_collections WHERE cancelled AND due_date = ANY ($2::date[])
 ),
-passing AS MATERIALIZED (
-  SELECT o.collection_id, coalesce(before.lift_ts, after.lift_ts) AS passed_at
-    FROM collection_outcomes o
-    LEFT JOIN round_households me ON me.round_id = o.round_id AND me.uprn = o.uprn
-    LEFT JOIN LATERAL (
-      SELECT walk.lift_ts FROM (
-        SELECT (SELECT n.lift_ts FROM collection_outcomes n
-                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
-          FROM round_households nh
-         WHERE nh.round_id = o.round_id AND nh.position < me.position
-         ORDER BY nh.position DESC
-      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
-    ) before ON true
-    LEFT JOIN LATERAL (
-      SELECT walk.lift_ts FROM (
-        SELECT (SELECT n.lift_ts FROM collection_outcomes n
-                 WHERE n.uprn = nh.uprn AND n.stream = o.stream AND n.due_date = o.due_date AND n.round_id = o.round_id
-                   AND n.outcome IN ('collected', 'crew_exception') LIMIT 1) AS lift_ts
-          FROM round_households nh
-         WHERE nh.round_id = o.round_id AND nh.position > me.position
-         ORDER BY nh.position
-      ) walk WHERE walk.lift_ts IS NOT NULL LIMIT 1
-    ) after ON before.lift_ts IS NULL
-   WHERE o.contract_id = $1 AND o.due_date = ANY ($2::date[])
-     AND o.outcome IN ('missed', 'rectified', 'rectified_late', 'collected_late')
-),
+${passingSql('o.due_date = ANY ($2::date[])')}),
 timed AS (
   SELECT co.uprn, co.round_id, co.due_date, co.outcome, co.exception_code, r.starts_at, r.ends_at,
          (CASE WHEN co.outcome IN ('collected', 'crew_exception') THEN co.lift_ts ELSE p.passed_at END) AT TIME ZONE $3 AS passed_local
