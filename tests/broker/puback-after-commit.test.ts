@@ -130,7 +130,7 @@ describe('wills and revocation', () => {
     // The broker looks for revocations every 500 ms (this revocation is written straight to the
     // database, as another process would): how long it took is printed, not asserted (no timed
     // assertions); a revocation through the API closes the connection at once (revoked-device.test.ts).
-    console.info(`revoked device disconnected ${closedAt - revokedAt} ms after its revocation was written`)
+    console.error(`revoked device disconnected ${closedAt - revokedAt} ms after its revocation was written`)
     await sleep(300)
     expect(await count(t.db, `SELECT 1 FROM bin_readings WHERE device_id = 'rev-1'`)).toBe(0)
     expect(sub.received.filter((m) => m.topic.includes('rev-1'))).toEqual([])
