@@ -38,7 +38,7 @@ export async function disableUser(db: Queryable, username: string): Promise<bool
 }
 
 /** Check a password and open a session; null when the user is unknown, disabled or the password wrong. */
-export async function login(db: Queryable, username: string, password: string): Promise<{ token: string; expiresAt: Date; user: UserInfo } | null> {
+export async function login(db: Queryable, username: string, password: string): Promise<{ token: string; expiresAt: Date; expiresInSeconds: number; user: UserInfo } | null> {
   const { rows } = await db.query<UserInfo & { hash: string }>(`${SELECT_USER.replace(' FROM users', ', password_hash AS hash FROM users')} WHERE username = $1`, [username])
   const row = rows[0]
   // Hash even for an unknown user, so that timing does not tell which usernames exist.
@@ -49,7 +49,7 @@ export async function login(db: Queryable, username: string, password: string): 
   await db.query(`INSERT INTO user_sessions (token_sha256, username, expires_at) VALUES ($1, $2, $3)`, [sha256(token), username, expiresAt.toISOString()])
   await db.query(`UPDATE users SET last_login_at = now() WHERE username = $1`, [username])
   const { hash: _h, ...user } = row
-  return { token, expiresAt, user }
+  return { token, expiresAt, expiresInSeconds: SESSION_HOURS * 3600, user }
 }
 
 export async function sessionUser(db: Queryable, token: string): Promise<UserInfo | null> {

@@ -2165,8 +2165,13 @@ export interface components {
             vehicleId: string | null;
         };
         LoginResponse: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the session ends, on the server's clock.
+             */
             expiresAt: string;
+            /** @description Seconds from this answer until the session ends: time the end with this in a client, whose clock may differ from the server's. */
+            expiresInSeconds: number;
             token: string;
             user: components["schemas"]["UserInfo"];
         };

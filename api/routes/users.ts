@@ -12,7 +12,12 @@ export const UserInfo = Type.Object({
   username: Type.String(), displayName: Type.String(), role: Role, createdAt: DateTime,
   disabledAt: Type.Union([DateTime, Type.Null()]), lastLoginAt: Type.Union([DateTime, Type.Null()]),
 }, { $id: 'UserInfo' })
-export const LoginResponse = Type.Object({ token: Type.String(), expiresAt: DateTime, user: Ref(UserInfo) }, { $id: 'LoginResponse' })
+export const LoginResponse = Type.Object({
+  token: Type.String(),
+  expiresAt: Type.String({ format: 'date-time', description: "When the session ends, on the server's clock." }),
+  expiresInSeconds: Type.Integer({ minimum: 1, description: "Seconds from this answer until the session ends: time the end with this in a client, whose clock may differ from the server's." }),
+  user: Ref(UserInfo),
+}, { $id: 'LoginResponse' })
 export type LoginResponse = Static<typeof LoginResponse>
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {

@@ -62,6 +62,27 @@ describe('sign-in', () => {
     expect(again.error).toContain('401')
   })
 
+  test("a browser whose clock is hours ahead of the server's stays signed in for the session's length", async () => {
+    // The server runs on the real clock (its own process); this browser's clock is 13 hours ahead
+    // (the demo under libfaketime at 01:15 met by a browser at 14:15 signed out at once).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 13 * 3_600_000 })
+    try {
+      const session = new Session()
+      expect(await session.signInWithPassword('morgan', 'correct horse battery staple')).toBe(true)
+      await new Promise((r) => setTimeout(r, 50)) // an expiry timer armed in the past would have fired
+      expect(session.key).toMatch(/^kss_/)
+      expect(session.error).toBeNull()
+      const hoursLeft = (Date.parse(session.expiresAt!) - Date.now()) / 3_600_000
+      expect(hoursLeft).toBeGreaterThan(11.9)
+      expect(hoursLeft).toBeLessThanOrEqual(12)
+      const reloaded = new Session()
+      expect(reloaded.key).toBe(session.key)
+      await session.signOut()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   test('a wrong password, an empty form and a provisioning user are refused with a clear message', async () => {
     const session = new Session()
     expect(await session.signInWithPassword('morgan', 'wrong')).toBe(false)

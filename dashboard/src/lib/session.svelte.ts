@@ -20,7 +20,7 @@ export class Session {
   key = $state<string | null>(null)
   kind = $state<SignInKind | null>(null)
   caller = $state<Caller | null>(null)
-  /** When a password session ends (the API says); null for API keys. */
+  /** When a password session ends on this browser's clock (from the API's expiresInSeconds: the server's clock may differ); null for API keys. */
   expiresAt = $state<string | null>(null)
   checking = $state(false)
   error = $state<string | null>(null)
@@ -56,7 +56,10 @@ export class Session {
         await answer(api.POST('/api/v1/auth/logout', signedIn(res.token))).catch(() => undefined)
         throw new ApiError(403, 'KERBSIDE_ERR_FORBIDDEN', res.user.role)
       }
-      this.#keep(res.token, 'password', res.expiresAt, { name: res.user.displayName, role: res.user.role })
+      // Timed from the answer on this browser's clock, not from the server's expiresAt: a browser whose
+      // clock is hours ahead of the server's would otherwise sign out as soon as it signed in.
+      const endsAt = new Date(Date.now() + res.expiresInSeconds * 1000).toISOString()
+      this.#keep(res.token, 'password', endsAt, { name: res.user.displayName, role: res.user.role })
       return true
     } catch (err) {
       this.error = signInError(err, 'password')
