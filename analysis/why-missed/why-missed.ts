@@ -90,18 +90,27 @@ export async function whyMissed(db: Queryable, contractId: string, opts: WhyMiss
   const figures = rolled?.kept?.figures.get(shape) as Figures | undefined
     ?? await figuresOf(rows, { cellM, minScheduled, hotspots: opts.hotspots ?? 25 }, (keys) => rolled ? namesOf(db, rolled.kept, { ...input, keys }) : Promise.resolve(null))
   if (rolled?.kept && !rolled.kept.figures.has(shape)) {
-    if (rolled.kept.figures.size >= 8) rolled.kept.figures.clear()
+    if (rolled.kept.figures.size >= 16) rolled.kept.figures.clear()
     rolled.kept.figures.set(shape, figures)
   }
   const { total } = figures
   const limit = opts.rows ?? DEFAULT_BREAKDOWN_ROWS
-  const by = {} as WhyMissed['by']
-  const rowCounts = {} as WhyMissed['rowCounts']
-  for (const [d, list] of Object.entries(figures.by) as [keyof WhyMissed['by'], Breakdown[]][]) {
-    rowCounts[d] = list.length
-    ;(by as Record<string, Breakdown[]>)[d] = mostMissed(list, limit)
+  // The rows answered, chosen among a city's thousands of streets: kept with the figures they were cut from.
+  const cutKey = JSON.stringify([shape, 'rows', limit])
+  let cut = rolled?.kept?.figures.get(cutKey) as Pick<WhyMissed, 'by' | 'rowCounts'> | undefined
+  if (!cut) {
+    cut = { by: {} as WhyMissed['by'], rowCounts: {} as WhyMissed['rowCounts'] }
+    for (const [d, list] of Object.entries(figures.by) as [keyof WhyMissed['by'], Breakdown[]][]) {
+      cut.rowCounts[d] = list.length
+      ;(cut.by as Record<string, Breakdown[]>)[d] = mostMissed(list, limit)
+    }
+    if (rolled?.kept) {
+      if (rolled.kept.figures.size >= 16) rolled.kept.figures.clear()
+      rolled.kept.figures.set(cutKey, cut)
+    }
   }
-  by.round = await withRoundNames(db, by.round)
+  const { rowCounts } = cut
+  const by = { ...cut.by, round: await withRoundNames(db, cut.by.round) }
   return {
     contractId, ...range,
     ...figures,

@@ -106,6 +106,27 @@ describe('repeat households', () => {
     expect(w.repeatHouseholds.households[0]).toMatchObject({ street: 'Park Road', ward: 'South', firstMissed: '2026-03-02', lastMissed: '2026-03-09' })
     // h8's earlier miss was 85 days before: outside the 84-day window, so h8 is not listed.
   })
+
+  test('the ranking is kept between answers, and what changes shows at once: a report, the registry, an outcome', async () => {
+    const own = await openDatabase({ logger: silentLogger })
+    try {
+      await seedScenario(own, 'K')
+      const rows = async () => (await whyMissed(own, 'K', { ...MARCH, minScheduled: 5 })).repeatHouseholds.households.map((h) => [h.uprn - uprn(0), h.repeatMisses, h.reported, h.suggestion])
+      expect(await rows()).toEqual([[9, 2, 3, 'review_assisted_collection'], [3, 1, 2, 'assisted_collection'], [7, 1, 0, 'access_fix'], [10, 1, 1, 'assisted_collection']])
+      expect(await rows()).toEqual(await rows()) // answered from the kept ranking
+      // h10's unreported miss is reported, and h10 goes on an assisted collection: neither touches what the ranking sums.
+      await own.query(`UPDATE collection_outcomes SET reported_at = due_date + time '17:00' WHERE uprn = $1 AND outcome IN ('missed', 'rectified', 'rectified_late') AND reported_at IS NULL`, [uprn(10)])
+      await own.query('UPDATE households SET assisted = true WHERE uprn = $1', [uprn(10)])
+      expect((await rows())[3]).toEqual([10, 1, 2, 'review_assisted_collection'])
+      // A late lift turns h3's miss in March into a collection: h3 has no repeat left.
+      await own.query(`UPDATE collection_outcomes SET outcome = 'collected' WHERE uprn = $1 AND due_date >= '2026-03-01' AND outcome IN ('missed', 'rectified', 'rectified_late')`, [uprn(3)])
+      expect((await rows()).map((r) => r[0])).toEqual([9, 7, 10])
+      const again = await whyMissed(own, 'K', { ...MARCH, minScheduled: 5 })
+      expect(again.repeatHouseholds.total).toBe(3)
+    } finally {
+      await own.close()
+    }
+  })
 })
 
 describe('return trips', () => {
