@@ -13,6 +13,7 @@ import { createBackends, type PersistenceOptions } from './persistence.ts'
 import { createAcl, willRefusal } from './topic-acl.ts'
 import { startStuckQueueSweeper } from './stuck-queue.ts'
 import { startRevocationWatch } from './revocation.ts'
+import { ensureUniqueOutgoingIds } from './outgoing-ids.ts'
 import type { Pipeline } from '../ingest/pipeline.ts'
 
 export interface BrokerOptions {
@@ -169,6 +170,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       return packet
     },
   })
+
+  // Two queued messages of one session must never share a packet id (aedes 1.2 lets a new
+  // connection's counter reuse an id that a queued message still holds; see outgoing-ids.ts).
+  ensureUniqueOutgoingIds(aedes, () => logger.debug('packet id held by a queued message: the new message takes another'))
 
   // aedes reports failures of its own background work (the will sweep, heartbeats) here; unheard,
   // an 'error' event would end the process.
