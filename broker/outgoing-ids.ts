@@ -122,6 +122,12 @@ export function ensureUniqueOutgoingIds(aedes: Aedes, onReassign: () => void = (
     }
   }
 
+  // A clean session's queue ends with its connection: forget its ids (a broker with many devices
+  // that subscribe to their own commands would otherwise keep an entry for each for ever).
+  ;(aedes as unknown as NodeJS.EventEmitter).on('clientDisconnect', (client: { id: string; clean?: boolean }) => {
+    if (client.clean) sessions.delete(client.id)
+  })
+
   store.outgoingClearMessageId = async (client, packet) => {
     const removed = await clear(client, packet)
     // Released whether or not the store says what it removed (the level store's answer differs):
