@@ -43,8 +43,25 @@ function standings(period: Month, minHouseholds: number, rows: WardRow[]): Leade
   return { period, minHouseholds, wards, suppressedWards: rows.filter((r) => r.participating > 0).length - listed.length }
 }
 
+// The kept totals' version: the newest change to a ward's size or a month's totals, and how many
+// rows there are (a row removed). Read before the totals, so that a change committed in between
+// makes the next answer read them again. As analysis/why-missed/kept.ts does.
+const TOKEN_SQL = `
+SELECT (SELECT coalesce(max(xmin::text::bigint), 0) || ':' || count(*) FROM reward_ward_months WHERE period = $1)
+       || '|' || (SELECT coalesce(max(xmin::text::bigint), 0) || ':' || count(*) FROM ward_households) AS token`
+
+/** Kept answers per database, by month and the rules' minimum: a leaderboard is asked for again and again, and changes once a day. */
+const kept = new WeakMap<object, Map<string, { token: string; board: Leaderboard }>>()
+const MAX_KEPT = 24
+
 export async function wardLeaderboard(db: Queryable, period: Month): Promise<Leaderboard> {
   const { minHouseholds } = rulesInForce(await listRuleSets(db), period, null).rules.leaderboard
+  const { rows: v } = await db.query<{ token: string }>(TOKEN_SQL, [monthStart(period)])
+  const token = v[0]!.token
+  const key = `${period}|${minHouseholds}`
+  let entries = kept.get(db)
+  const hit = entries?.get(key)
+  if (hit && hit.token === token) return hit.board
   // The month's totals per ward as the database keeps them while entries are posted and households
   // change ward (migration 134: the sum of each household's entries, the kg of its latest
   // recycled-weight entry, which carries the month's whole total), and the wards' sizes (migration
@@ -57,7 +74,12 @@ export async function wardLeaderboard(db: Queryable, period: Month): Promise<Lea
       WHERE s.households > 0`,
     [monthStart(period)],
   )
-  return standings(period, minHouseholds, rows)
+  const board = standings(period, minHouseholds, rows)
+  if (!entries) kept.set(db, (entries = new Map()))
+  entries.delete(key)
+  entries.set(key, { token, board })
+  if (entries.size > MAX_KEPT) entries.delete(entries.keys().next().value!)
+  return board
 }
 
 /**
