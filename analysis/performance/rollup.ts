@@ -91,15 +91,39 @@ export async function freshDays(db: Queryable, q: CountsQuery): Promise<FreshDay
 export async function loadRoundDayCounts(db: Queryable, q: CountsQuery & { grain?: CountsGrain; fresh?: readonly FreshDay[] }): Promise<LoadedCounts> {
   const { contractId, repeatWindowDays } = q.terms
   const grain = q.grain ?? 'round-day'
-  const fresh = (q.fresh ?? await freshDays(db, q)).map((r) => r.day)
+  const freshWithVersions = q.fresh ?? await freshDays(db, q)
+  const fresh = freshWithVersions.map((r) => r.day)
   const select = grain === 'day' ? SELECT_ROLLED_UP_BY_DAY : grain === 'round' ? SELECT_ROLLED_UP_BY_ROUND : SELECT_ROLLED_UP
-  const rolled = fresh.length > 0 ? (await db.query<RoundDayCounts>(select, [contractId, fresh])).rows : []
+  const rolled = fresh.length === 0 ? []
+    : grain === 'day' ? await keptDaySums(db, contractId, freshWithVersions, async () => (await db.query<RoundDayCounts>(select, [contractId, fresh])).rows)
+      : (await db.query<RoundDayCounts>(select, [contractId, fresh])).rows
   const freshSet = new Set(fresh)
   const liveDays = eachDay(q.from, q.to).filter((d) => !freshSet.has(d))
   const live = await roundDayCounts(db, { contractId, days: liveDays, now: q.now, repeatWindowDays, timeZone: q.timeZone })
   const merged = live.rows.length === 0 ? rolled : regroup(rolled.concat(live.rows), grain)
   const rows = merged.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.roundId < b.roundId ? -1 : a.roundId > b.roundId ? 1 : 0))
   return { rows, rolledUpDays: fresh.length, liveDays: liveDays.length }
+}
+
+// A contract's days summed over its rounds (the KPIs and trends of a range), kept per database while
+// the days are the same and each still has the roll-up version it was summed at: a day's round rows
+// are written only with its kpi_days row (refreshDays, one transaction), whose version (xmin) then
+// changes. Summing a city's month is a few thousand round-day rows (570 rounds at 210,000
+// households); kept, an answer reads only which days hold (freshDays), as it does anyway.
+const keptSums = new WeakMap<object, Map<string, RoundDayCounts[]>>()
+const MAX_KEPT_SUMS = 16
+
+async function keptDaySums(db: Queryable, contractId: string, fresh: readonly FreshDay[], sum: () => Promise<RoundDayCounts[]>): Promise<RoundDayCounts[]> {
+  const key = JSON.stringify([contractId, fresh.map((f) => `${f.day}@${f.version}`)])
+  let entries = keptSums.get(db)
+  const hit = entries?.get(key)
+  // Copies: the caller sorts and adds these rows into its own.
+  if (hit) return hit.map((r) => ({ ...r }))
+  const rows = await sum()
+  if (!entries) keptSums.set(db, (entries = new Map()))
+  entries.set(key, rows.map((r) => ({ ...r })))
+  if (entries.size > MAX_KEPT_SUMS) entries.delete(entries.keys().next().value!)
+  return rows
 }
 
 export interface RefreshOptions {
