@@ -5,7 +5,7 @@
 // collection's outcome and its lift, and half-hourly readings from 2 % of the wheeled bins for as many
 // days as make 10 million readings at the larger size. The hourly readings roll-up and the KPI roll-up
 // are brought up to date by their own functions, as the jobs do, then VACUUM ANALYZE and a CHECKPOINT.
-// Then, one request at a time through the real API, the two sizes alternating in blocks of 25 (app.inject: auth, validation, audit log,
+// Then, one request at a time through the real API, the two sizes alternating request by request (app.inject: auth, validation, audit log,
 // serialisation), for households and sensors picked at random across the city, every endpoint the
 // dashboard calls (dashboard/src/lib) except the map snapshot itself (bench:dashboard measures that):
 //   household history   GET /api/v1/households/{uprn}/collections?limit=20
@@ -307,19 +307,21 @@ async function prepare(engine: SizeResult['engine'], households: number, reading
 }
 
 /**
- * Time each endpoint on every prepared database, one request at a time, in alternating blocks of 25
+ * Time each endpoint on every prepared database, one request at a time, the sizes taking turns
  * (small, large, small, …), so that whatever else the machine is doing falls on both sizes alike and
  * the growth ratio compares like with like. Up to 20 warm-up requests each, not counted.
  */
+/** Requests per turn: one (turns of 25 let a pause of the machine, a checkpoint or a garbage collection, fall on one size only). */
+const BLOCK = 1
 async function measure(sizes: Prepared[]): Promise<SizeResult[]> {
   const times = sizes.map(() => Object.fromEntries(ONLY.map((e) => [e, [] as number[]])) as Record<Endpoint, number[]>)
   for (const endpoint of ONLY) {
     const n = Math.max(5, Math.ceil(REQUESTS * (SHARE[endpoint] ?? 1)))
     const warm = Math.min(20, n)
     for (const p of sizes) for (let i = 0; i < warm; i++) await p.request(endpoint, n + i)
-    for (let block = 0; block < n; block += 25) {
+    for (let block = 0; block < n; block += BLOCK) {
       for (const [k, p] of sizes.entries()) {
-        for (let i = block; i < Math.min(n, block + 25); i++) times[k]![endpoint].push(await p.request(endpoint, i))
+        for (let i = block; i < Math.min(n, block + BLOCK); i++) times[k]![endpoint].push(await p.request(endpoint, i))
       }
     }
     progress(`  ${endpoint}: ${sizes.map((p, k) => `${p.engine} ${fmtInt(p.households)} p99 ${percentiles(times[k]![endpoint]).p99.toFixed(1)} ms`).join(', ')}`)
