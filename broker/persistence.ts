@@ -80,7 +80,11 @@ export function createBackends(opts: PersistenceOptions, onRedisError: (err: Err
       persistence.createRetainedStreamCombi = (patterns: string[]) => Readable.from(retained(patterns))
       // mqemitter-redis quits its two connections at close without handling the QUIT's promise (7.2:
       // "Connection is closed" when the socket ends first): it gets connections that handle it.
-      const subConn = new DetachedSafeRedis(opts.redisUrl)
+      // The subscriber connection without ioredis' hand-shake (CLIENT SETINFO, then the INFO ready
+      // check): ioredis 5.8.2–5.x can write mqemitter-redis's SUBSCRIBE before that INFO, which Redis
+      // then refuses ("Connection in subscriber mode"), a fatal error that ended the broker at start
+      // (ioredis issue 2037, fixed in 6.0; seen once in tests/faults/cluster-kill.test.ts).
+      const subConn = new DetachedSafeRedis(opts.redisUrl, { enableReadyCheck: false, disableClientInfo: true })
       const pubConn = new DetachedSafeRedis(opts.redisUrl)
       const mq = mqemitterRedis({ subConn, pubConn })
       subConn.onDetachedError = pubConn.onDetachedError = (err) => { if (!mq.closing) conn.onDetachedError(err) }
