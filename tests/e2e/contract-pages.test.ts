@@ -152,7 +152,11 @@ describe('the contract pages', () => {
     expect(await page.getByTestId('report-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-report'))))).toEqual(listed.map((r) => r.reportId))
     expect(await page.getByTestId('reports-counts').textContent()).toMatch(/(\d+ reports|Reports 1–\d+, newest first; on this page) · \d+ open · \d+ overdue/)
     await page.getByTestId('filter-validity').selectOption('invalid')
+    // The rows shown so far stay until the filtered answer comes: wait for that answer, then for the page to draw it.
+    const filtered = page.waitForResponse((r) => r.url().includes('/api/v1/reports') && r.url().includes('validity=invalid'))
     await page.getByRole('button', { name: 'Show reports' }).click()
+    await filtered
+    await expect.poll(async () => (await page.getByTestId('report-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-validity')))).every((v) => v === 'invalid'), { timeout: 10_000 }).toBe(true)
     await page.locator('[data-testid="report-row"]').first().or(page.getByTestId('status-empty')).waitFor()
     for (const v of await page.getByTestId('report-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-validity')))) expect(v).toBe('invalid')
     await screenshot(page, 'reports')
