@@ -5,6 +5,7 @@
 // roll-up (analysis/why-missed/rollup.ts) is refreshed here too, for the days rolled up here and the
 // days its own marks say changed.
 import { eachDay, type IsoDate } from '../calendar/dates.ts'
+import { keptValue } from '../kept-value.ts'
 import type { Database, Queryable } from '../../storage/database.ts'
 import { COUNT_COLUMNS, COUNT_FIELDS, type RoundDayCounts } from './counts.ts'
 import type { DateRange } from './periods.ts'
@@ -110,20 +111,12 @@ export async function loadRoundDayCounts(db: Queryable, q: CountsQuery & { grain
 // are written only with its kpi_days row (refreshDays, one transaction), whose version (xmin) then
 // changes. Summing a city's month is a few thousand round-day rows (570 rounds at 210,000
 // households); kept, an answer reads only which days hold (freshDays), as it does anyway.
-const keptSums = new WeakMap<object, Map<string, RoundDayCounts[]>>()
 const MAX_KEPT_SUMS = 16
 
 async function keptDaySums(db: Queryable, contractId: string, fresh: readonly FreshDay[], sum: () => Promise<RoundDayCounts[]>): Promise<RoundDayCounts[]> {
   const key = JSON.stringify([contractId, fresh.map((f) => `${f.day}@${f.version}`)])
-  let entries = keptSums.get(db)
-  const hit = entries?.get(key)
-  // Copies: the caller sorts and adds these rows into its own.
-  if (hit) return hit.map((r) => ({ ...r }))
-  const rows = await sum()
-  if (!entries) keptSums.set(db, (entries = new Map()))
-  entries.set(key, rows.map((r) => ({ ...r })))
-  if (entries.size > MAX_KEPT_SUMS) entries.delete(entries.keys().next().value!)
-  return rows
+  // The versions are in the key: nothing more to compare. Copies: the caller sorts and adds these rows into its own.
+  return (await keptValue(db, key, '', MAX_KEPT_SUMS, sum)).map((r) => ({ ...r }))
 }
 
 export interface RefreshOptions {

@@ -4,6 +4,7 @@
 import type { Queryable } from '../../storage/database.ts'
 import { monthStart, type Month } from './periods.ts'
 import { listRuleSets, rulesInForce } from './rules.ts'
+import { keptValue } from '../kept-value.ts'
 
 export interface WardStanding {
   rank: number
@@ -51,35 +52,26 @@ SELECT (SELECT coalesce(max(xmin::text::bigint), 0) || ':' || count(*) FROM rewa
        || '|' || (SELECT coalesce(max(xmin::text::bigint), 0) || ':' || count(*) FROM ward_households) AS token`
 
 /** Kept answers per database, by month and the rules' minimum: a leaderboard is asked for again and again, and changes once a day. */
-const kept = new WeakMap<object, Map<string, { token: string; board: Leaderboard }>>()
 const MAX_KEPT = 24
 
 export async function wardLeaderboard(db: Queryable, period: Month): Promise<Leaderboard> {
   const { minHouseholds } = rulesInForce(await listRuleSets(db), period, null).rules.leaderboard
   const { rows: v } = await db.query<{ token: string }>(TOKEN_SQL, [monthStart(period)])
-  const token = v[0]!.token
-  const key = `${period}|${minHouseholds}`
-  let entries = kept.get(db)
-  const hit = entries?.get(key)
-  if (hit && hit.token === token) return hit.board
-  // The month's totals per ward as the database keeps them while entries are posted and households
-  // change ward (migration 134: the sum of each household's entries, the kg of its latest
-  // recycled-weight entry, which carries the month's whole total), and the wards' sizes (migration
-  // 133): one row per ward, nothing read per household or per entry. wardLeaderboardDirect computes
-  // the same from the ledger itself.
-  const { rows } = await db.query<WardRow>(
-    `SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
-            coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
-       FROM ward_households s LEFT JOIN reward_ward_months t ON t.period = $1 AND t.ward = s.ward
-      WHERE s.households > 0`,
-    [monthStart(period)],
-  )
-  const board = standings(period, minHouseholds, rows)
-  if (!entries) kept.set(db, (entries = new Map()))
-  entries.delete(key)
-  entries.set(key, { token, board })
-  if (entries.size > MAX_KEPT) entries.delete(entries.keys().next().value!)
-  return board
+  return keptValue(db, `${period}|${minHouseholds}`, v[0]!.token, MAX_KEPT, async () => {
+    // The month's totals per ward as the database keeps them while entries are posted and households
+    // change ward (migration 134: the sum of each household's entries, the kg of its latest
+    // recycled-weight entry, which carries the month's whole total), and the wards' sizes (migration
+    // 133): one row per ward, nothing read per household or per entry. wardLeaderboardDirect computes
+    // the same from the ledger itself.
+    const { rows } = await db.query<WardRow>(
+      `SELECT s.ward, s.households::int AS households, coalesce(t.participating, 0)::int AS participating,
+              coalesce(t.points, 0)::int AS "totalPoints", coalesce(t.kg, 0) AS "recycledKg"
+         FROM ward_households s LEFT JOIN reward_ward_months t ON t.period = $1 AND t.ward = s.ward
+        WHERE s.households > 0`,
+      [monthStart(period)],
+    )
+    return standings(period, minHouseholds, rows)
+  })
 }
 
 /**

@@ -4,6 +4,7 @@
 // due date within repeat_window_days) due in the period. Its history is counted over the period and
 // the repeat window before it, so that the earlier miss that made the repeat is in view.
 import type { Queryable } from '../../storage/database.ts'
+import { keptValue } from '../kept-value.ts'
 
 export type Suggestion = 'access_fix' | 'assisted_collection' | 'review_assisted_collection'
 
@@ -139,20 +140,9 @@ SELECT coalesce((SELECT string_agg(day::text || '=' || version::text, ',' ORDER 
        || '|' || coalesce((SELECT string_agg(day::text || '=' || xmin::text, ',' ORDER BY day) FROM why_missed_days
                   WHERE contract_id = $1 AND day BETWEEN $2::date - $4::int AND $3::date), '') AS token`
 const MAX_KEPT = 8
-const kept = new WeakMap<object, Map<string, { token: string; ranked: Ranked[] }>>()
 
 async function keptRanking(db: Queryable, params: (string | number)[]): Promise<Ranked[]> {
   const { rows: v } = await db.query<{ token: string }>(SPAN_TOKEN_SQL, params)
-  const token = v[0]!.token
-  const key = JSON.stringify(params)
-  let entries = kept.get(db)
-  const hit = entries?.get(key)
-  if (hit && hit.token === token) return hit.ranked
-  const { rows } = await db.query<Ranked>(REPEAT_HOUSEHOLDS_SQL, params)
-  const ranked = rows.map((r) => ({ ...r, uprn: Number(r.uprn) }))
-  if (!entries) kept.set(db, (entries = new Map()))
-  entries.delete(key)
-  entries.set(key, { token, ranked })
-  if (entries.size > MAX_KEPT) entries.delete(entries.keys().next().value!)
-  return ranked
+  return keptValue(db, JSON.stringify(params), v[0]!.token, MAX_KEPT, async () =>
+    (await db.query<Ranked>(REPEAT_HOUSEHOLDS_SQL, params)).rows.map((r) => ({ ...r, uprn: Number(r.uprn) })))
 }
